@@ -1,0 +1,1 @@
+"""Webcare triage bot: social mentions as claimable cards in Slack and Microsoft Teams."""

@@ -1,0 +1,152 @@
+"""create_app(settings): the composition root, the only module that wires the core to the chat edges."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bot.bus import Bus
+from bot.config import Config, load_config
+from bot.fanout import Fanout
+from bot.ingest.route import IngestRoute
+from bot.logs import install_redaction
+from bot.metrics import Metrics
+from bot.models import utcnow
+from bot.outbox import Relay, Sender
+from bot.replies.base import ReplyConnector
+from bot.settings import Settings
+from bot.signing import SignatureVerifier
+from bot.storage import Database
+from handlers.context import Context
+from handlers.delivery import ReplyDelivery
+
+logger = logging.getLogger(__name__)
+
+CONTEXT = web.AppKey("context", Context)
+RELAY = web.AppKey("relay", Relay)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:  # type: ignore[type-arg]
+    """Unexpected failures become a JSON answer with an incident id; database trouble becomes 503."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except (OperationalError, PoolTimeout, DBAPIError, ConnectionError, asyncio.TimeoutError) as exc:
+        incident = uuid.uuid4().hex[:12]
+        logger.error("http: %s %s: storage unavailable (%s), incident %s", request.method, request.path,
+                     type(exc).__name__, incident)
+        return web.json_response({"error": "unavailable", "message": "Storage is busy or unreachable; retry.",
+                                  "incident": incident}, status=503, headers={"Retry-After": "2"})
+    except Exception:
+        incident = uuid.uuid4().hex[:12]
+        logger.exception("http: %s %s failed, incident %s", request.method, request.path, incident)
+        return web.json_response({"error": "internal", "message": "Something went wrong on our side.",
+                                  "incident": incident}, status=500)
+
+
+def _connectors(settings: Settings) -> dict[str, ReplyConnector]:
+    from bot.replies.mastodon import MastodonConnector
+    from bot.replies.webhook import WebhookConnector
+
+    found: dict[str, ReplyConnector] = {}
+    if settings.reply_webhook_url and settings.reply_webhook_secret:
+        found["webhook"] = WebhookConnector(settings.reply_webhook_url,
+                                            settings.reply_webhook_secret.get_secret_value())
+    if settings.mastodon_api_base_url and settings.mastodon_access_token:
+        found["mastodon"] = MastodonConnector(settings.mastodon_api_base_url,
+                                              settings.mastodon_access_token.get_secret_value())
+    return found
+
+
+def create_app(settings: Settings, *, config: Config | None = None,
+               clock: Callable[[], datetime] = utcnow, relay_poll_seconds: float = 0.25) -> web.Application:
+    """Build the whole server: routes, the outbox relay, and each configured chat edge."""
+    install_redaction(settings.secret_values())
+    config = config if config is not None else load_config(settings.resolved_config_path)
+    db = Database(settings.database_url)
+    metrics = Metrics()
+    slack_ready = settings.slack_enabled and settings.slack_triage_channel is not None
+    fanout = Fanout(platforms=("slack",) if slack_ready else ())
+    ctx = Context(db=db, config=config, fanout=fanout, clock=clock, metrics=metrics)
+    connectors = _connectors(settings)
+    senders: dict[str, Sender] = {"reply": ReplyDelivery(ctx, connectors)}
+    relay = Relay(db, senders, metrics, clock=clock, poll_seconds=relay_poll_seconds)
+    bus = Bus(ctx, on_change=relay.wake)
+
+    app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
+    app[CONTEXT] = ctx
+    app[RELAY] = relay
+    ingest = IngestRoute(ctx, SignatureVerifier(settings.ingest_secrets), relay.wake)
+    app.router.add_post("/ingest/v1/mentions", ingest.handle)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_route)
+
+    slack = None
+    if settings.slack_enabled:
+        from bot.slack.edge import SlackEdge
+
+        slack = SlackEdge(settings, bus, db, metrics, clock)
+        if slack.messenger is not None:
+            senders.update(slack.messenger.senders())
+        else:
+            logger.warning("slack: SLACK_TRIAGE_CHANNEL is not set, so no cards will be posted")
+        if not slack.socket_mode:
+            app.router.add_post("/slack/events", slack.handle)
+    else:
+        logger.info("no chat platform is configured (set SLACK_BOT_TOKEN); mentions are stored but not posted")
+    if not settings.ingest_secrets:
+        logger.warning("WEBCARE_INGEST_SECRET is not set: POST /ingest/v1/mentions answers 503")
+
+    async def run_relay(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(relay.run(), name="outbox-relay")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def close_database(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await db.dispose()
+
+    async def run_slack(app: web.Application) -> AsyncIterator[None]:
+        assert slack is not None
+        async with slack.running():
+            yield
+
+    app.cleanup_ctx.append(close_database)
+    app.cleanup_ctx.append(run_relay)
+    if slack is not None:
+        app.cleanup_ctx.append(run_slack)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers."""
+    try:
+        await asyncio.wait_for(request.app[CONTEXT].db.ping(), timeout=2)
+    except Exception as exc:  # any failure means not ready; say which kind, never the details
+        return web.json_response({"status": "unavailable", "database": type(exc).__name__}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def metrics_route(request: web.Request) -> web.Response:
+    """Prometheus text format."""
+    ctx = request.app[CONTEXT]
+    async with ctx.db.uow() as uow:
+        ctx.metrics.queue_depth.set(await uow.outbox.depth())
+    return web.Response(body=ctx.metrics.render(), content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,43 @@
+"""The command bus: one handler per command type, and a hook that wakes the outbox relay after changes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot import commands as c
+from handlers import answering, escalation, reporting, triage
+from handlers.context import Context
+
+HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
+    c.Claim: triage.claim,
+    c.Unclaim: triage.unclaim,
+    c.Dismiss: triage.dismiss,
+    c.Reopen: triage.reopen,
+    c.Close: triage.close,
+    c.Escalate: escalation.escalate,
+    c.PrepareAnswer: answering.prepare_answer,
+    c.SubmitReply: answering.submit_reply,
+    c.Approve: answering.approve,
+    c.RequestChanges: answering.request_changes,
+    c.RetryDelivery: answering.retry_delivery,
+    c.ShowMine: reporting.show_mine,
+    c.ShowQueue: reporting.show_queue,
+    c.ShowStats: reporting.show_stats,
+}
+QUERIES = (c.PrepareAnswer, c.ShowMine, c.ShowQueue, c.ShowStats)
+
+
+class Bus:
+    """Runs a command's handler with the app's context."""
+
+    def __init__(self, ctx: Context, on_change: Callable[[], None] = lambda: None) -> None:
+        self.ctx = ctx
+        self._on_change = on_change
+
+    async def dispatch(self, command: object) -> Any:
+        """Carry out one command; DomainError propagates with its user message."""
+        result = await HANDLERS[type(command)](command, ctx=self.ctx)
+        if not isinstance(command, QUERIES):
+            self._on_change()
+        return result

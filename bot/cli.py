@@ -1,0 +1,143 @@
+"""The `webcare` command line: serve, db upgrade, ingest FILE, slack-manifest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from bot.config import ConfigError, load_config
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise click.ClickException(f"invalid environment: {problems}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Webcare triage bot: social mentions as claimable cards in Slack and Microsoft Teams."""
+
+
+@main.command()
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+def serve(log_level: str) -> None:
+    """Run the HTTP server on $HOST:$PORT (SQLite databases are migrated first)."""
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.logs import configure
+    from bot.migrate import upgrade
+    from bot.storage import async_url
+
+    settings = _settings()
+    configure(log_level.upper(), settings.secret_values())
+    try:
+        config = load_config(settings.resolved_config_path)
+        if async_url(settings.database_url).get_backend_name() == "sqlite":
+            upgrade(settings.database_url)
+        app = create_app(settings, config=config)
+    except (ConfigError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    logger.info("webcare: serving on http://%s:%d (database %s)", settings.host, settings.port,
+                async_url(settings.database_url).render_as_string(hide_password=True))
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None)
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION on WEBCARE_DATABASE_URL."""
+    from bot.migrate import upgrade
+
+    upgrade(_settings().database_url, revision)
+    click.echo("database is up to date")
+
+
+@dataclass
+class _Summary:
+    accepted: int = 0
+    duplicate: int = 0
+    invalid: list[tuple[int, str]] = field(default_factory=list)
+
+
+async def _import(path: Path, settings: Settings) -> _Summary:
+    from tqdm import tqdm
+
+    from bot.fanout import Fanout
+    from bot.ingest.schema import SchemaError, parse_event
+    from bot.storage import Database
+    from handlers.context import Context
+    from handlers.ingest import ingest
+
+    platforms = ("slack",) if settings.slack_enabled and settings.slack_triage_channel else ()
+    db = Database(settings.database_url)
+    ctx = Context(db=db, config=load_config(settings.resolved_config_path), fanout=Fanout(platforms))
+    summary = _Summary()
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:
+        for number, line in enumerate(tqdm(lines, unit="line", desc=path.name, file=sys.stderr), start=1):
+            if not line.strip():
+                continue
+            try:
+                items = parse_event(line)
+            except SchemaError as exc:
+                summary.invalid.append((number, str(exc)))
+                continue
+            for result in await ingest(items, ctx=ctx):
+                if result.duplicate:
+                    summary.duplicate += 1
+                else:
+                    summary.accepted += 1
+    finally:
+        await db.dispose()
+    return summary
+
+
+@main.command("ingest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def ingest_file(file: Path) -> None:
+    """Import a JSONL file of mention events (one mention.created or mention.batch per line)."""
+    from bot.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    summary = asyncio.run(_import(file, settings))
+    click.echo(f"accepted: {summary.accepted}  duplicate: {summary.duplicate}  invalid: {len(summary.invalid)}")
+    for number, problem in summary.invalid:
+        click.echo(f"  {file}:{number}: {problem[:300]}")
+    if summary.invalid:
+        sys.exit(1)
+
+
+@main.command("slack-manifest")
+@click.option("--url", help="Public https base URL of this server (events and interactivity go to URL/slack/events).")
+@click.option("--socket-mode", is_flag=True, help="Use Socket Mode instead of a public URL.")
+@click.option("--name", default="Webcare", show_default=True)
+def slack_manifest(url: str | None, socket_mode: bool, name: str) -> None:
+    """Print the Slack app manifest to paste into api.slack.com/apps → Create New App."""
+    from bot.slack.manifest import build_manifest
+
+    try:
+        manifest = build_manifest(url=url, socket_mode=socket_mode, name=name)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(json.dumps(manifest, indent=2))

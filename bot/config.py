@@ -1,0 +1,191 @@
+"""webcare.toml: people, their chat ids and roles, departments and their heads, SLA targets."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from bot.views import DepartmentView, PersonRef
+
+
+class ConfigError(Exception):
+    """webcare.toml is invalid: the message names the file, the key and the problem."""
+
+    def __init__(self, path: Path | str, key: str, problem: str) -> None:
+        super().__init__(f"{path}: {key}: {problem}")
+        self.path, self.key, self.problem = str(path), key, problem
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone on the webcare team or a department head."""
+
+    key: str
+    name: str
+    slack: str | None = None
+    teams: str | None = None
+    aad_object_id: str | None = None
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def ref(self) -> PersonRef:
+        """This person as views name them."""
+        return PersonRef(key=self.key, name=self.name, slack_id=self.slack, teams_id=self.teams)
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A department whose heads are pulled in on escalation and approve its replies."""
+
+    key: str
+    name: str
+    heads: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Sla:
+    """Response-time promises the reports measure against."""
+
+    first_response_minutes: int = 60
+    claim_reminder_minutes: int = 15
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole of webcare.toml, validated, with look-ups by chat id."""
+
+    people: Mapping[str, Person] = field(default_factory=dict)
+    departments: Mapping[str, Department] = field(default_factory=dict)
+    sla: Sla = field(default_factory=Sla)
+    source: str = "(built-in defaults)"
+
+    def __post_init__(self) -> None:
+        by_slack = {p.slack: p for p in self.people.values() if p.slack}
+        by_teams = {i: p for p in self.people.values() for i in (p.teams, p.aad_object_id) if i}
+        object.__setattr__(self, "_by_slack", MappingProxyType(by_slack))
+        object.__setattr__(self, "_by_teams", MappingProxyType(by_teams))
+
+    def person_by_slack(self, user_id: str) -> Person | None:
+        """The person with this Slack user id, if configured."""
+        return self._by_slack.get(user_id)  # type: ignore[attr-defined]
+
+    def person_by_teams(self, user_id: str, aad_object_id: str | None = None) -> Person | None:
+        """The person with this Teams id or Entra object id, if configured."""
+        by_teams = self._by_teams  # type: ignore[attr-defined]
+        return by_teams.get(user_id) or (by_teams.get(aad_object_id) if aad_object_id else None)
+
+    def members(self, role: str) -> list[Person]:
+        """Everyone holding `role`."""
+        return [p for p in self.people.values() if role in p.roles]
+
+    def department_view(self, key: str) -> DepartmentView:
+        """A department with its heads resolved to people."""
+        dept = self.departments[key]
+        return DepartmentView(key=dept.key, name=dept.name, heads=tuple(self.people[h].ref for h in dept.heads))
+
+    def heads_of(self, department_keys: list[str] | tuple[str, ...]) -> set[str]:
+        """Person keys of every head of these departments."""
+        return {h for key in department_keys if key in self.departments for h in self.departments[key].heads}
+
+
+_PERSON_KEYS = {"name", "slack", "teams", "aad_object_id", "roles"}
+_DEPARTMENT_KEYS = {"name", "heads"}
+_SLA_KEYS = {"first_response_minutes", "claim_reminder_minutes"}
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate webcare.toml; no path means an empty team with default SLAs."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "(file)", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "(syntax)", str(exc)) from None
+    return parse_config(data, path)
+
+
+def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
+    """Validate the parsed TOML document."""
+    unknown = set(data) - {"people", "departments", "sla"}
+    if unknown:
+        raise ConfigError(path, sorted(unknown)[0], "unknown key (expected people, departments, sla)")
+    people = {key: _person(path, key, value) for key, value in _table(path, "people", data).items()}
+    _check_unique_ids(path, people)
+    departments = {key: _department(path, key, value, people)
+                   for key, value in _table(path, "departments", data).items()}
+    sla_data = _table(path, "sla", data)
+    _check_keys(path, "sla", sla_data, _SLA_KEYS)
+    for key, value in sla_data.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(path, f"sla.{key}", "must be a positive whole number of minutes")
+    return Config(people=MappingProxyType(people), departments=MappingProxyType(departments),
+                  sla=Sla(**sla_data), source=str(path))
+
+
+def _table(path: Path | str, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(path, key, "must be a table")
+    return value
+
+
+def _check_keys(path: Path | str, where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(path, f"{where}.{unknown[0]}", f"unknown key (expected one of {', '.join(sorted(allowed))})")
+
+
+def _text(path: Path | str, where: str, value: Any, *, required: bool = False) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(path, where, "must be a non-empty string")
+    return value.strip()
+
+
+def _person(path: Path | str, key: str, table: Any) -> Person:
+    where = f"people.{key}"
+    if not isinstance(table, dict):
+        raise ConfigError(path, where, "must be a table")
+    _check_keys(path, where, table, _PERSON_KEYS)
+    roles = table.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r.strip() for r in roles):
+        raise ConfigError(path, f"{where}.roles", "must be a list of role names")
+    return Person(key=key, name=_text(path, f"{where}.name", table.get("name"), required=True) or key,
+                  slack=_text(path, f"{where}.slack", table.get("slack")),
+                  teams=_text(path, f"{where}.teams", table.get("teams")),
+                  aad_object_id=_text(path, f"{where}.aad_object_id", table.get("aad_object_id")),
+                  roles=frozenset(r.strip() for r in roles))
+
+
+def _check_unique_ids(path: Path | str, people: Mapping[str, Person]) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for person in people.values():
+        for kind, value in (("slack", person.slack), ("teams", person.teams), ("aad_object_id", person.aad_object_id)):
+            if value is None:
+                continue
+            other = seen.setdefault((kind, value), person.key)
+            if other != person.key:
+                raise ConfigError(path, f"people.{person.key}.{kind}", f"duplicate id {value!r}, also used by people.{other}")
+
+
+def _department(path: Path | str, key: str, table: Any, people: Mapping[str, Person]) -> Department:
+    where = f"departments.{key}"
+    if not isinstance(table, dict):
+        raise ConfigError(path, where, "must be a table")
+    _check_keys(path, where, table, _DEPARTMENT_KEYS)
+    heads = table.get("heads", [])
+    if not isinstance(heads, list) or not heads or not all(isinstance(h, str) for h in heads):
+        raise ConfigError(path, f"{where}.heads", "must be a non-empty list of people keys")
+    for head in heads:
+        if head not in people:
+            raise ConfigError(path, f"{where}.heads", f"unknown person {head!r} (not in [people])")
+    if len(set(heads)) != len(heads):
+        raise ConfigError(path, f"{where}.heads", "lists the same person twice")
+    return Department(key=key, name=_text(path, f"{where}.name", table.get("name"), required=True) or key,
+                      heads=tuple(heads))

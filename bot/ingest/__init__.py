@@ -1,0 +1,1 @@
+"""Mention ingest: the signed HTTP route, its schema, and the JSONL importer."""

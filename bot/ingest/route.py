@@ -1,0 +1,58 @@
+"""`POST /ingest/v1/mentions`: size limit, signature, schema, then one transaction; never a 500 for bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.ingest.schema import SchemaError, parse_event
+from bot.signing import SignatureError, SignatureVerifier
+from handlers.context import Context
+from handlers.ingest import ingest
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024
+JSON_TYPES = ("application/json",)
+
+
+def _error(status: int, code: str, message: str, **extra: object) -> web.Response:
+    headers = {"Retry-After": "1"} if status in (429, 503) else None
+    return web.json_response({"error": code, "message": message, **extra}, status=status, headers=headers)
+
+
+class IngestRoute:
+    """The signed mention ingest endpoint, with a cap on concurrent deliveries."""
+
+    def __init__(self, ctx: Context, verifier: SignatureVerifier, on_change: Callable[[], None], *, max_in_flight: int = 64) -> None:
+        self._ctx, self._verifier, self._on_change = ctx, verifier, on_change
+        self._slots = asyncio.Semaphore(max_in_flight)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Verify, validate and store one delivery (a single event or a batch)."""
+        if not self._verifier.configured:
+            return _error(503, "ingest_disabled", "Ingest is off: set WEBCARE_INGEST_SECRET to accept mentions.")
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return _error(413, "payload_too_large", f"The body is larger than {MAX_BODY // 1024} KiB.")
+        body = await request.content.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            return _error(413, "payload_too_large", f"The body is larger than {MAX_BODY // 1024} KiB.")
+        try:
+            delivery_id = self._verifier.verify(body, request.headers)
+        except SignatureError as exc:
+            return _error(401, "invalid_signature", f"Signature check failed: {exc}.")
+        if request.content_type not in JSON_TYPES:
+            return _error(415, "unsupported_media_type", "Send the event as application/json.")
+        try:
+            items = parse_event(body)
+        except SchemaError as exc:
+            return _error(400, "invalid_event", "The event does not match the mention schema.", errors=exc.errors)
+        if self._slots.locked():
+            return _error(503, "overloaded", "Too many deliveries at once; retry shortly.")
+        async with self._slots:
+            results = await ingest(items, ctx=self._ctx, delivery_id=delivery_id)
+        self._on_change()
+        return web.json_response({"mentions": [r.as_json() for r in results]}, status=202)

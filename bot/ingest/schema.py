@@ -1,0 +1,120 @@
+"""The ingest event schema (DESIGN.md §4), validated strictly; extra fields from listening tools are ignored."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+NETWORKS = frozenset({"x", "facebook", "instagram", "threads", "mastodon", "bluesky", "linkedin", "tiktok",
+                      "youtube", "reddit", "web", "news", "blog", "forum", "review", "rss"})
+REPLY_CONNECTORS = frozenset({"webhook", "mastodon"})
+MAX_BATCH = 500
+
+Short = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class AuthorIn(_Strict):
+    id: Short | None = None
+    handle: Short | None = None
+    display_name: Short | None = None
+    profile_url: Annotated[str, Field(max_length=2000)] | None = None
+    followers: Annotated[int, Field(ge=0)] | None = None
+    verified: bool = False
+
+
+class MentionIn(_Strict):
+    """One mention as a listening tool sends it."""
+
+    source: Annotated[str, Field(min_length=1, max_length=100)]
+    source_mention_id: Short
+    network: str
+    network_item_id: Short | None = None
+    url: Annotated[str, Field(max_length=2000)] | None = None
+    kind: Annotated[str, Field(max_length=50)] | None = None
+    in_reply_to_id: Short | None = None
+    author: AuthorIn | None = None
+    text: Annotated[str, Field(min_length=1, max_length=40_000)]
+    lang: Annotated[str, Field(max_length=20)] | None = None
+    published_at: AwareDatetime
+    reply_via: str | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("network")
+    @classmethod
+    def _known_network(cls, value: str) -> str:
+        if value not in NETWORKS:
+            raise ValueError(f"unknown network {value[:40]!r} (known: {', '.join(sorted(NETWORKS))})")
+        return value
+
+    @field_validator("reply_via")
+    @classmethod
+    def _known_connector(cls, value: str | None) -> str | None:
+        if value is not None and value not in REPLY_CONNECTORS:
+            raise ValueError(f"unknown reply connector {value[:40]!r} (known: {', '.join(sorted(REPLY_CONNECTORS))})")
+        return value
+
+    @field_validator("url", "profile_url", check_fields=False)
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+class MentionCreated(_Strict):
+    type: Literal["mention.created"]
+    timestamp: AwareDatetime | None = None
+    data: MentionIn
+
+
+class BatchData(_Strict):
+    items: Annotated[list[MentionIn], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class MentionBatch(_Strict):
+    type: Literal["mention.batch"]
+    timestamp: AwareDatetime | None = None
+    data: BatchData
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+
+
+class SchemaError(Exception):
+    """The event does not fit the schema; `errors` name each offending field path."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{e['path']}: {e['problem']}" for e in errors))
+        self.errors = errors
+
+
+def _problems(exc: ValidationError) -> list[dict[str, str]]:
+    return [{"path": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False)]
+
+
+def parse_event(body: bytes | str) -> list[MentionIn]:
+    """Validate a `mention.created` or `mention.batch` event; raise SchemaError naming every bad field."""
+    try:
+        kind = _Envelope.model_validate_json(body).type
+    except ValidationError as exc:
+        raise SchemaError(_problems(exc)) from None
+    model: type[MentionCreated] | type[MentionBatch]
+    if kind == "mention.created":
+        model = MentionCreated
+    elif kind == "mention.batch":
+        model = MentionBatch
+    else:
+        raise SchemaError([{"path": "type", "problem": "must be 'mention.created' or 'mention.batch'"}])
+    try:
+        event = model.model_validate_json(body)
+    except ValidationError as exc:
+        raise SchemaError(_problems(exc)) from None
+    return [event.data] if isinstance(event, MentionCreated) else list(event.data.items)

@@ -1,0 +1,154 @@
+"""Database tables: mentions, drafts, audit trail, chat messages, outbound work, ingest receipts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Column, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC without a zone (the same on SQLite and PostgreSQL) and hands back aware datetimes."""
+
+    impl = sa.DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _time(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+class Mention(SQLModel, table=True):
+    """One post about the brand, de-duplicated across listening tools."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "source_mention_id", name="uq_mention_source"),
+        sa.UniqueConstraint("network", "network_item_id", name="uq_mention_network_item"),
+        sa.Index("ix_mention_state_published", "state", "published_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    source_mention_id: str = Field(max_length=500)
+    network: str = Field(max_length=50)
+    network_item_id: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=2000)
+    kind: str | None = Field(default=None, max_length=50)
+    in_reply_to_id: str | None = Field(default=None, max_length=500)
+    author_id: str | None = Field(default=None, max_length=500)
+    author_handle: str | None = Field(default=None, max_length=500)
+    author_name: str | None = Field(default=None, max_length=500)
+    author_url: str | None = Field(default=None, max_length=2000)
+    author_followers: int | None = None
+    author_verified: bool = False
+    text: str = Field(sa_column=Column(sa.Text, nullable=False))
+    lang: str | None = Field(default=None, max_length=20)
+    published_at: datetime = _time(nullable=False)
+    reply_via: str | None = Field(default=None, max_length=50)
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    state: str = Field(default="new", max_length=30)
+    version: int = 0
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_by_name: str | None = Field(default=None, max_length=200)
+    escalated_to: list[str] = Field(default_factory=list, sa_column=Column(sa.JSON, nullable=False))
+    dismissed_reason: str | None = Field(default=None, max_length=50)
+    first_response_at: datetime | None = _time(nullable=True)
+    received_at: datetime = _time(nullable=False)
+    updated_at: datetime = _time(nullable=False)
+
+
+class Draft(SQLModel, table=True):
+    """A reply written by an agent: waiting for approval, being delivered, sent or failed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    author: str = Field(max_length=200)
+    author_name: str = Field(max_length=200)
+    text: str = Field(sa_column=Column(sa.Text, nullable=False))
+    state: str = Field(max_length=30)
+    approvers: list[str] = Field(default_factory=list, sa_column=Column(sa.JSON, nullable=False))
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_by_name: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    remote_id: str | None = Field(default=None, max_length=500)
+    remote_url: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = _time(nullable=False)
+    sent_at: datetime | None = _time(nullable=True)
+
+
+class Audit(SQLModel, table=True):
+    """Who did what to which mention, from which state to which, when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int | None = Field(default=None, foreign_key="mention.id", index=True)
+    at: datetime = _time(nullable=False)
+    actor: str = Field(max_length=200)
+    actor_name: str = Field(max_length=200)
+    action: str = Field(max_length=50)
+    from_state: str | None = Field(default=None, max_length=30)
+    to_state: str | None = Field(default=None, max_length=30)
+    detail: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+
+
+class ChatMessage(SQLModel, table=True):
+    """A message the bot posted (a card, a draft, a notice), keyed by platform and workspace."""
+
+    __table_args__ = (sa.UniqueConstraint("platform", "workspace", "subject", name="uq_chat_message_subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    workspace: str = Field(max_length=200)
+    subject: str = Field(max_length=100)
+    mention_id: int | None = Field(default=None, foreign_key="mention.id", index=True)
+    channel: str = Field(max_length=200)
+    ts: str = Field(max_length=200)
+    thread_ts: str | None = Field(default=None, max_length=200)
+    posted_at: datetime = _time(nullable=False)
+
+
+class OutboxJob(SQLModel, table=True):
+    """Durable outbound work: level-triggered syncs (generation counts changes) and one-off sends."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "done", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=50)
+    mention_id: int | None = Field(default=None, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    generation: int = 1
+    done: bool = False
+    due_at: datetime = _time(nullable=False)
+    attempts: int = 0
+    lease_until: datetime | None = _time(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    created_at: datetime = _time(nullable=False)
+    done_at: datetime | None = _time(nullable=True)
+
+
+class IngestReceipt(SQLModel, table=True):
+    """A `webhook-id` already processed, with the answer given, so a re-delivery has no second effect."""
+
+    webhook_id: str = Field(primary_key=True, max_length=200)
+    received_at: datetime = _time(nullable=False)
+    response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))

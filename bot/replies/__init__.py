@@ -1,0 +1,1 @@
+"""Reply connectors: deliver an approved answer back to the social network it came from."""

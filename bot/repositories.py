@@ -1,0 +1,230 @@
+"""Repositories the unit of work hands to handlers; the only place that writes SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col, select
+
+from bot.domain import Actor, Transition
+from bot.models import Audit, ChatMessage, Draft, IngestReceipt, Mention, OutboxJob
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class Mentions(_Repo):
+    """Mentions: de-duplicated insert, conditional transitions, queue queries."""
+
+    async def get(self, mention_id: int) -> Mention | None:
+        """The mention, fresh from the database."""
+        return await self.session.get(Mention, mention_id, populate_existing=True)
+
+    async def find_duplicate(self, source: str, source_mention_id: str, network: str,
+                             network_item_id: str | None) -> Mention | None:
+        """The stored mention this one duplicates, by source id or by network item id."""
+        cond = sa.and_(Mention.source == source, Mention.source_mention_id == source_mention_id)
+        if network_item_id:
+            cond = sa.or_(cond, sa.and_(Mention.network == network, Mention.network_item_id == network_item_id))
+        return (await self.session.exec(select(Mention).where(cond).limit(1))).first()
+
+    async def add_if_new(self, mention: Mention) -> tuple[Mention, bool]:
+        """Insert unless already stored; returns the stored mention and whether it was a duplicate."""
+        existing = await self.find_duplicate(mention.source, mention.source_mention_id, mention.network,
+                                             mention.network_item_id)
+        if existing is not None:
+            return existing, True
+        try:
+            async with self.session.begin_nested():
+                self.session.add(mention)
+                await self.session.flush()
+        except IntegrityError:  # inserted concurrently by another transaction
+            existing = await self.find_duplicate(mention.source, mention.source_mention_id, mention.network,
+                                                 mention.network_item_id)
+            if existing is None:
+                raise
+            return existing, True
+        return mention, False
+
+    async def apply(self, mention: Mention, transition: Transition, actor: Actor, now: datetime) -> bool:
+        """Apply a decided transition if nobody changed the mention meanwhile; audit it in the same transaction."""
+        values: dict[str, Any] = {**transition.changes, "state": transition.to_state.value,
+                                  "version": Mention.version + 1, "updated_at": now}
+        result = await self.session.exec(
+            sa.update(Mention).where(col(Mention.id) == mention.id, col(Mention.version) == mention.version)
+            .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            return False
+        self.session.add(Audit(mention_id=mention.id, at=now, actor=actor.key, actor_name=actor.ref.name,
+                               action=transition.action, from_state=mention.state,
+                               to_state=transition.to_state.value, detail=transition.detail))
+        return True
+
+    async def set_first_response(self, mention_id: int, at: datetime) -> None:
+        """Record when the customer first got an answer (kept if already set)."""
+        await self.session.exec(
+            sa.update(Mention).where(col(Mention.id) == mention_id, col(Mention.first_response_at).is_(None))
+            .values(first_response_at=at).execution_options(synchronize_session=False))
+
+    async def claimed_by(self, actor_key: str, states: Sequence[str]) -> list[Mention]:
+        """Open mentions held by this person, oldest first."""
+        query = select(Mention).where(Mention.claimed_by == actor_key, col(Mention.state).in_(states))
+        return list((await self.session.exec(query.order_by(Mention.published_at))).all())
+
+    async def unclaimed_summary(self, states: Sequence[str]) -> tuple[int, datetime | None]:
+        """How many open mentions nobody holds, and when the oldest was published."""
+        query = sa.select(sa.func.count(), sa.func.min(Mention.published_at)).where(
+            col(Mention.claimed_by).is_(None), col(Mention.state).in_(states))
+        count, oldest = (await self.session.exec(query)).one()
+        return int(count), oldest
+
+    async def since(self, start: datetime) -> list[tuple[datetime, datetime | None, str]]:
+        """(published, first response, state) of every mention published since `start`."""
+        query = select(Mention.published_at, Mention.first_response_at, Mention.state).where(
+            Mention.published_at >= start)
+        return list((await self.session.exec(query)).all())
+
+
+class Drafts(_Repo):
+    """Reply drafts."""
+
+    async def add(self, draft: Draft) -> Draft:
+        """Store a new draft and learn its id."""
+        self.session.add(draft)
+        await self.session.flush()
+        return draft
+
+    async def get(self, draft_id: int) -> Draft | None:
+        """The draft, fresh from the database."""
+        return await self.session.get(Draft, draft_id, populate_existing=True)
+
+    async def latest_for(self, mention_id: int) -> Draft | None:
+        """The newest draft of a mention."""
+        query = select(Draft).where(Draft.mention_id == mention_id).order_by(col(Draft.id).desc()).limit(1)
+        return (await self.session.exec(query)).first()
+
+    async def move(self, draft: Draft, from_states: Sequence[str], **values: Any) -> bool:
+        """Change a draft only if it is still in one of `from_states`."""
+        result = await self.session.exec(
+            sa.update(Draft).where(col(Draft.id) == draft.id, col(Draft.state).in_(from_states))
+            .values(**values).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+
+class Audits(_Repo):
+    """The audit trail."""
+
+    async def add(self, mention_id: int | None, actor: Actor, action: str, at: datetime,
+                  detail: str | None = None, state: str | None = None) -> None:
+        """Record something that happened without a state change of the mention."""
+        self.session.add(Audit(mention_id=mention_id, at=at, actor=actor.key, actor_name=actor.ref.name,
+                               action=action, from_state=state, to_state=state, detail=detail))
+
+    async def for_mention(self, mention_id: int) -> list[Audit]:
+        """Every audit row of a mention, oldest first."""
+        query = select(Audit).where(Audit.mention_id == mention_id).order_by(col(Audit.id))
+        return list((await self.session.exec(query)).all())
+
+
+class Outbox(_Repo):
+    """Durable outbound work, leased by relays so two processes never run the same job at once."""
+
+    def _upsert(self, values: dict[str, Any], on_conflict: dict[str, Any] | None) -> Any:
+        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(OutboxJob).values(**values)
+        if on_conflict is None:
+            return stmt.on_conflict_do_nothing(index_elements=["key"])
+        return stmt.on_conflict_do_update(index_elements=["key"], set_=on_conflict)
+
+    async def sync(self, key: str, kind: str, mention_id: int | None, payload: dict[str, Any], now: datetime) -> None:
+        """Ask for a level-triggered job (render the current state): a pending one is bumped, not duplicated."""
+        table = OutboxJob.__table__
+        await self.session.exec(self._upsert(
+            dict(key=key, kind=kind, mention_id=mention_id, payload=payload, due_at=now, created_at=now),
+            {"generation": table.c.generation + 1, "done": False, "due_at": now, "done_at": None,
+             "attempts": sa.case((table.c.done, 0), else_=table.c.attempts)}))
+
+    async def once(self, key: str, kind: str, mention_id: int | None, payload: dict[str, Any], now: datetime) -> None:
+        """Ask for an edge-triggered job that runs exactly once per key."""
+        await self.session.exec(self._upsert(
+            dict(key=key, kind=kind, mention_id=mention_id, payload=payload, due_at=now, created_at=now), None))
+
+    async def lease_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxJob]:
+        """Take up to `limit` due jobs for `lease`; a job leased elsewhere is skipped."""
+        free = sa.or_(col(OutboxJob.lease_until).is_(None), col(OutboxJob.lease_until) < now)
+        query = (select(OutboxJob).where(col(OutboxJob.done).is_(False), OutboxJob.due_at <= now, free)
+                 .order_by(col(OutboxJob.due_at), col(OutboxJob.id)).limit(limit))
+        leased = []
+        for job in (await self.session.exec(query)).all():
+            result = await self.session.exec(
+                sa.update(OutboxJob).where(col(OutboxJob.id) == job.id, free)
+                .values(lease_until=now + lease, attempts=OutboxJob.attempts + 1)
+                .execution_options(synchronize_session=False))
+            if result.rowcount == 1:
+                job.attempts += 1
+                leased.append(job)
+        return leased
+
+    async def complete(self, job: OutboxJob, now: datetime) -> None:
+        """Mark done unless the job was bumped while it ran, in which case it runs again."""
+        result = await self.session.exec(
+            sa.update(OutboxJob).where(col(OutboxJob.id) == job.id, col(OutboxJob.generation) == job.generation)
+            .values(done=True, done_at=now, lease_until=None, last_error=None)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            await self.session.exec(sa.update(OutboxJob).where(col(OutboxJob.id) == job.id)
+                                       .values(lease_until=None, attempts=0).execution_options(synchronize_session=False))
+
+    async def reschedule(self, job: OutboxJob, due_at: datetime, error: str | None, *, count_attempt: bool = True) -> None:
+        """Release the job to run again at `due_at`."""
+        values: dict[str, Any] = {"lease_until": None, "due_at": due_at, "last_error": error}
+        if not count_attempt:
+            values["attempts"] = OutboxJob.attempts - 1
+        await self.session.exec(sa.update(OutboxJob).where(col(OutboxJob.id) == job.id).values(**values)
+                                   .execution_options(synchronize_session=False))
+
+    async def depth(self) -> int:
+        """How many jobs wait to be done."""
+        query = sa.select(sa.func.count()).select_from(OutboxJob).where(col(OutboxJob.done).is_(False))
+        return int((await self.session.exec(query)).scalar_one())
+
+
+class ChatMessages(_Repo):
+    """Where the bot's cards, drafts and notices live on each chat platform."""
+
+    async def get(self, platform: str, workspace: str, subject: str) -> ChatMessage | None:
+        """The posted message for this subject, if any."""
+        query = select(ChatMessage).where(ChatMessage.platform == platform, ChatMessage.workspace == workspace,
+                                          ChatMessage.subject == subject)
+        return (await self.session.exec(query)).first()
+
+    async def find(self, platform: str, channel: str, ts: str) -> ChatMessage | None:
+        """The message at this channel and timestamp (e.g. the card a thread reply belongs to)."""
+        query = select(ChatMessage).where(ChatMessage.platform == platform, ChatMessage.channel == channel,
+                                          ChatMessage.ts == ts)
+        return (await self.session.exec(query)).first()
+
+    async def add(self, message: ChatMessage) -> None:
+        """Remember a posted message."""
+        self.session.add(message)
+        await self.session.flush()
+
+
+class IngestReceipts(_Repo):
+    """Processed `webhook-id`s."""
+
+    async def get(self, webhook_id: str) -> IngestReceipt | None:
+        """The earlier answer to this delivery, if it was processed."""
+        return await self.session.get(IngestReceipt, webhook_id)
+
+    async def add(self, receipt: IngestReceipt) -> None:
+        """Remember a processed delivery."""
+        self.session.add(receipt)

@@ -1,0 +1,74 @@
+"""One frozen Settings object read from the environment and `.env`; secrets never print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Process configuration (DESIGN.md §3); every integration is optional."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, populate_by_name=True)
+
+    host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
+    port: int = Field(3000, validation_alias=_env("PORT"))
+    database_url: str = Field("sqlite:///webcare.db", validation_alias=_env("WEBCARE_DATABASE_URL"))
+    config_path: Path | None = Field(None, validation_alias=_env("WEBCARE_CONFIG"))
+    playbooks_dir: Path = Field(Path("playbooks"), validation_alias=_env("WEBCARE_PLAYBOOKS_DIR"))
+    dev: bool = Field(False, validation_alias=_env("WEBCARE_DEV"))
+    ingest_secret: SecretStr | None = Field(None, validation_alias=_env("WEBCARE_INGEST_SECRET"))
+    reply_webhook_url: str | None = Field(None, validation_alias=_env("WEBCARE_REPLY_WEBHOOK_URL"))
+    reply_webhook_secret: SecretStr | None = Field(None, validation_alias=_env("WEBCARE_REPLY_WEBHOOK_SECRET"))
+    mastodon_api_base_url: str | None = Field(None, validation_alias=_env("MASTODON_API_BASE_URL"))
+    mastodon_access_token: SecretStr | None = Field(None, validation_alias=_env("MASTODON_ACCESS_TOKEN"))
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_triage_channel: str | None = Field(None, validation_alias=_env("SLACK_TRIAGE_CHANNEL"))
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+    microsoft_app_id: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_ID"))
+    microsoft_app_password: SecretStr | None = Field(None, validation_alias=_env("MICROSOFT_APP_PASSWORD"))
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_TENANT_ID"))
+    microsoft_app_type: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_TYPE"))
+    teams_triage_channel: str | None = Field(None, validation_alias=_env("TEAMS_TRIAGE_CHANNEL"))
+    teams_service_url: str | None = Field(None, validation_alias=_env("TEAMS_SERVICE_URL"))
+    teams_tenant_id: str | None = Field(None, validation_alias=_env("TEAMS_TENANT_ID"))
+
+    @field_validator("config_path", "reply_webhook_url", "slack_triage_channel", "mastodon_api_base_url",
+                     "microsoft_app_id", "teams_triage_channel", "teams_service_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def ingest_secrets(self) -> list[str]:
+        """The accepted ingest secrets (several during a rotation)."""
+        return self.ingest_secret.get_secret_value().split() if self.ingest_secret else []
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Slack is configured enough to post cards."""
+        return self.slack_bot_token is not None
+
+    @property
+    def resolved_config_path(self) -> Path | None:
+        """The webcare.toml to load: the configured one, else ./webcare.toml when present."""
+        if self.config_path is not None:
+            return self.config_path
+        default = Path("webcare.toml")
+        return default if default.exists() else None
+
+    def secret_values(self) -> list[str]:
+        """Every secret value set, for log redaction."""
+        secrets = [self.ingest_secret, self.reply_webhook_secret, self.mastodon_access_token,
+                   self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
+                   self.microsoft_app_password]
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        return [part for value in values for part in [value, *value.split()] if len(part) >= 6]

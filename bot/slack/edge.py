@@ -1,0 +1,70 @@
+"""The Slack edge assembled: Bolt app, Web API client, listeners, outbox senders, HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bus import Bus
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.slack import listeners
+from bot.slack.messenger import SlackMessenger
+from bot.storage import Database
+
+logger = logging.getLogger(__name__)
+
+MAX_SLACK_BODY = 256 * 1024
+
+
+class SlackEdge:
+    """Everything Slack-specific the composition root needs."""
+
+    def __init__(self, settings: Settings, bus: Bus, db: Database, metrics: Metrics,
+                 clock: Callable[[], datetime]) -> None:
+        assert settings.slack_bot_token is not None
+        self._settings = settings
+        self.client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
+                                     base_url=settings.slack_api_url, retry_handlers=[])
+        signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        self.socket_mode = settings.slack_app_token is not None
+        self.app = AsyncApp(client=self.client, signing_secret=signing,
+                            request_verification_enabled=not self.socket_mode, process_before_response=False)
+        listeners.register(self.app, bus)
+        self.messenger = (SlackMessenger(self.client, db, bus.ctx.config, settings.slack_triage_channel, metrics,
+                                         clock=clock) if settings.slack_triage_channel else None)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """`POST /slack/events`: one Request URL for events, interactivity and slash commands."""
+        if request.content_length is not None and request.content_length > MAX_SLACK_BODY:
+            return web.json_response({"error": "payload_too_large"}, status=413)
+        raw = await request.content.read(MAX_SLACK_BODY + 1)
+        if len(raw) > MAX_SLACK_BODY:
+            return web.json_response({"error": "payload_too_large"}, status=413)
+        bolt_request = AsyncBoltRequest(body=raw.decode("utf-8", errors="replace"), query=request.query_string,
+                                        headers=dict(request.headers))
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Keep the Socket Mode connection open while the server runs (no-op in HTTP mode)."""
+        if not self.socket_mode:
+            yield
+            return
+        assert self._settings.slack_app_token is not None
+        handler = AsyncSocketModeHandler(self.app, self._settings.slack_app_token.get_secret_value())
+        await handler.connect_async()
+        logger.info("slack: connected over Socket Mode")
+        try:
+            yield
+        finally:
+            await handler.close_async()

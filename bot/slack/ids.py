@@ -1,0 +1,43 @@
+"""Action, view and block ids shared by the Slack renderer and the listeners."""
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """`action_id`s of interactive elements; each button's `value` is the mention id (or draft id)."""
+
+    CLAIM = "webcare.claim"
+    ESCALATE = "webcare.escalate"
+    ANSWER = "webcare.answer"
+    DISMISS = "webcare.dismiss"
+    MORE = "webcare.more"            # overflow menu on the card; option values below
+    APPROVE = "webcare.approve"      # value: draft id
+    REQUEST_CHANGES = "webcare.request_changes"  # value: draft id
+    RETRY = "webcare.retry"          # value: draft id
+    OPEN_POST = "webcare.open_post"  # link button, acknowledged and ignored
+
+
+class MoreOption(StrEnum):
+    """Overflow menu option values are `<option>:<mention id>`."""
+
+    UNCLAIM = "unclaim"
+    REOPEN = "reopen"
+    CLOSE = "close"
+
+
+class View(StrEnum):
+    """`callback_id`s of modals; `private_metadata` is the mention id (or draft id) as text."""
+
+    ESCALATE = "webcare.escalate_modal"
+    ANSWER = "webcare.answer_modal"
+    DISMISS = "webcare.dismiss_modal"
+    REQUEST_CHANGES = "webcare.request_changes_modal"
+
+
+class Block(StrEnum):
+    """`block_id` / `action_id` pairs of modal inputs (block and action share the name)."""
+
+    DEPARTMENTS = "departments"
+    NOTE = "note"
+    REPLY_TEXT = "reply_text"
+    REASON = "reason"

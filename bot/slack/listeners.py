@@ -1,0 +1,143 @@
+"""Slack listeners: acknowledge at once, translate, dispatch, and answer refusals where the user is looking."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import commands as c
+from bot.bus import Bus
+from bot.domain import DomainError
+from bot.slack import calls, reports, translate
+from bot.slack.ids import Action, View
+from bot.slack.modals import answer_modal, dismiss_modal, escalate_modal, request_changes_modal
+from handlers.answering import AnswerForm
+
+logger = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothing was changed twice; please try again."
+
+
+async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """Say something only the clicking user sees, as plain text (nothing in it can be live markup)."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    user = (body.get("user") or {}).get("id")
+    if not channel or not user:
+        return
+    await calls.call(client.chat_postEphemeral, channel=channel, user=user, text=text,
+                     blocks=[{"type": "section", "text": {"type": "plain_text", "text": text[:3000], "emoji": True}}])
+
+
+def register(app: AsyncApp, bus: Bus) -> None:
+    """Attach every listener of the triage bot to a Bolt app."""
+    config = bus.ctx.config
+
+    @app.action(re.compile(rf"^({re.escape(Action.CLAIM)}|{re.escape(Action.APPROVE)}|{re.escape(Action.RETRY)}"
+                           rf"|{re.escape(Action.MORE)})$"))
+    async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        who = translate.actor(config, body.get("user") or {})
+        try:
+            command = translate.button_command(action, who)
+            if command is not None:
+                await bus.dispatch(command)
+        except DomainError as exc:
+            await _tell(client, body, exc.user_message)
+
+    @app.action(Action.ESCALATE)
+    async def on_escalate(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        try:
+            mention_id = translate.subject_id(action)
+            if not config.departments:
+                raise DomainError("No departments are configured in webcare.toml, so there is nobody to escalate to.")
+            departments = [config.department_view(key) for key in config.departments]
+            await calls.call(client.views_open, trigger_id=body["trigger_id"],
+                             view=escalate_modal(mention_id, departments))
+        except DomainError as exc:
+            await _tell(client, body, exc.user_message)
+
+    @app.action(Action.ANSWER)
+    async def on_answer(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        who = translate.actor(config, body.get("user") or {})
+        try:
+            form: AnswerForm = await bus.dispatch(c.PrepareAnswer(translate.subject_id(action), who))
+            await calls.call(client.views_open, trigger_id=body["trigger_id"],
+                             view=answer_modal(form.mention_id, needs_approval=form.needs_approval,
+                                               manual=form.manual, approvers=list(form.approvers)))
+        except DomainError as exc:
+            await _tell(client, body, exc.user_message)
+
+    @app.action(Action.DISMISS)
+    async def on_dismiss(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        try:
+            await calls.call(client.views_open, trigger_id=body["trigger_id"],
+                             view=dismiss_modal(translate.subject_id(action)))
+        except DomainError as exc:
+            await _tell(client, body, exc.user_message)
+
+    @app.action(Action.REQUEST_CHANGES)
+    async def on_request_changes(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                                 client: AsyncWebClient) -> None:
+        await ack()
+        try:
+            await calls.call(client.views_open, trigger_id=body["trigger_id"],
+                             view=request_changes_modal(translate.subject_id(action, "draft")))
+        except DomainError as exc:
+            await _tell(client, body, exc.user_message)
+
+    @app.action(Action.OPEN_POST)
+    async def on_open_post(ack: AsyncAck) -> None:
+        await ack()  # a link button: Slack opens the URL, we only acknowledge
+
+    @app.view(re.compile(r"^webcare\."))
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        who = translate.actor(config, body.get("user") or {})
+        try:
+            await bus.dispatch(translate.view_command(view, who))
+        except DomainError as exc:
+            block = translate.ERROR_BLOCK.get(View(view["callback_id"])) if view.get("callback_id") in set(View) else None
+            if block is None:
+                raise
+            await ack(response_action="errors", errors={block.value: exc.user_message[:150]})
+            return
+        await ack()
+
+    @app.command("/webcare")
+    async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+        who = translate.actor(config, {"id": command.get("user_id"), "name": command.get("user_name")})
+        try:
+            query = translate.slash_command(command.get("text") or "", who)
+            if query is None:
+                text = translate.HELP
+            elif isinstance(query, c.ShowMine):
+                text = reports.mine(await bus.dispatch(query))
+            elif isinstance(query, c.ShowQueue):
+                text = reports.queue(await bus.dispatch(query))
+            else:
+                text = reports.stats(await bus.dispatch(query))
+        except DomainError as exc:
+            text = exc.user_message
+        await ack(text=text, response_type="ephemeral")
+
+    @app.event("app_mention")
+    async def on_app_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
+        await calls.call(client.chat_postEphemeral, channel=event["channel"], user=event["user"],
+                         text="Hi! Mentions arrive here as cards; type `/webcare help` for what I can do.")
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+        incident = uuid.uuid4().hex[:12]
+        logger.error("slack: unhandled %s, incident %s", type(error).__name__, incident,
+                     exc_info=(type(error), error, error.__traceback__))
+        try:
+            await _tell(client, body or {}, APOLOGY.format(incident=incident))
+        except Exception:  # the apology is best effort; the incident is logged
+            logger.warning("slack: could not deliver the apology for incident %s", incident)

@@ -1,0 +1,63 @@
+"""Build the Slack app manifest (JSON) that creates a Webcare app with the right scopes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+EVENTS_PATH = "/slack/events"
+COMMAND = "/webcare"
+USAGE_HINT = "help | mine | queue | stats [today|week]"
+_NAME_LIMIT = 35  # Slack: display_information.name
+
+BOT_SCOPES = (
+    "app_mentions:read",  # receive `app_mention` events: "@Webcare help" in a channel
+    "chat:write",  # post and update cards, thread messages and ephemeral answers
+    "commands",  # the /webcare slash command
+    "channels:history",  # conversations.history with metadata: find an earlier post after a crash
+    "groups:history",  # the same when the triage channel is private
+    "channels:read",  # conversations.info: check the triage channel exists and the bot is in it
+    "groups:read",  # the same for a private triage channel
+    "users:read",  # users.info: name chat users who are not in webcare.toml
+)
+
+
+def build_manifest(*, url: str | None, socket_mode: bool, name: str = "Webcare") -> dict:
+    """Return the app manifest; its request URLs are `<url>/slack/events` unless in Socket Mode."""
+    if not socket_mode and url is None:
+        raise ValueError("give the app's public https URL, or use Socket Mode (SLACK_APP_TOKEN)")
+    if url is not None and not _is_https(url):
+        raise ValueError(f"the app URL must start with https:// and name a host, got {url!r}")
+    if not name or len(name) > _NAME_LIMIT:
+        raise ValueError(f"the app name must be 1 to {_NAME_LIMIT} characters, got {name!r}")
+    endpoint = f"{url.rstrip('/')}{EVENTS_PATH}" if url and not socket_mode else None
+    with_url = {"request_url": endpoint} if endpoint else {}
+    command = {
+        "command": COMMAND,
+        "description": "Your webcare queue, your claims and response-time stats",
+        "usage_hint": USAGE_HINT,
+        "should_escape": False,
+    }
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": name,
+            "description": "Triage social media mentions as a team: claim, escalate, answer.",
+        },
+        "features": {
+            "bot_user": {"display_name": name, "always_online": True},
+            "slash_commands": [command | ({"url": endpoint} if endpoint else {})],
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "event_subscriptions": {**with_url, "bot_events": ["app_mention"]},
+            "interactivity": {"is_enabled": True, **with_url},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket_mode,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def _is_https(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.hostname)

@@ -1,0 +1,161 @@
+"""Outbox senders for Slack: post or update cards, drafts and notices, exactly once, paced per channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Config
+from bot.metrics import Metrics
+from bot.models import ChatMessage, OutboxJob
+from bot.outbox import RetryLater, Sender
+from bot.slack import calls
+from bot.slack.render import render_card, render_draft, render_escalation_notice
+from bot.storage import Database
+from handlers.cards import card_view, draft_view, escalation_notice
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+METADATA_TYPE = "webcare_message"
+POSTS_PER_SECOND_PER_CHANNEL = 1.0
+
+
+class ChannelPacer:
+    """At most one post per second per channel (Slack's chat.postMessage limit)."""
+
+    def __init__(self, interval: float = 1.0 / POSTS_PER_SECOND_PER_CHANNEL) -> None:
+        self._interval = interval
+        self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def wait(self, channel: str) -> None:
+        """Sleep until this channel may take another post."""
+        async with self._locks.setdefault(channel, asyncio.Lock()):
+            now = time.monotonic()
+            slot = max(now, self._next.get(channel, 0.0))
+            self._next[channel] = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class SlackMessenger:
+    """Sends what the outbox asks for to the triage channel and the cards' threads."""
+
+    def __init__(self, client: AsyncWebClient, db: Database, config: Config, channel: str, metrics: Metrics, *,
+                 clock: Callable[[], datetime], pacer: ChannelPacer | None = None) -> None:
+        self._client, self._db, self._config, self._channel = client, db, config, channel
+        self._metrics, self._clock = metrics, clock
+        self._pacer = pacer or ChannelPacer()
+        self._workspace: str | None = None
+
+    def senders(self) -> dict[str, Sender]:
+        """The outbox job kinds this messenger handles."""
+        return {"slack.card": self.sync_card, "slack.draft": self.sync_draft, "slack.notice": self.post_notice}
+
+    async def workspace(self) -> str:
+        """The Slack team id the bot token belongs to."""
+        if self._workspace is None:
+            self._workspace = (await calls.call(self._client.auth_test))["team_id"]
+        return self._workspace
+
+    async def sync_card(self, job: OutboxJob) -> None:
+        """Post the mention's card, or update it to show the current state."""
+        mention_id = job.mention_id or 0
+        async with self._db.uow() as uow:
+            text, blocks = render_card(await card_view(uow, self._config, mention_id, self._clock()))
+        posted = await self._upsert(job, f"card:{mention_id}", mention_id, text, blocks, thread_ts=None)
+        if posted:
+            self._metrics.posted.labels(platform=PLATFORM).inc()
+
+    async def sync_draft(self, job: OutboxJob) -> None:
+        """Post or update a draft's message in the card's thread."""
+        draft_id = int(job.payload["draft_id"])
+        card = await self._card_message(job.mention_id or 0)
+        async with self._db.uow() as uow:
+            draft = await uow.drafts.get(draft_id)
+            if draft is None:
+                return
+            text, blocks = render_draft(draft_view(self._config, draft))
+        await self._upsert(job, f"draft:{draft_id}", job.mention_id, text, blocks, thread_ts=card.ts)
+
+    async def post_notice(self, job: OutboxJob) -> None:
+        """Post a one-off notice (e.g. an escalation pinging heads) in the card's thread."""
+        card = await self._card_message(job.mention_id or 0)
+        if job.payload.get("kind") != "escalation":
+            raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
+        text, blocks = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
+        subject = f"notice:{job.key.split(':', 2)[2]}"
+        await self._upsert(job, subject, job.mention_id, text, blocks, thread_ts=card.ts, update=False)
+
+    async def _card_message(self, mention_id: int) -> ChatMessage:
+        workspace = await self.workspace()
+        async with self._db.uow() as uow:
+            card = await uow.messages.get(PLATFORM, workspace, f"card:{mention_id}")
+        if card is None:
+            raise RetryLater("the card is not posted yet", delay=1.0, count_attempt=False)
+        return card
+
+    async def _upsert(self, job: OutboxJob, subject: str, mention_id: int | None, text: str,
+                      blocks: list[dict[str, Any]], *, thread_ts: str | None, update: bool = True) -> bool:
+        """Update the subject's message if posted, else post it; returns whether a new message was posted."""
+        workspace = await self.workspace()
+        async with self._db.uow() as uow:
+            existing = await uow.messages.get(PLATFORM, workspace, subject)
+        if existing is not None:
+            if update:
+                await self._call(self._client.chat_update, channel=existing.channel, ts=existing.ts, text=text,
+                                 blocks=blocks)
+            return False
+        ts = await self._find_earlier_post(subject, thread_ts, job) if job.attempts > 1 else None
+        if ts is None:
+            await self._pacer.wait(self._channel)
+            response = await self._call(
+                self._client.chat_postMessage, channel=self._channel, text=text, blocks=blocks, thread_ts=thread_ts,
+                unfurl_links=False, unfurl_media=False,
+                metadata={"event_type": METADATA_TYPE, "event_payload": {"subject": subject}})
+            ts = response["ts"]
+        elif update:
+            await self._call(self._client.chat_update, channel=self._channel, ts=ts, text=text, blocks=blocks)
+        async with self._db.uow() as uow:
+            await uow.messages.add(ChatMessage(platform=PLATFORM, workspace=workspace, subject=subject,
+                                               mention_id=mention_id, channel=self._channel, ts=ts,
+                                               thread_ts=thread_ts, posted_at=self._clock()))
+            await uow.commit()
+        return True
+
+    async def _find_earlier_post(self, subject: str, thread_ts: str | None, job: OutboxJob) -> str | None:
+        """After an attempt whose outcome is unknown (crash, timeout), find the message it may have posted."""
+        oldest = (job.created_at - timedelta(minutes=1)).timestamp()
+        cursor = None
+        while True:
+            kwargs: dict[str, Any] = {"channel": self._channel, "include_all_metadata": True, "limit": 200,
+                                      "oldest": f"{oldest:.6f}", "cursor": cursor}
+            if thread_ts is None:
+                response = await self._call(self._client.conversations_history, **kwargs)
+            else:
+                response = await self._call(self._client.conversations_replies, ts=thread_ts, **kwargs)
+            for message in response.get("messages", []):
+                metadata = message.get("metadata") or {}
+                if (metadata.get("event_type") == METADATA_TYPE
+                        and metadata.get("event_payload", {}).get("subject") == subject):
+                    logger.info("slack: %s was already posted before a restart; adopting it", subject)
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    async def _call(self, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return await calls.call(fn, **kwargs)
+        except SlackApiError as exc:
+            if calls.is_transient(exc):
+                raise RetryLater(f"Slack {exc.response.status_code}", delay=calls.retry_after(exc) or 5.0) from None
+            raise

@@ -1,0 +1,129 @@
+"""Build the Escalate, Answer, Dismiss and Request-changes modals as Block Kit views."""
+
+from __future__ import annotations
+
+from bot.slack.ids import Block, View
+from bot.slack.render import mention
+from bot.views import DepartmentView, DismissReason, PersonRef
+
+INPUT_LIMIT = 3000  # Block Kit: max_length of a plain_text_input
+_OPTION_LIMIT = 75  # Block Kit: text of an option
+_OPTIONS_MAX = 100  # Block Kit: options of a static select
+
+
+def escalate_modal(mention_id: int, departments: list[DepartmentView]) -> dict:
+    """Ask which departments to pull into a mention, with an optional note for their heads."""
+    if not departments:
+        explain = "No departments are configured in webcare.toml: there is nobody to escalate to."
+        return _modal(View.ESCALATE, str(mention_id), "Escalate mention", [_section(explain)])
+    if len(departments) > _OPTIONS_MAX:
+        raise ValueError(f"Slack offers at most {_OPTIONS_MAX} departments in one list")
+    options = [_option(_department_label(d), d.key) for d in departments]
+    picker = {
+        "type": "multi_static_select",
+        "action_id": str(Block.DEPARTMENTS),
+        "placeholder": _plain("Pick one or more departments"),
+        "options": options,
+    }
+    blocks = [
+        _input(Block.DEPARTMENTS, "Departments", picker, hint="Their heads are pinged."),
+        _input(Block.NOTE, "Note for the heads", _text_input(Block.NOTE), optional=True),
+    ]
+    return _modal(View.ESCALATE, str(mention_id), "Escalate mention", blocks, submit="Escalate")
+
+
+def answer_modal(
+    mention_id: int, *, needs_approval: bool, manual: bool, approvers: list[PersonRef]
+) -> dict:
+    """Ask for the reply, saying whether it is sent, sent after approval, or was posted by hand."""
+    heads = ", ".join(mention(p) for p in approvers) or "a head of the escalated departments"
+    if manual and needs_approval:
+        explain = (
+            f"This network is answered by hand. Write the reply here first: {heads} "
+            "must approve it before you post it on the network yourself."
+        )
+        label, submit = "Reply to approve", "Ask approval"
+    elif manual:
+        explain = (
+            "This network is answered by hand. Reply on the post yourself, "
+            "then paste what you replied here."
+        )
+        label, submit = "What you replied", "Save answer"
+    elif needs_approval:
+        explain = f"This mention is escalated: {heads} must approve your reply before it is sent."
+        label, submit = "Your reply", "Ask approval"
+    else:
+        explain = "Your reply is sent to the post as soon as you submit."
+        label, submit = "Your reply", "Send reply"
+    reply = _input(Block.REPLY_TEXT, label, _text_input(Block.REPLY_TEXT))
+    blocks = [_section(explain), reply]
+    return _modal(View.ANSWER, str(mention_id), "Answer mention", blocks, submit=submit)
+
+
+def dismiss_modal(mention_id: int) -> dict:
+    """Ask why a mention needs no answer."""
+    radios = {
+        "type": "radio_buttons",
+        "action_id": str(Block.REASON),
+        "options": [_option(reason.label.capitalize(), reason.value) for reason in DismissReason],
+    }
+    blocks = [_input(Block.REASON, "Why does it need no answer?", radios)]
+    return _modal(View.DISMISS, str(mention_id), "Dismiss mention", blocks, submit="Dismiss")
+
+
+def request_changes_modal(draft_id: int) -> dict:
+    """Ask an approver what the draft's author should change."""
+    note = _input(Block.NOTE, "What should change?", _text_input(Block.NOTE))
+    return _modal(View.REQUEST_CHANGES, str(draft_id), "Request changes", [note], submit="Send")
+
+
+def _department_label(department: DepartmentView) -> str:
+    heads = ", ".join(h.name for h in department.heads)
+    label = f"{department.name} ({heads})" if heads else department.name
+    return label if len(label) <= _OPTION_LIMIT else label[: _OPTION_LIMIT - 1] + "…"
+
+
+def _modal(
+    callback: View, metadata: str, title: str, blocks: list[dict], *, submit: str | None = None
+) -> dict:
+    view = {
+        "type": "modal",
+        "callback_id": str(callback),
+        "private_metadata": metadata,
+        "title": _plain(title),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+    return {**view, "submit": _plain(submit)} if submit else view
+
+
+def _input(
+    block: Block, label: str, element: dict, *, hint: str | None = None, optional: bool = False
+) -> dict:
+    field = {"type": "input", "block_id": str(block), "label": _plain(label), "element": element}
+    if hint:
+        field["hint"] = _plain(hint)
+    if optional:
+        field["optional"] = True
+    return field
+
+
+def _text_input(block: Block) -> dict:
+    return {
+        "type": "plain_text_input",
+        "action_id": str(block),
+        "multiline": True,
+        "max_length": INPUT_LIMIT,
+    }
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _option(text: str, value: str) -> dict:
+    return {"text": _plain(text), "value": value}
+
+
+def _plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text, "emoji": True}

@@ -1,0 +1,267 @@
+"""Render triage cards, draft replies and escalation notices as Block Kit messages."""
+
+from __future__ import annotations
+
+import re
+
+from bot.slack.escape import escape_mrkdwn, link, safe_url, split, truncate
+from bot.slack.ids import Action, MoreOption
+from bot.views import (
+    CardView,
+    DepartmentView,
+    DraftState,
+    DraftView,
+    EscalationNotice,
+    MentionState,
+    PersonRef,
+)
+
+Message = tuple[str, list[dict]]
+"""The fallback (notification) text and the blocks of one message."""
+
+SECTION_LIMIT = 3000  # Block Kit: mrkdwn text of a section; also our cap on notification text
+_NAME_LIMIT = 80  # one name or handle inside a line
+_SNIPPET_LIMIT = 300  # customer text in a card's notification
+_NOTE_LIMIT = 1000  # a note or delivery error inside a line
+_TEXT_LIMIT = 10 * SECTION_LIMIT  # long texts span at most ~11 sections, far below 50 blocks
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+
+_WORKING = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})
+_DONE = frozenset({MentionState.ANSWERED, MentionState.CLOSED, MentionState.DISMISSED})
+_NETWORK_NAMES = {"x": "X", "linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube"}
+
+
+def render_card(view: CardView) -> Message:
+    """Render a mention as a triage card: who wrote what, where, and where it stands."""
+    url = safe_url(view.url)
+    prefix = f"mention-{view.mention_id}"
+    text = truncate(escape_mrkdwn(view.text), SECTION_LIMIT, url) or "_(no text)_"
+    blocks = [
+        {"type": "context", "block_id": f"{prefix}-author", "elements": [_mrkdwn(_byline(view))]},
+        _section(f"{prefix}-text", text, verbatim=True),
+        _section(f"{prefix}-status", truncate(_status(view), SECTION_LIMIT)),
+    ]
+    if elements := _card_elements(view, url):
+        blocks.append({"type": "actions", "block_id": f"{prefix}-actions", "elements": elements})
+    return _card_fallback(view), blocks
+
+
+def render_draft(draft: DraftView) -> Message:
+    """Render a reply draft in the card's thread, with approval buttons while it waits."""
+    prefix = f"mention-{draft.mention_id}-draft-{draft.id}"
+    headline = truncate(_draft_headline(draft), SECTION_LIMIT)
+    blocks = [_section(f"{prefix}-state", headline), *_text_sections(f"{prefix}-text", draft.text)]
+    value = str(draft.id)
+    if draft.state is DraftState.AWAITING_APPROVAL:
+        approve = "Approve" if draft.manual else "Approve & send"
+        buttons = [
+            _button(approve, Action.APPROVE, value, style="primary"),
+            _button("Request changes", Action.REQUEST_CHANGES, value),
+        ]
+        blocks.append({"type": "actions", "block_id": f"{prefix}-actions", "elements": buttons})
+    elif draft.state is DraftState.FAILED:
+        retry = [_button("Retry", Action.RETRY, value, style="primary")]
+        blocks.append({"type": "actions", "block_id": f"{prefix}-actions", "elements": retry})
+    return headline, blocks
+
+
+def render_escalation_notice(notice: EscalationNotice) -> Message:
+    """Render the thread message that pings the heads of the departments escalated to."""
+    prefix = f"mention-{notice.mention_id}-escalation"
+    targets = ", ".join(_department_with_heads(d) for d in notice.departments) or "no department"
+    headline = f":rotating_light: {_name(notice.actor)} escalated to {targets}"
+    headline = truncate(headline, SECTION_LIMIT)
+    notes = _text_sections(f"{prefix}-note", notice.note) if notice.note else []
+    return headline, [_section(prefix, headline), *notes]
+
+
+def mention(person: PersonRef) -> str:
+    """Return a Slack ping for someone with a known Slack id, else their escaped name."""
+    if person.slack_id and _SLACK_USER.fullmatch(person.slack_id):
+        return f"<@{person.slack_id}>"
+    return _name(person)
+
+
+def _name(person: PersonRef) -> str:
+    return truncate(escape_mrkdwn(person.name), _NAME_LIMIT)
+
+
+def _byline(view: CardView) -> str:
+    parts = [f"*{truncate(escape_mrkdwn(_network(view.network)), _NAME_LIMIT)}*"]
+    if view.author_name:
+        parts.append(truncate(escape_mrkdwn(view.author_name), _NAME_LIMIT))
+    if view.author_handle:
+        handle = "@" + view.author_handle.lstrip("@")[:_NAME_LIMIT]
+        profile = safe_url(view.author_url)
+        parts.append(link(profile, handle) if profile else escape_mrkdwn(handle))
+    if view.author_verified:
+        parts.append("verified")
+    if view.author_followers is not None:
+        count = view.author_followers
+        parts.append(f"{count:,} follower{'' if count == 1 else 's'}")
+    parts.append(_age(view.age_minutes))
+    return " · ".join(parts)
+
+
+def _network(network: str) -> str:
+    return _NETWORK_NAMES.get(network, network[:1].upper() + network[1:])
+
+
+def _age(minutes: int) -> str:
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} d ago"
+
+
+def _status(view: CardView) -> str:
+    parts = [_headline(view)]
+    if view.claimed_by and view.state in (MentionState.ESCALATED, MentionState.AWAITING_APPROVAL):
+        parts.append(f"claimed by {mention(view.claimed_by)}")
+    if view.escalated_to and view.state is not MentionState.ESCALATED:
+        parts.append(f"escalated{_to(view.escalated_to)}")
+    if view.draft and view.draft.state is DraftState.FAILED:
+        parts.append(f":warning: reply not delivered: {_error(view.draft)}")
+    return " · ".join(parts)
+
+
+def _headline(view: CardView) -> str:
+    match view.state:
+        case MentionState.NEW:
+            return ":new: *New* — nobody has claimed it yet"
+        case MentionState.CLAIMED:
+            return f":raising_hand: *Claimed*{_by(view.claimed_by)}"
+        case MentionState.ESCALATED:
+            return f":rotating_light: *Escalated*{_to(view.escalated_to)}"
+        case MentionState.AWAITING_APPROVAL:
+            return f":hourglass_flowing_sand: *Awaiting approval*{_waiting(view.draft)}"
+        case MentionState.ANSWERED:
+            return f":white_check_mark: *Answered*{_answered(view)}"
+        case MentionState.CLOSED:
+            answered = _answered(view)
+            return f":lock: *Closed* — answered{answered}" if answered else ":lock: *Closed*"
+        case MentionState.DISMISSED:
+            reason = f": {view.dismissed_reason.label}" if view.dismissed_reason else ""
+            return f":no_entry_sign: *Dismissed*{_by(view.dismissed_by)}{reason}"
+
+
+def _by(person: PersonRef | None) -> str:
+    return f" by {mention(person)}" if person else ""
+
+
+def _waiting(draft: DraftView | None) -> str:
+    if draft is None:
+        return ""
+    approvers = ", ".join(mention(p) for p in draft.approvers) or "a department head"
+    return f" — draft by {mention(draft.author)} waiting for {approvers}"
+
+
+def _answered(view: CardView) -> str:
+    after = f" after {view.response_minutes} min" if view.response_minutes is not None else ""
+    return f"{_by(view.answered_by)}{after}"
+
+
+def _to(departments: tuple[DepartmentView, ...]) -> str:
+    names = ", ".join(truncate(escape_mrkdwn(d.name), _NAME_LIMIT) for d in departments)
+    return f" to {names}" if names else ""
+
+
+def _department_with_heads(department: DepartmentView) -> str:
+    name = truncate(escape_mrkdwn(department.name), _NAME_LIMIT)
+    heads = ", ".join(mention(h) for h in department.heads)
+    return f"{name} ({heads})" if heads else name
+
+
+def _note(text: str) -> str:
+    return truncate(escape_mrkdwn(text), _NOTE_LIMIT)
+
+
+def _error(draft: DraftView) -> str:
+    return _note(draft.error or "unknown error")
+
+
+def _card_elements(view: CardView, url: str | None) -> list[dict]:
+    value = str(view.mention_id)
+    elements = []
+    if view.state in _WORKING or view.state is MentionState.AWAITING_APPROVAL:
+        if view.claimed_by is None:
+            elements.append(_button("Claim", Action.CLAIM, value, style="primary"))
+        elements.append(_button("Escalate", Action.ESCALATE, value))
+        if view.state is not MentionState.AWAITING_APPROVAL:
+            elements.append(_button("Answer", Action.ANSWER, value))
+        elements.append(_button("Dismiss", Action.DISMISS, value))
+    if url:
+        elements.append({**_button("Open post", Action.OPEN_POST, value), "url": url})
+    return elements + _more(view)
+
+
+def _more(view: CardView) -> list[dict]:
+    """Return the overflow menu of secondary actions (Slack allows 1 to 5 options)."""
+    options = []
+    if view.claimed_by and view.state not in _DONE:
+        options.append(("Unclaim", MoreOption.UNCLAIM))
+    if view.state in _DONE:
+        options.append(("Reopen", MoreOption.REOPEN))
+    if view.state is MentionState.ANSWERED:
+        options.append(("Close", MoreOption.CLOSE))
+    if not options:
+        return []
+    menu = [{"text": _plain(label), "value": f"{opt}:{view.mention_id}"} for label, opt in options]
+    return [{"type": "overflow", "action_id": str(Action.MORE), "options": menu}]
+
+
+def _card_fallback(view: CardView) -> str:
+    network = _network(view.network)
+    author = f"@{view.author_handle.lstrip('@')}" if view.author_handle else view.author_name
+    head = f"{network} mention by {author or 'someone'} ({view.state.value.replace('_', ' ')})"
+    snippet = truncate(escape_mrkdwn(view.text), _SNIPPET_LIMIT)
+    return f"{truncate(escape_mrkdwn(head), _NOTE_LIMIT)}: {snippet}"
+
+
+def _draft_headline(draft: DraftView) -> str:
+    author = _name(draft.author)
+    approved = f", approved by {mention(draft.decided_by)}" if draft.decided_by else ""
+    match draft.state:
+        case DraftState.AWAITING_APPROVAL:
+            approvers = ", ".join(mention(p) for p in draft.approvers) or "a department head"
+            by_hand = " (to be posted by hand)" if draft.manual else ""
+            return f":hourglass_flowing_sand: Draft by {author} awaiting {approvers}{by_hand}:"
+        case DraftState.CHANGES_REQUESTED:
+            who = mention(draft.decided_by) if draft.decided_by else "an approver"
+            note = f": {_note(draft.note)}" if draft.note else ""
+            return f":memo: Changes requested by {who} on the draft by {author}{note}"
+        case DraftState.SENDING:
+            return f":outbox_tray: Reply by {author}{approved}, sending…"
+        case DraftState.SENT:
+            return f":white_check_mark: Reply by {author}{approved}, sent"
+        case DraftState.FAILED:
+            return f":warning: Reply by {author}{approved}, not delivered: {_error(draft)}"
+        case DraftState.BY_HAND:
+            return f":writing_hand: Answered by hand by {author}{approved}:"
+
+
+def _text_sections(block_id: str, text: str) -> list[dict]:
+    escaped = truncate(escape_mrkdwn(text), _TEXT_LIMIT) or "_(empty)_"
+    pieces = split(escaped, SECTION_LIMIT)
+    return [_section(f"{block_id}-{i}", piece, verbatim=True) for i, piece in enumerate(pieces)]
+
+
+def _section(block_id: str, text: str, *, verbatim: bool = False) -> dict:
+    return {"type": "section", "block_id": block_id, "text": _mrkdwn(text, verbatim=verbatim)}
+
+
+def _mrkdwn(text: str, *, verbatim: bool = False) -> dict:
+    """Return a mrkdwn text object; `verbatim` stops Slack linking bare URLs and names in it."""
+    return {"type": "mrkdwn", "text": text, "verbatim": verbatim}
+
+
+def _plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _button(label: str, action: Action, value: str, *, style: str | None = None) -> dict:
+    button = {"type": "button", "action_id": str(action), "text": _plain(label), "value": value}
+    return {**button, "style": style} if style else button

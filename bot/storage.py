@@ -1,0 +1,113 @@
+"""Database engine (SQLite by default, PostgreSQL in production) and the unit of work."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.repositories import Audits, ChatMessages, Drafts, IngestReceipts, Mentions, Outbox
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def async_url(url: str) -> sa.URL:
+    """Map `sqlite:///…` and `postgresql://…` to the async drivers this app uses."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"WEBCARE_DATABASE_URL: unsupported database {backend!r} (use sqlite:/// or postgresql://)")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; on SQLite with WAL, a busy timeout and write transactions that lock up front."""
+    target = async_url(url)
+    if target.get_backend_name() != "sqlite":
+        return create_async_engine(target, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    if target.database and target.database != ":memory:":
+        Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                                 pool_size=5, max_overflow=5)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A deferred transaction that later writes can fail with "database is locked" without
+        # waiting; taking the write lock at BEGIN makes the busy timeout apply instead.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class UnitOfWork:
+    """One transaction around the repositories; leaving without `commit()` rolls back."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = AsyncSession(self._engine, expire_on_commit=False, autoflush=False)
+        await self.session.begin()
+        self.mentions = Mentions(self.session)
+        self.drafts = Drafts(self.session)
+        self.audit = Audits(self.session)
+        self.outbox = Outbox(self.session)
+        self.messages = ChatMessages(self.session)
+        self.receipts = IngestReceipts(self.session)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        try:
+            self.session.expunge_all()  # what was read stays readable after the rollback below
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        """Make every change of this unit of work durable at once."""
+        await self.session.commit()
+
+
+class Database:
+    """The engine and a factory of units of work."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work (use as `async with db.uow() as uow`)."""
+        return UnitOfWork(self.engine)
+
+    async def ping(self) -> None:
+        """Raise unless the database answers."""
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

@@ -1,0 +1,119 @@
+"""Platform-neutral views of mentions, drafts and notices, rendered by each chat edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class MentionState(StrEnum):
+    """Where a mention is in its lifecycle (DESIGN.md §6)."""
+
+    NEW = "new"
+    CLAIMED = "claimed"
+    ESCALATED = "escalated"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    DISMISSED = "dismissed"
+
+
+class DraftState(StrEnum):
+    """Where a reply draft is: waiting for a head, being delivered, delivered or failed."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    CHANGES_REQUESTED = "changes_requested"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BY_HAND = "by_hand"
+
+
+class DismissReason(StrEnum):
+    """Why a mention needs no answer."""
+
+    SPAM = "spam"
+    NOT_RELEVANT = "not_relevant"
+    HANDLED_ELSEWHERE = "handled_elsewhere"
+
+    @property
+    def label(self) -> str:
+        """Say the reason the way a person would."""
+        return self.value.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """Someone the bot can name: a webcare.toml person or a chat user it does not know."""
+
+    key: str
+    name: str
+    slack_id: str | None = None
+    teams_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentView:
+    """A department from webcare.toml with the heads who approve its replies."""
+
+    key: str
+    name: str
+    heads: tuple[PersonRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DraftView:
+    """A reply draft as shown in the card's thread."""
+
+    id: int
+    mention_id: int
+    author: PersonRef
+    text: str
+    state: DraftState
+    approvers: tuple[PersonRef, ...]
+    decided_by: PersonRef | None = None
+    note: str | None = None
+    error: str | None = None
+    manual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """Everything a triage card shows about one mention, at one moment."""
+
+    mention_id: int
+    network: str
+    url: str | None
+    author_handle: str | None
+    author_name: str | None
+    author_url: str | None
+    author_followers: int | None
+    author_verified: bool
+    text: str
+    published_at: datetime
+    state: MentionState
+    now: datetime
+    reply_via: str | None = None
+    claimed_by: PersonRef | None = None
+    escalated_to: tuple[DepartmentView, ...] = ()
+    draft: DraftView | None = None
+    answered_by: PersonRef | None = None
+    response_minutes: int | None = None
+    dismissed_by: PersonRef | None = None
+    dismissed_reason: DismissReason | None = None
+
+    @property
+    def age_minutes(self) -> int:
+        """Whole minutes since the post was published."""
+        return max(0, int((self.now - self.published_at).total_seconds() // 60))
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationNotice:
+    """The thread message that pulls department heads into a mention."""
+
+    mention_id: int
+    actor: PersonRef
+    departments: tuple[DepartmentView, ...]
+    note: str | None

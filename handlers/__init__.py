@@ -1,0 +1,1 @@
+"""Use cases of the webcare bot, free of any chat platform."""

@@ -1,0 +1,151 @@
+"""Write, approve, deliver and retry replies; record what the network said."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import domain
+from bot.commands import Approve, PrepareAnswer, RequestChanges, RetryDelivery, SubmitReply
+from bot.domain import Actor, DomainError, NotFound
+from bot.models import Draft, Mention
+from bot.replies.base import DeliveryReceipt
+from bot.storage import UnitOfWork
+from bot.views import DraftState, MentionState, PersonRef
+from handlers.context import Context, facts, get_mention, transition
+
+MAX_REPLY_CHARS = 3000
+SYSTEM = Actor(PersonRef(key="system", name="Webcare bot"))
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerForm:
+    """What the Answer dialog must tell its user."""
+
+    mention_id: int
+    needs_approval: bool
+    manual: bool
+    approvers: tuple[PersonRef, ...]
+
+
+async def prepare_answer(cmd: PrepareAnswer, *, ctx: Context) -> AnswerForm:
+    """Refuse early if this person may not answer; otherwise say how the reply will go out."""
+    async with ctx.db.uow() as uow:
+        mention = await get_mention(uow, cmd.mention_id)
+    m = facts(ctx.config, mention)
+    domain.submit_reply(m, cmd.actor)  # raises the same refusal the submission would
+    heads = sorted(ctx.config.heads_of(m.escalated_to) - {cmd.actor.key})
+    return AnswerForm(mention_id=cmd.mention_id, needs_approval=bool(m.escalated_to), manual=m.reply_via is None,
+                      approvers=tuple(ctx.config.people[h].ref for h in heads))
+
+
+async def submit_reply(cmd: SubmitReply, *, ctx: Context) -> None:
+    """Turn written text into a draft for approval, a delivery, or a by-hand answer."""
+    text = cmd.text.strip()
+    if not text:
+        raise DomainError("The reply is empty.")
+    if len(text) > MAX_REPLY_CHARS:
+        raise DomainError(f"The reply is {len(text)} characters; at most {MAX_REPLY_CHARS} fit.")
+    decided_state: list[DraftState] = []
+
+    def decide(m: domain.MentionFacts) -> domain.Transition:
+        decided, draft_state = domain.submit_reply(m, cmd.actor)
+        decided_state[:] = [draft_state]
+        return decided
+
+    async def write_draft(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
+        now, state = ctx.clock(), decided_state[0]
+        approvers = sorted(ctx.config.heads_of(mention.escalated_to) - {cmd.actor.key})
+        if state == DraftState.AWAITING_APPROVAL and not approvers:
+            raise DomainError("Nobody else heads the escalated departments, so nobody can approve this reply.")
+        draft = await uow.drafts.add(Draft(
+            mention_id=mention.id or 0, author=cmd.actor.key, author_name=cmd.actor.ref.name, text=text,
+            state=state.value, approvers=approvers, created_at=now,
+            sent_at=now if state == DraftState.BY_HAND else None))
+        if state == DraftState.BY_HAND:
+            await uow.mentions.set_first_response(mention.id or 0, now)
+        if state == DraftState.SENDING:
+            await ctx.fanout.deliver_reply(uow.outbox, mention.id or 0, draft.id or 0, now)
+        await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, draft.id or 0, now)
+
+    await transition(ctx, cmd.mention_id, cmd.actor, decide, write_draft)
+
+
+async def _load_draft(uow: UnitOfWork, draft_id: int) -> Draft:
+    draft = await uow.drafts.get(draft_id)
+    if draft is None:
+        raise NotFound(f"Draft {draft_id} does not exist.")
+    return draft
+
+
+async def approve(cmd: Approve, *, ctx: Context) -> None:
+    """A head of an escalated department lets the draft go out."""
+    async with ctx.db.uow() as uow:
+        draft = await _load_draft(uow, cmd.draft_id)
+
+    async def send(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
+        now = ctx.clock()
+        if not await uow.drafts.move(draft, [DraftState.AWAITING_APPROVAL], state=DraftState.SENDING.value,
+                                     decided_by=cmd.actor.key, decided_by_name=cmd.actor.ref.name):
+            raise DomainError("This draft is no longer waiting for approval.")
+        await ctx.fanout.deliver_reply(uow.outbox, mention.id or 0, cmd.draft_id, now)
+        await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, now)
+
+    heads = lambda m: ctx.config.heads_of(m.escalated_to)  # noqa: E731
+    await transition(ctx, draft.mention_id, cmd.actor,
+                     lambda m: domain.approve(m, cmd.actor, draft.author, DraftState(draft.state), heads(m)), send)
+
+
+async def request_changes(cmd: RequestChanges, *, ctx: Context) -> None:
+    """A head sends the draft back to its author with a note."""
+    async with ctx.db.uow() as uow:
+        draft = await _load_draft(uow, cmd.draft_id)
+    note = (cmd.note or "").strip() or None
+
+    async def send_back(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
+        if not await uow.drafts.move(draft, [DraftState.AWAITING_APPROVAL], state=DraftState.CHANGES_REQUESTED.value,
+                                     decided_by=cmd.actor.key, decided_by_name=cmd.actor.ref.name, note=note):
+            raise DomainError("This draft is no longer waiting for approval.")
+        await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, ctx.clock())
+
+    heads = lambda m: ctx.config.heads_of(m.escalated_to)  # noqa: E731
+    await transition(ctx, draft.mention_id, cmd.actor,
+                     lambda m: domain.request_changes(m, cmd.actor, draft.author, DraftState(draft.state),
+                                                      heads(m), note), send_back)
+
+
+async def retry_delivery(cmd: RetryDelivery, *, ctx: Context) -> None:
+    """Try a failed delivery again; the draft text is unchanged."""
+    async with ctx.db.uow() as uow:
+        draft = await _load_draft(uow, cmd.draft_id)
+        mention = await get_mention(uow, draft.mention_id)
+        if mention.state != MentionState.ANSWERED:
+            raise DomainError("This reply can no longer be retried: the mention was reopened or closed.")
+        if not await uow.drafts.move(draft, [DraftState.FAILED], state=DraftState.SENDING.value, error=None):
+            raise DomainError("Only a failed delivery can be retried.")
+        now = ctx.clock()
+        await uow.audit.add(mention.id, cmd.actor, "retry_delivery", now, state=mention.state)
+        await ctx.fanout.deliver_reply(uow.outbox, mention.id or 0, cmd.draft_id, now)
+        await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, now)
+        await ctx.fanout.card_changed(uow.outbox, mention.id or 0, now)
+        await uow.commit()
+
+
+async def record_delivery(draft_id: int, *, ctx: Context, receipt: DeliveryReceipt | None = None,
+                          error: str | None = None) -> None:
+    """Record the network's verdict on a delivery: sent (first response time starts counting) or failed."""
+    async with ctx.db.uow() as uow:
+        draft = await _load_draft(uow, draft_id)
+        now = ctx.clock()
+        if receipt is not None:
+            moved = await uow.drafts.move(draft, [DraftState.SENDING], state=DraftState.SENT.value, sent_at=now,
+                                          remote_id=receipt.remote_id, remote_url=receipt.url, error=None)
+            if moved:
+                await uow.mentions.set_first_response(draft.mention_id, now)
+        else:
+            moved = await uow.drafts.move(draft, [DraftState.SENDING], state=DraftState.FAILED.value, error=error)
+        if moved:
+            await uow.audit.add(draft.mention_id, SYSTEM, "reply_sent" if receipt else "reply_failed", now,
+                                detail=error if receipt is None else (receipt.url or receipt.remote_id))
+            await ctx.fanout.draft_changed(uow.outbox, draft.mention_id, draft_id, now)
+            await ctx.fanout.card_changed(uow.outbox, draft.mention_id, now)
+        await uow.commit()

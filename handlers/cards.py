@@ -1,0 +1,58 @@
+"""Read models for the chat edges: the card, draft and notice views of stored mentions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.config import Config
+from bot.models import Draft
+from bot.storage import UnitOfWork
+from bot.views import CardView, DismissReason, DraftState, DraftView, EscalationNotice, MentionState
+from handlers.context import get_mention, person_ref
+
+
+def _department_views(config: Config, keys: list[str]) -> tuple:  # type: ignore[type-arg]
+    return tuple(config.department_view(k) for k in keys if k in config.departments)
+
+
+def draft_view(config: Config, draft: Draft) -> DraftView:
+    """A stored draft as its thread message shows it."""
+    return DraftView(
+        id=draft.id or 0, mention_id=draft.mention_id, author=person_ref(config, draft.author, draft.author_name),
+        text=draft.text, state=DraftState(draft.state),
+        approvers=tuple(person_ref(config, key, None) for key in draft.approvers),
+        decided_by=person_ref(config, draft.decided_by, draft.decided_by_name) if draft.decided_by else None,
+        note=draft.note, error=draft.error, manual=draft.state == DraftState.BY_HAND)
+
+
+async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datetime) -> CardView:
+    """Everything the card of this mention must show right now."""
+    m = await get_mention(uow, mention_id)
+    draft = await uow.drafts.latest_for(mention_id)
+    state = MentionState(m.state)
+    answered_by = None
+    response_minutes = None
+    if draft is not None and state in (MentionState.ANSWERED, MentionState.CLOSED):
+        answered_by = person_ref(config, draft.author, draft.author_name)
+    if m.first_response_at is not None:
+        response_minutes = max(0, int((m.first_response_at - m.published_at).total_seconds() // 60))
+    dismissed_by = None
+    if state == MentionState.DISMISSED and m.claimed_by:
+        dismissed_by = person_ref(config, m.claimed_by, m.claimed_by_name)
+    return CardView(
+        mention_id=mention_id, network=m.network, url=m.url, author_handle=m.author_handle,
+        author_name=m.author_name, author_url=m.author_url, author_followers=m.author_followers,
+        author_verified=m.author_verified, text=m.text, published_at=m.published_at, state=state, now=now,
+        reply_via=m.reply_via,
+        claimed_by=person_ref(config, m.claimed_by, m.claimed_by_name) if m.claimed_by else None,
+        escalated_to=_department_views(config, m.escalated_to),
+        draft=draft_view(config, draft) if draft is not None else None,
+        answered_by=answered_by, response_minutes=response_minutes, dismissed_by=dismissed_by,
+        dismissed_reason=DismissReason(m.dismissed_reason) if m.dismissed_reason else None)
+
+
+def escalation_notice(config: Config, mention_id: int, payload: dict[str, Any]) -> EscalationNotice:
+    """The thread message announcing an escalation, from its outbox payload."""
+    return EscalationNotice(mention_id=mention_id, actor=person_ref(config, payload["actor"], payload.get("actor_name")),
+                            departments=_department_views(config, payload["departments"]), note=payload.get("note"))

@@ -1,0 +1,54 @@
+"""Deliver a reply draft to its network through the mention's connector (run by the outbox relay)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from bot.models import OutboxJob
+from bot.outbox import RetryLater, backoff
+from bot.replies.base import DeliveryError, MentionRef, ReplyConnector, ReplyRequest
+from bot.views import DraftState
+from handlers.answering import record_delivery
+from handlers.context import Context
+
+logger = logging.getLogger(__name__)
+
+
+class ReplyDelivery:
+    """The outbox sender for `reply` jobs."""
+
+    def __init__(self, ctx: Context, connectors: Mapping[str, ReplyConnector]) -> None:
+        self._ctx, self._connectors = ctx, connectors
+
+    async def __call__(self, job: OutboxJob) -> None:
+        """Deliver once; transient failures come back later, permanent ones show on the card with Retry."""
+        draft_id = int(job.payload["draft_id"])
+        async with self._ctx.db.uow() as uow:
+            draft = await uow.drafts.get(draft_id)
+            mention = await uow.mentions.get(job.mention_id or 0)
+        if draft is None or mention is None or draft.state != DraftState.SENDING:
+            return
+        connector = self._connectors.get(mention.reply_via or "")
+        if connector is None:
+            await record_delivery(draft_id, ctx=self._ctx,
+                                  error=f"The {mention.reply_via} reply connector is not configured on this server.")
+            self._ctx.metrics.replies.labels(outcome="failed").inc()
+            return
+        request = ReplyRequest(
+            mention=MentionRef(source=mention.source, source_mention_id=mention.source_mention_id,
+                               network=mention.network, network_item_id=mention.network_item_id, url=mention.url,
+                               author_handle=mention.author_handle),
+            text=draft.text, agent=draft.author_name, idempotency_key=f"webcare-draft-{draft_id}")
+        try:
+            receipt = await connector.deliver(request)
+        except DeliveryError as exc:
+            if exc.transient:
+                self._ctx.metrics.replies.labels(outcome="retry").inc()
+                raise RetryLater(exc.reason, delay=exc.retry_after or backoff(job.attempts)) from None
+            logger.warning("reply: draft %s refused by %s: %s", draft_id, connector.name, exc.reason)
+            self._ctx.metrics.replies.labels(outcome="failed").inc()
+            await record_delivery(draft_id, ctx=self._ctx, error=exc.reason)
+            return
+        self._ctx.metrics.replies.labels(outcome="sent").inc()
+        await record_delivery(draft_id, ctx=self._ctx, receipt=receipt)

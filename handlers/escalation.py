@@ -1,0 +1,24 @@
+"""Escalate a mention to departments whose heads must approve its reply."""
+
+from __future__ import annotations
+
+from bot import domain
+from bot.commands import Escalate
+from bot.models import Mention
+from bot.storage import UnitOfWork
+from handlers.context import Context, transition
+
+
+async def escalate(cmd: Escalate, *, ctx: Context) -> None:
+    """Pull the departments' heads into the mention's thread."""
+    known = set(ctx.config.departments)
+    note = (cmd.note or "").strip() or None
+
+    async def announce(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
+        audit_key = f"escalate:{mention.id}:{mention.version + 1}"
+        await ctx.fanout.notice(uow.outbox, mention.id or 0, audit_key,
+                                {"kind": "escalation", "actor": cmd.actor.key, "actor_name": cmd.actor.ref.name,
+                                 "departments": list(cmd.departments), "note": note}, ctx.clock())
+
+    await transition(ctx, cmd.mention_id, cmd.actor,
+                     lambda m: domain.escalate(m, cmd.actor, cmd.departments, known), announce)

@@ -1,0 +1,85 @@
+"""Answers to "what is mine", "how is the queue" and "how are we doing" (volume, response times, SLA)."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.commands import ShowMine, ShowQueue, ShowStats
+from bot.domain import DomainError, OPEN_STATES
+from bot.views import MentionState
+from handlers.context import Context
+
+PERIODS = {"today": None, "week": timedelta(days=7)}
+_ACTIVE = [s.value for s in (*OPEN_STATES, MentionState.AWAITING_APPROVAL)]
+
+
+@dataclass(frozen=True, slots=True)
+class MineItem:
+    mention_id: int
+    network: str
+    author: str
+    state: MentionState
+    age_minutes: int
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueReport:
+    unclaimed: int
+    oldest_age_minutes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    period: str
+    volume: int
+    answered: int
+    dismissed: int
+    median_first_response_minutes: float | None
+    within_sla_share: float | None
+    sla_minutes: int
+
+
+def _minutes(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() // 60))
+
+
+async def show_mine(cmd: ShowMine, *, ctx: Context) -> list[MineItem]:
+    """The open mentions this person holds, oldest first."""
+    now = ctx.clock()
+    async with ctx.db.uow() as uow:
+        rows = await uow.mentions.claimed_by(cmd.actor.key, _ACTIVE)
+    return [MineItem(mention_id=m.id or 0, network=m.network, author=m.author_handle or m.author_name or "unknown",
+                     state=MentionState(m.state), age_minutes=_minutes(now - m.published_at), url=m.url)
+            for m in rows]
+
+
+async def show_queue(cmd: ShowQueue, *, ctx: Context) -> QueueReport:
+    """How many open mentions nobody holds, and how old the oldest is."""
+    async with ctx.db.uow() as uow:
+        count, oldest = await uow.mentions.unclaimed_summary(_ACTIVE)
+    return QueueReport(unclaimed=count, oldest_age_minutes=_minutes(ctx.clock() - oldest) if oldest else None)
+
+
+async def show_stats(cmd: ShowStats, *, ctx: Context) -> StatsReport:
+    """Volume, median time to first response and share answered within the SLA, for today or the last week."""
+    if cmd.period not in PERIODS:
+        raise DomainError(f"Unknown period {cmd.period!r}: use today or week.")
+    now = ctx.clock()
+    window = PERIODS[cmd.period]
+    start = now - window if window else now.replace(hour=0, minute=0, second=0, microsecond=0)
+    async with ctx.db.uow() as uow:
+        rows = await uow.mentions.since(start)
+    sla = ctx.config.sla.first_response_minutes
+    waits = [(first - published).total_seconds() / 60 for published, first, _ in rows if first is not None]
+    dismissed = sum(1 for *_, state in rows if state == MentionState.DISMISSED)
+    needing_answer = len(rows) - dismissed
+    return StatsReport(
+        period=cmd.period, volume=len(rows), answered=len(waits), dismissed=dismissed,
+        median_first_response_minutes=round(statistics.median(waits), 1) if waits else None,
+        within_sla_share=(sum(1 for w in waits if w <= sla) / needing_answer) if needing_answer else None,
+        sla_minutes=sla)
+
+

@@ -1,0 +1,32 @@
+"""Claim, unclaim, dismiss, reopen and close a mention."""
+
+from __future__ import annotations
+
+from bot import domain
+from bot.commands import Claim, Close, Dismiss, Reopen, Unclaim
+from handlers.context import Context, transition
+
+
+async def claim(cmd: Claim, *, ctx: Context) -> None:
+    """Take a mention; whoever loses a simultaneous claim is told who has it."""
+    await transition(ctx, cmd.mention_id, cmd.actor, lambda m: domain.claim(m, cmd.actor))
+
+
+async def unclaim(cmd: Unclaim, *, ctx: Context) -> None:
+    """Give a mention back to the queue."""
+    await transition(ctx, cmd.mention_id, cmd.actor, lambda m: domain.unclaim(m, cmd.actor))
+
+
+async def dismiss(cmd: Dismiss, *, ctx: Context) -> None:
+    """Close a mention that needs no answer."""
+    await transition(ctx, cmd.mention_id, cmd.actor, lambda m: domain.dismiss(m, cmd.actor, cmd.reason))
+
+
+async def reopen(cmd: Reopen, *, ctx: Context) -> None:
+    """Put a finished mention back in the queue."""
+    await transition(ctx, cmd.mention_id, cmd.actor, lambda m: domain.reopen(m, cmd.actor))
+
+
+async def close(cmd: Close, *, ctx: Context) -> None:
+    """Mark an answered mention as finished."""
+    await transition(ctx, cmd.mention_id, cmd.actor, lambda m: domain.close(m, cmd.actor))
