@@ -253,7 +253,7 @@ def test_status_tells_why_a_reply_was_not_delivered() -> None:
         (EVERY_CARD[1], ["Escalate", "Answer", "Dismiss", "Open post", "Unclaim"]),
         (card(state=MentionState.ESCALATED, escalated_to=(SALES,)),
          ["Claim", "Escalate", "Answer", "Dismiss", "Open post"]),
-        (EVERY_CARD[3], ["Escalate", "Dismiss", "Open post", "Unclaim"]),
+        (EVERY_CARD[3], ["Open post"]),
         (EVERY_CARD[4], ["Open post", "Reopen", "Close"]),
         (EVERY_CARD[5], ["Open post", "Reopen"]),
         (EVERY_CARD[6], ["Open post", "Reopen"]),

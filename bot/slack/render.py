@@ -186,12 +186,11 @@ def _error(draft: DraftView) -> str:
 def _card_elements(view: CardView, url: str | None) -> list[dict]:
     value = str(view.mention_id)
     elements = []
-    if view.state in _WORKING or view.state is MentionState.AWAITING_APPROVAL:
+    if view.state in _WORKING:
         if view.claimed_by is None:
             elements.append(_button("Claim", Action.CLAIM, value, style="primary"))
         elements.append(_button("Escalate", Action.ESCALATE, value))
-        if view.state is not MentionState.AWAITING_APPROVAL:
-            elements.append(_button("Answer", Action.ANSWER, value))
+        elements.append(_button("Answer", Action.ANSWER, value))
         elements.append(_button("Dismiss", Action.DISMISS, value))
     if url:
         elements.append({**_button("Open post", Action.OPEN_POST, value), "url": url})
@@ -201,7 +200,7 @@ def _card_elements(view: CardView, url: str | None) -> list[dict]:
 def _more(view: CardView) -> list[dict]:
     """Return the overflow menu of secondary actions (Slack allows 1 to 5 options)."""
     options = []
-    if view.claimed_by and view.state not in _DONE:
+    if view.claimed_by and view.state in _WORKING:
         options.append(("Unclaim", MoreOption.UNCLAIM))
     if view.state in _DONE:
         options.append(("Reopen", MoreOption.REOPEN))

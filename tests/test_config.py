@@ -1,0 +1,62 @@
+"""Core: webcare.toml is validated with messages naming the file, the key and the problem; secrets never print."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+from bot.settings import Settings
+
+ROOT = Path(__file__).parent.parent
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "webcare.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_shipped_example_loads_and_resolves_people_by_chat_id():
+    config = load_config(ROOT / "webcare.example.toml")
+    assert config.person_by_slack("U01ANNA").name == "Anna de Vries"
+    assert config.person_by_teams("29:1anna").key == "anna"
+    assert [p.key for p in config.members("webcare-lead")] == ["anna"]
+    assert config.department_view("legal").heads[0].slack_id == "U04DIRK"
+    assert config.sla.first_response_minutes == 60
+
+
+@pytest.mark.parametrize(("text", "key", "problem"), [
+    ('[people.anna]\nname = "Anna"\nslak = "U1"\n', "people.anna.slak", "unknown key"),
+    ('[people.anna]\nname = "Anna"\n[departments.sales]\nname = "Sales"\nheads = ["bob"]\n',
+     "departments.sales.heads", "unknown person 'bob'"),
+    ('[people.a]\nname = "A"\nslack = "U1"\n[people.b]\nname = "B"\nslack = "U1"\n',
+     "people.b.slack", "duplicate id 'U1', also used by people.a"),
+    ('[sla]\nfirst_response_minutes = -5\n', "sla.first_response_minutes", "positive whole number"),
+    ('[teams]\nx = 1\n', "teams", "unknown key"),
+    ('[people.anna]\nroles = ["webcare"]\n', "people.anna.name", "non-empty string"),
+    ('[people.anna\n', "(syntax)", ""),
+])
+def test_invalid_config_names_file_key_and_problem(tmp_path, text, key, problem):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert str(refused.value).startswith(f"{path}: {key}: ")
+    assert problem in refused.value.problem
+
+
+def test_missing_config_file_is_an_error_naming_it(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_settings_hide_secrets_and_read_the_contract_names(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1111-2222-secretvalue")
+    monkeypatch.setenv("WEBCARE_INGEST_SECRET", "whsec_b2xk whsec_bmV3")
+    monkeypatch.setenv("WEBCARE_DATABASE_URL", "postgresql://webcare@db/webcare")
+    settings = Settings(_env_file=None)
+    assert "secretvalue" not in repr(settings) and "secretvalue" not in str(settings)
+    assert settings.ingest_secrets == ["whsec_b2xk", "whsec_bmV3"]
+    assert settings.database_url == "postgresql://webcare@db/webcare"
+    assert (settings.host, settings.port) == ("127.0.0.1", 3000)
+    with pytest.raises(Exception):
+        settings.port = 1  # frozen
