@@ -295,3 +295,21 @@ async def test_logs_at_debug_contain_no_secret(sqlite_url, slack, receiver, capl
     for secret in (SLACK_TOKEN, SLACK_SIGNING_SECRET, INGEST_SECRET, INGEST_SECRET.removeprefix("whsec_"),
                    REPLY_SECRET, REPLY_SECRET.removeprefix("whsec_")):
         assert secret not in logged
+
+
+async def test_slack_retries_of_an_event_do_nothing_twice(app, slack):
+    body = json.dumps({"token": "x", "team_id": "T0123TEAM", "api_app_id": "A0123APP", "type": "event_callback",
+                       "event_id": "Ev01", "event_time": 1, "event": {
+                           "type": "app_mention", "user": "U03CARLA", "text": "<@U0BOT> hi", "ts": "1.2",
+                           "channel": TRIAGE_CHANNEL, "event_ts": "1.2"}})
+    first = await app.post("/slack/events", data=body, headers=slack_headers(body, content_type="application/json"))
+    retry_headers = {**slack_headers(body, content_type="application/json"), "X-Slack-Retry-Num": "1",
+                     "X-Slack-Retry-Reason": "http_timeout"}
+    retry = await app.post("/slack/events", data=body, headers=retry_headers)
+    assert (first.status, retry.status) == (200, 200)
+    for _ in range(50):
+        if slack.ephemerals:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)
+    assert len(slack.ephemerals) == 1 and "/webcare help" in slack.ephemerals[0]["text"]

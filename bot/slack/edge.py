@@ -45,6 +45,10 @@ class SlackEdge:
 
     async def handle(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: one Request URL for events, interactivity and slash commands."""
+        if request.headers.get("X-Slack-Retry-Num"):
+            # Slack re-sends an event it thinks we missed; the first delivery was (or is being)
+            # handled, so answering again would do its effect twice.
+            return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
         if request.content_length is not None and request.content_length > MAX_SLACK_BODY:
             return web.json_response({"error": "payload_too_large"}, status=413)
         raw = await request.content.read(MAX_SLACK_BODY + 1)

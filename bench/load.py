@@ -1,0 +1,389 @@
+"""Shared load generation for the benches: server processes, signed requests, closed- and open-loop runs, tables."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.signing import signed_headers
+from tests.support import (INGEST_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, TEAM_CONFIG, TRIAGE_CHANNEL,
+                           block_action, event, mention_data, slack_headers)
+
+REPO = Path(__file__).resolve().parent.parent
+INGEST_PATH = "/ingest/v1/mentions"
+SLACK_PATH = "/slack/events"
+CLICKER = "U03CARLA"  # a webcare person in TEAM_CONFIG
+# Variables of the caller's environment that would change what the server under test does.
+_APP_ENV_PREFIXES = ("WEBCARE_", "SLACK_", "MICROSOFT_", "TEAMS_", "MASTODON_")
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# -- processes -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Process:
+    """A child process the bench started (a server under test, a baseline or a fake) and its log."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+    url: str = ""
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the process has used so far."""
+        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def check_alive(self) -> None:
+        """Stop the bench with the child's log tail if it died."""
+        if self.popen.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"bench: {self.name} exited with status {self.popen.returncode}:\n{tail}")
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_APP_ENV_PREFIXES)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def spawn(name: str, argv: Sequence[str], workdir: Path, env: dict[str, str]) -> Iterator[Process]:
+    """Run `python argv…` in `workdir` (so no `.env` or `webcare.toml` is picked up) until the block ends."""
+    log = workdir / f"{name}.log"
+    with log.open("wb") as out:
+        popen = subprocess.Popen([sys.executable, *argv], cwd=workdir, env=_env(env), stdout=out,
+                                 stderr=subprocess.STDOUT)
+    proc = Process(name, popen, log)
+    try:
+        yield proc
+    finally:
+        popen.terminate()
+        try:
+            popen.wait(10)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+
+
+def wait_until_ready(proc: Process, url: str, timeout: float = 30.0) -> None:
+    """Poll `url` until it answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc.check_alive()
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"bench: {proc.name} did not become ready at {url} within {timeout:.0f} s")
+
+
+@contextmanager
+def bare_server(workdir: Path) -> Iterator[Process]:
+    """The baseline: `bench.bare` (read the body, answer 202 JSON) in its own process."""
+    port = free_port()
+    with spawn("bare", ["-m", "bench.bare"], workdir, {"HOST": "127.0.0.1", "PORT": str(port)}) as proc:
+        proc.url = f"http://127.0.0.1:{port}"
+        wait_until_ready(proc, proc.url + "/healthz")
+        yield proc
+
+
+@contextmanager
+def app_server(workdir: Path, *, slack_url: str | None = None) -> Iterator[Process]:
+    """`python -m bot serve` on a fresh SQLite file, with the tests' team and secrets; Slack on if a URL is given."""
+    port = free_port()
+    config = workdir / "webcare.bench.toml"
+    config.write_text(team_toml())
+    db = workdir / f"webcare-{port}.db"
+    env = {"HOST": "127.0.0.1", "PORT": str(port), "WEBCARE_DATABASE_URL": f"sqlite:///{db}",
+           "WEBCARE_INGEST_SECRET": INGEST_SECRET, "WEBCARE_CONFIG": str(config)}
+    if slack_url is not None:
+        env.update(SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET,
+                   SLACK_TRIAGE_CHANNEL=TRIAGE_CHANNEL, SLACK_API_URL=slack_url)
+    with spawn("app", ["-m", "bot", "serve"], workdir, env) as proc:
+        proc.url = f"http://127.0.0.1:{port}"
+        wait_until_ready(proc, proc.url + "/readyz")
+        yield proc
+
+
+@contextmanager
+def slack_fake(workdir: Path) -> Iterator[Process]:
+    """The tests' Slack Web API fake in its own process; `url` is its API base URL."""
+    with spawn("slack-fake", ["-m", "bench.slack_fake"], workdir, {}) as proc:
+        deadline = time.monotonic() + 20
+        while not proc.log.read_text().strip():
+            proc.check_alive()
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: the Slack fake did not print its URL")
+            time.sleep(0.05)
+        proc.url = proc.log.read_text().splitlines()[0].strip()
+        yield proc
+
+
+def slack_stats(fake: Process) -> Counter[str]:
+    """How many calls of each Web API method the fake has answered."""
+    base = fake.url.removesuffix("/api/")
+    with urllib.request.urlopen(base + "/bench/stats", timeout=5) as response:
+        return Counter(json.loads(response.read()))
+
+
+def team_toml() -> str:
+    """The tests' team (tests/support.py TEAM_CONFIG) as a webcare.toml."""
+    lines = []
+    for section, entries in TEAM_CONFIG.items():
+        scalars = {k: v for k, v in entries.items() if not isinstance(v, dict)}
+        if scalars:
+            lines.append(f"[{section}]")
+            lines.extend(f"{k} = {json.dumps(v)}" for k, v in scalars.items())
+        for key, values in entries.items():
+            if isinstance(values, dict):
+                lines.append(f"[{section}.{key}]")
+                lines.extend(f"{k} = {json.dumps(v)}" for k, v in values.items())
+    return "\n".join(lines) + "\n"
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP POST, ready to send."""
+
+    path: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class Mentions:
+    """Signed mention deliveries (Standard Webhooks), each a new mention and a new `webhook-id`."""
+
+    def __init__(self, tag: str) -> None:
+        self._tag = tag
+        self._template = mention_data(0)
+        self._next = 0
+
+    def _data(self) -> dict[str, Any]:
+        self._next += 1
+        n = f"{self._tag}{self._next}"
+        return {**self._template, "source_mention_id": f"mw:doc:{n}", "network_item_id": f"bench{n}",
+                "url": f"https://x.com/sannedv/status/{n}"}
+
+    def _signed(self, payload: dict[str, Any]) -> Request:
+        body = json.dumps(payload).encode()
+        headers = signed_headers(INGEST_SECRET, f"msg_{self._tag}{self._next}", body)
+        return Request(INGEST_PATH, body, {**headers, "Content-Type": "application/json"})
+
+    def single(self) -> Request:
+        """A `mention.created` delivery."""
+        return self._signed(event(self._data()))
+
+    def batch(self, size: int) -> Request:
+        """A `mention.batch` delivery of `size` new mentions."""
+        return self._signed({"type": "mention.batch", "data": {"items": [self._data() for _ in range(size)]}})
+
+
+def claim_click(mention_id: int, user_id: str = CLICKER) -> Request:
+    """A signed Slack block_actions POST: `user_id` clicks Claim on the mention's card."""
+    payload = block_action(user_id, "webcare.claim", str(mention_id))
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+    return Request(SLACK_PATH, body.encode(),
+                   slack_headers(body, content_type="application/x-www-form-urlencoded"))
+
+
+# -- load ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What one load phase saw: latencies (seconds), answers by status, and how late the client sent."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    send_lag: list[float] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
+    elapsed: float = 0.0
+    cpu: float = 0.0  # CPU seconds of the server under test during the phase
+
+    @property
+    def sent(self) -> int:
+        """Requests sent."""
+        return sum(self.statuses.values())
+
+    @property
+    def ok(self) -> int:
+        """Requests answered 2xx."""
+        return sum(n for status, n in self.statuses.items() if status.startswith("2"))
+
+    @property
+    def errors(self) -> int:
+        """Requests not answered 2xx (refused, failed or timed out)."""
+        return self.sent - self.ok
+
+    @property
+    def throughput(self) -> float:
+        """2xx answers per second."""
+        return self.ok / self.elapsed if self.elapsed else 0.0
+
+    def ms(self, q: float) -> float:
+        """The q-quantile latency in milliseconds (nearest rank; q=1 is the maximum)."""
+        return 1000 * quantile(self.latencies, q)
+
+    def slower_than(self, seconds: float) -> int:
+        """How many requests took at least `seconds`."""
+        return sum(latency >= seconds for latency in self.latencies)
+
+    def cpu_percent(self) -> float:
+        """The server's CPU use during the phase, in percent of one core."""
+        return 100 * self.cpu / self.elapsed if self.elapsed else 0.0
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank quantile; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def session(limit: int) -> aiohttp.ClientSession:
+    """A client with at most `limit` connections, and no cookie or timeout surprises."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
+                                 timeout=aiohttp.ClientTimeout(total=60), cookie_jar=aiohttp.DummyCookieJar())
+
+
+async def _send(client: aiohttp.ClientSession, base: str, request: Request, start: float, result: Result,
+                keep_body: bool) -> None:
+    try:
+        async with client.post(base + request.path, data=request.body, headers=request.headers) as response:
+            body = await response.read()
+            status = str(response.status)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        body, status = b"", type(exc).__name__
+    result.latencies.append(time.perf_counter() - start)
+    result.statuses[status] += 1
+    if keep_body:
+        result.bodies.append(body)
+
+
+async def closed_loop(base: str, make: Callable[[], Request], *, concurrency: int, duration: float,
+                      server: Process | None = None, keep_bodies: bool = False) -> Result:
+    """`concurrency` clients each send the next request as soon as the last is answered, for `duration` s."""
+    result = Result()
+    cpu0 = server.cpu_seconds() if server else 0.0
+    async with session(concurrency) as client:
+        start = time.perf_counter()
+        deadline = start + duration
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                request = make()
+                await _send(client, base, request, time.perf_counter(), result, keep_bodies)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.elapsed = time.perf_counter() - start
+    result.cpu = server.cpu_seconds() - cpu0 if server else 0.0
+    return result
+
+
+async def open_loop(base: str, requests: Sequence[Request], *, rate: float, server: Process | None = None,
+                    limit: int = 64, drain: float = 15.0) -> Result:
+    """Send `requests` at fixed times (`rate` per second) whatever the answers; latency counts from the schedule.
+
+    Requests still unanswered `drain` seconds after the last was due count as `timeout` with their age.
+    """
+    result = Result()
+    cpu0 = server.cpu_seconds() if server else 0.0
+    pending: set[asyncio.Task[None]] = set()
+    async with session(limit) as client:
+        start = time.perf_counter() + 0.05
+        for i, request in enumerate(requests):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            result.send_lag.append(time.perf_counter() - due)
+            task = asyncio.create_task(_send(client, base, request, due, result, False))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        last_due = start + (len(requests) - 1) / rate
+        if pending:
+            await asyncio.wait(set(pending), timeout=max(0.0, last_due + drain - time.perf_counter()))
+        for task in list(pending):
+            task.cancel()
+        late = time.perf_counter()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for i in range(len(requests) - result.sent):
+            result.latencies.append(late - (last_due - i / rate))  # at least this old; exact order unknown
+            result.statuses["timeout"] += 1
+        result.elapsed = max(last_due, time.perf_counter()) - start
+    result.cpu = server.cpu_seconds() - cpu0 if server else 0.0
+    return result
+
+
+def use_fast_loop() -> str:
+    """Run the load generator on uvloop when it is installed (a cheaper client measures more of the server)."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return "uvloop"
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain text table, numbers right-aligned."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str], raw: Sequence[object] | None = None) -> str:
+        parts = []
+        for i, v in enumerate(values):
+            numeric = raw is not None and isinstance(raw[i], (int, float))
+            parts.append(v.rjust(widths[i]) if numeric else v.ljust(widths[i]))
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out.extend(line(c, r) for c, r in zip(cells, rows, strict=True))
+    return "\n".join(out)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+    return str(value)
+
+
+def figures(name: str, **values: object) -> str:
+    """The bench's last line: its name and `key=value` figures."""
+    return " ".join([name, *(f"{k}={_cell(v)}" for k, v in values.items())])

@@ -1,0 +1,169 @@
+"""The real server as a subprocess (`python -m bot serve`): start it on a free port, wait until it answers, stop or kill it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.support import INGEST_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, TEAM_CONFIG, TRIAGE_CHANNEL
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+# Variables the server reads; the test's own environment must not leak into the child.
+_SERVER_ENV_PREFIXES = ("WEBCARE_", "SLACK_", "MICROSOFT_", "TEAMS_", "MASTODON_")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # JSON's escapes are valid in a TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def to_toml(config: dict[str, Any]) -> str:
+    """Write a webcare.toml-shaped dict (tables of tables of scalars and lists) as TOML."""
+    lines: list[str] = []
+
+    def table(name: str, values: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in values.items() if not isinstance(v, dict)}
+        if scalars:
+            lines.append(f"[{name}]")
+            lines.extend(f"{key} = {_toml_value(value)}" for key, value in scalars.items())
+            lines.append("")
+        for key, value in values.items():
+            if isinstance(value, dict):
+                table(f"{name}.{key}", value)
+
+    for name, values in config.items():
+        table(name, values)
+    return "\n".join(lines)
+
+
+def write_config(directory: Path) -> Path:
+    """The test team (TEAM_CONFIG) as a webcare.toml in `directory`."""
+    path = directory / "webcare.toml"
+    path.write_text(to_toml(TEAM_CONFIG), encoding="utf-8")
+    return path
+
+
+def server_env(database_url: str, slack_url: str, port: int, config_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of one server process: this test's database, fake Slack and team, nothing inherited."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SERVER_ENV_PREFIXES)}
+    env.update(HOST="127.0.0.1", PORT=str(port), PYTHONUNBUFFERED="1",
+               WEBCARE_DATABASE_URL=database_url, WEBCARE_INGEST_SECRET=INGEST_SECRET,
+               WEBCARE_CONFIG=str(config_path), SLACK_BOT_TOKEN=SLACK_TOKEN,
+               SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET, SLACK_TRIAGE_CHANNEL=TRIAGE_CHANNEL,
+               SLACK_API_URL=slack_url)
+    env.update(extra)
+    return env
+
+
+@dataclass
+class ServerProcess:
+    """One running `python -m bot serve`, its URL and its captured stderr."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    stderr_path: Path
+    exit_codes: list[int] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        """The process has not exited."""
+        return self.process.poll() is None
+
+    def stderr(self) -> str:
+        """Everything the server logged so far."""
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, mid-request, without cleaning up."""
+        if self.running:
+            self.process.send_signal(signal.SIGKILL)
+
+    async def wait(self, timeout: float = STOP_TIMEOUT) -> int:
+        """Wait for the process to exit and return its exit status."""
+        code = await asyncio.to_thread(self.process.wait, timeout)
+        return code
+
+    async def terminate(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGTERM, the way a platform stops a dyno, and wait for a graceful exit (SIGKILL after `timeout`)."""
+        if self.running:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return await self.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            await self.wait()
+            raise AssertionError(f"{self.name} ignored SIGTERM for {timeout} s:\n{self.stderr()[-3000:]}") from None
+
+
+async def start_server(database_url: str, slack_url: str, workdir: Path, *, name: str = "server",
+                       port: int | None = None, timeout: float = START_TIMEOUT, **extra_env: str) -> ServerProcess:
+    """Start the server in `workdir` and return once GET /healthz answers 200."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "webcare.toml"
+    if not config_path.exists():
+        write_config(workdir)
+    port = port or free_port()
+    stderr_path = workdir / f"{name}.{int(time.time() * 1000)}.stderr.log"
+    with stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "bot", "serve"], cwd=workdir, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=stderr,
+            env=server_env(database_url, slack_url, port, config_path, **extra_env))
+    server = ServerProcess(name=name, url=f"http://127.0.0.1:{port}", process=process, stderr_path=stderr_path)
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while time.monotonic() < deadline:
+            if not server.running:
+                raise AssertionError(f"{name} exited with {process.returncode} while starting:\n{server.stderr()}")
+            try:
+                async with session.get(f"{server.url}/healthz") as response:
+                    if response.status == 200:
+                        return server
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.05)
+    server.kill()
+    await server.wait()
+    raise AssertionError(f"{name} did not answer /healthz within {timeout} s:\n{server.stderr()}")
+
+
+@asynccontextmanager
+async def server_process(database_url: str, slack_url: str, workdir: Path, *, name: str = "server",
+                         **extra_env: str) -> AsyncIterator[ServerProcess]:
+    """A server for the duration of the block; killed at the end if the test left it running."""
+    server = await start_server(database_url, slack_url, workdir, name=name, **extra_env)
+    try:
+        yield server
+    finally:
+        if server.running:
+            server.kill()
+            await server.wait()
