@@ -92,7 +92,7 @@ async def _import(path: Path, settings: Settings) -> _Summary:
     db = Database(settings.database_url)
     ctx = Context(db=db, config=load_config(settings.resolved_config_path), fanout=Fanout(platforms))
     summary = _Summary()
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = path.read_bytes().splitlines()  # only \n and \r end a line; bytes that are not UTF-8 make it invalid
     try:
         for number, line in enumerate(tqdm(lines, unit="line", desc=path.name, file=sys.stderr), start=1):
             if not line.strip():

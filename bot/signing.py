@@ -62,12 +62,15 @@ class SignatureVerifier:
             raise SignatureError(f"missing header {', '.join(missing)}")
         if len(msg_id) > 200:
             raise SignatureError("webhook-id is longer than 200 characters")
-        if not stamp.isdigit():
+        if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
             raise SignatureError("webhook-timestamp must be unix seconds")
         current = time.time() if now is None else now
         if abs(current - int(stamp)) > self._tolerance:
             raise SignatureError(f"webhook-timestamp is more than {self._tolerance} s away from now")
-        signed = f"{msg_id}.{stamp}.".encode() + body
+        try:
+            signed = f"{msg_id}.{stamp}.".encode() + body
+        except UnicodeEncodeError:  # header bytes that are not UTF-8 arrive as surrogates
+            raise SignatureError("webhook-id is not UTF-8") from None
         expected = [hmac.new(key, signed, hashlib.sha256).digest() for key in self._keys]
         for candidate in signatures.split():
             version, _, encoded = candidate.partition(",")

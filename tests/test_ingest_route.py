@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
+from bot.models import Mention
 from bot.signing import sign
+from tests.fakes.slack_api import SlackFake
 from tests.support import (
     FIXTURES,
     INGEST_SECRET,
@@ -49,7 +51,7 @@ def minimal(n: int) -> dict[str, Any]:
             "published_at": "2026-11-20T10:00:05Z"}
 
 
-async def deliver(client: TestClient, body: bytes | Any, headers: dict[str, str]) -> tuple[int, Any]:
+async def deliver(client: TestClient, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
     """POST to the ingest route; return status and JSON answer (no response may ever be a 500)."""
     response = await client.post(ROUTE, data=body, headers=headers)
     assert response.status != 500, await response.text()
@@ -67,10 +69,12 @@ async def assert_nothing_stored(client: TestClient) -> None:
     assert await counts(client) == dict.fromkeys(TABLES, 0)
 
 
-async def stored(client: TestClient, mention_id: int):  # type: ignore[no-untyped-def]
+async def stored(client: TestClient, mention_id: int) -> Mention:
     """The stored mention row."""
     async with context_of(client).db.uow() as uow:
-        return await uow.mentions.get(mention_id)
+        mention = await uow.mentions.get(mention_id)
+    assert mention is not None
+    return mention
 
 
 async def raw_request(client: TestClient, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
@@ -91,7 +95,7 @@ async def raw_request(client: TestClient, head: bytes, body: bytes = b"") -> tup
 
 
 @pytest.fixture
-async def app(database_url: str, slack) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def app(database_url: str, slack: SlackFake) -> AsyncIterator[TestClient]:
     """The whole server with Slack on, so every new mention also queues a card job."""
     async with running_app(database_url, slack.url) as client:
         yield client
@@ -165,6 +169,14 @@ async def test_recorded_fixture_with_extra_fields_is_accepted(app):
     assert mention.raw == {"meltwater_hook_id": "hk_01HZX3", "document_id": "7f3a9c2e1b"}
 
 
+async def test_text_and_raw_are_stored_exactly_as_sent(app):
+    text = "Nog steeds niks \U0001f621 \u202egnirts\u202c <@U01ANNA> *bold* \u2028 next line"
+    raw = {"nested": {"nul": "a\u0000b", "big": 10**30, "list": [None, True, 1.5]}}
+    [entry] = await ingest(app, event(mention_data(1, text=text, raw=raw)))
+    mention = await stored(app, entry["id"])
+    assert (mention.text, mention.raw) == (text, raw)
+
+
 async def test_body_arriving_in_many_small_chunks_is_read_whole(app):
     body = encode(batch(*(mention_data(n, text="x" * 1500) for n in range(60))))
     assert 64 * 1024 < len(body) < 256 * 1024
@@ -233,7 +245,7 @@ UNSIGNED = {
     "future timestamp": lambda body: signed(body, timestamp=int(time.time()) + 400),
     "signature without comma": lambda body: {**signed(body), "webhook-signature": "v1"},
     "signature not base64": lambda body: {**signed(body), "webhook-signature": "v1,%%%not*base64%%%"},
-    "signature truncated": lambda body: {**signed(body), "webhook-signature": signed(body)["webhook-signature"][:-6]},
+    "signature truncated": lambda body: {**(h := signed(body)), "webhook-signature": h["webhook-signature"][:-6]},
     "timestamp not a number": lambda body: {**signed(body), "webhook-timestamp": "yesterday"},
     "timestamp with 5000 digits": lambda body: {**signed(body), "webhook-timestamp": "9" * 5000},
     "timestamp in milliseconds": lambda body: signed(body, timestamp=int(time.time() * 1000)),
@@ -307,7 +319,7 @@ async def test_content_length_that_understates_the_body_stores_nothing(sqlite_ur
     head = f"POST {ROUTE} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: 1000\r\n".encode()
     async with running_app(sqlite_url, slack.url) as client:
         status, _ = await raw_request(client, head, body)
-        assert status == 401  # only the declared 1000 bytes are the body, and they are not what was signed
+        assert status in (400, 401)  # the declared 1000 bytes are not what was signed; the rest is not HTTP
         await assert_nothing_stored(client)
 
 
@@ -348,10 +360,10 @@ NOT_JSON = {
     "array": b"[]",
     "string": b'"mention.created"',
     "100,000 nested arrays in raw": _with_raw("[" * 100_000 + "]" * 100_000),
-    "100,000 nested objects in raw": _with_raw('{"a":' * 100_000 + "1" + "}" * 100_000),
+    "40,000 nested objects in raw": _with_raw('{"a":' * 40_000 + "1" + "}" * 40_000),
     "NaN in raw": _with_raw('{"x": NaN}'),
     "Infinity in raw": _with_raw('{"x": [1e999]}'),
-    "latin-1 text": encode(event(mention_data(1, text="caf\u00e9"))).replace("\u00e9".encode(), b"\xe9"),
+    "latin-1 text": json.dumps(event(mention_data(1, text="caf\u00e9")), ensure_ascii=False).encode("latin-1"),
     "utf-16": json.dumps(event(mention_data(1))).encode("utf-16"),
     "lone surrogate escape": encode(event(mention_data(1, text="\ud800"))),
 }
@@ -404,6 +416,8 @@ SCHEMA_ERRORS = {
     "published_at after year 9999 in UTC": (event(mention_data(1, published_at="9999-12-31T23:30:00-01:00")),
                                             ["data.published_at"]),
     "url not http": (event(mention_data(1, url="javascript:alert(1)")), ["data.url"]),
+    "profile_url not http": (event(mention_data(1, author={"profile_url": "javascript:alert(1)"})),
+                             ["data.author.profile_url"]),
     "raw not an object": (event(mention_data(1, raw=[1, 2])), ["data.raw"]),
     "several at once": (event(mention_data(1, text=5, network="myspace", author={"followers": "312"})),
                         ["data.author.followers", "data.network", "data.text"]),

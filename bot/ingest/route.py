@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.http_body import read_limited
 from bot.ingest.schema import SchemaError, parse_event
 from bot.signing import SignatureError, SignatureVerifier
 from handlers.context import Context
@@ -27,7 +28,8 @@ def _error(status: int, code: str, message: str, **extra: object) -> web.Respons
 class IngestRoute:
     """The signed mention ingest endpoint, with a cap on concurrent deliveries."""
 
-    def __init__(self, ctx: Context, verifier: SignatureVerifier, on_change: Callable[[], None], *, max_in_flight: int = 64) -> None:
+    def __init__(self, ctx: Context, verifier: SignatureVerifier, on_change: Callable[[], None], *,
+                 max_in_flight: int = 64) -> None:
         self._ctx, self._verifier, self._on_change = ctx, verifier, on_change
         self._slots = asyncio.Semaphore(max_in_flight)
 
@@ -35,10 +37,8 @@ class IngestRoute:
         """Verify, validate and store one delivery (a single event or a batch)."""
         if not self._verifier.configured:
             return _error(503, "ingest_disabled", "Ingest is off: set WEBCARE_INGEST_SECRET to accept mentions.")
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return _error(413, "payload_too_large", f"The body is larger than {MAX_BODY // 1024} KiB.")
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
+        body = await read_limited(request, MAX_BODY)
+        if body is None:
             return _error(413, "payload_too_large", f"The body is larger than {MAX_BODY // 1024} KiB.")
         try:
             delivery_id = self._verifier.verify(body, request.headers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -10,12 +12,26 @@ NETWORKS = frozenset({"x", "facebook", "instagram", "threads", "mastodon", "blue
                       "youtube", "reddit", "web", "news", "blog", "forum", "review", "rss"})
 REPLY_CONNECTORS = frozenset({"webhook", "mastodon"})
 MAX_BATCH = 500
+MAX_INT32 = 2**31 - 1
 
 Short = Annotated[str, Field(min_length=1, max_length=500)]
 
 
+def _http_only(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL cannot store it in text
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class AuthorIn(_Strict):
@@ -23,8 +39,13 @@ class AuthorIn(_Strict):
     handle: Short | None = None
     display_name: Short | None = None
     profile_url: Annotated[str, Field(max_length=2000)] | None = None
-    followers: Annotated[int, Field(ge=0)] | None = None
+    followers: Annotated[int, Field(ge=0, le=MAX_INT32)] | None = None
     verified: bool = False
+
+    @field_validator("profile_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _http_only(value)
 
 
 class MentionIn(_Strict):
@@ -58,12 +79,28 @@ class MentionIn(_Strict):
             raise ValueError(f"unknown reply connector {value[:40]!r} (known: {', '.join(sorted(REPLY_CONNECTORS))})")
         return value
 
-    @field_validator("url", "profile_url", check_fields=False)
+    @field_validator("published_at")
+    @classmethod
+    def _utc_representable(cls, value: datetime) -> datetime:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("is out of range once converted to UTC") from None
+        return value
+
+    @field_validator("raw")
+    @classmethod
+    def _plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            json.dumps(value, allow_nan=False)
+        except ValueError:
+            raise ValueError("must not contain NaN or Infinity (they are not JSON)") from None
+        return value
+
+    @field_validator("url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")
-        return value
+        return _http_only(value)
 
 
 class MentionCreated(_Strict):

@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bus import Bus
+from bot.http_body import read_limited
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack import listeners
@@ -49,10 +50,8 @@ class SlackEdge:
             # Slack re-sends an event it thinks we missed; the first delivery was (or is being)
             # handled, so answering again would do its effect twice.
             return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
-        if request.content_length is not None and request.content_length > MAX_SLACK_BODY:
-            return web.json_response({"error": "payload_too_large"}, status=413)
-        raw = await request.content.read(MAX_SLACK_BODY + 1)
-        if len(raw) > MAX_SLACK_BODY:
+        raw = await read_limited(request, MAX_SLACK_BODY)
+        if raw is None:
             return web.json_response({"error": "payload_too_large"}, status=413)
         bolt_request = AsyncBoltRequest(body=raw.decode("utf-8", errors="replace"), query=request.query_string,
                                         headers=dict(request.headers))
