@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -15,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from bot.migrate import upgrade
 from tests.fakes.slack_api import SlackFake
+from tests.support import SECRETS
 
 PG_URL_ENV = "WEBCARE_TEST_POSTGRES_URL"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -110,3 +112,14 @@ async def slack() -> AsyncIterator[SlackFake]:
     """A fake Slack Web API on a local port, recording every call."""
     async with SlackFake() as fake:
         yield fake
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test runs with DEBUG logs captured; none of them may contain a secret of the suite."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    records = [r for phase in ("setup", "call") for r in caplog.get_records(phase)]
+    logged = "\n".join(logging.Formatter().format(r) for r in records)
+    leaked = [f"{secret[:6]}…" for secret in SECRETS if secret in logged]
+    assert not leaked, f"secrets in the logs: {leaked}"

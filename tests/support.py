@@ -25,6 +25,9 @@ INGEST_SECRET = "whsec_" + "dGVzdC1pbmdlc3Qtc2VjcmV0LTMyLWJ5dGVzLWxvbmch"
 SLACK_SIGNING_SECRET = "slack-signing-secret-for-tests-0123456789"
 SLACK_TOKEN = "xoxb-fake-token"
 TRIAGE_CHANNEL = "C0TRIAGE01"
+REPLY_SECRET = "whsec_" + "cmVwbHktd2ViaG9vay1zZWNyZXQtZm9yLXRlc3RzIQ=="
+SECRETS = (INGEST_SECRET, INGEST_SECRET.removeprefix("whsec_"), SLACK_SIGNING_SECRET, SLACK_TOKEN,
+           REPLY_SECRET, REPLY_SECRET.removeprefix("whsec_"))
 TEAM_CONFIG = {
     "people": {
         "anna": {"name": "Anna de Vries", "slack": "U01ANNA", "teams": "29:1anna",

@@ -9,11 +9,10 @@ from aiohttp import web
 
 from bot.signing import SignatureVerifier
 from tests.support import (
-    INGEST_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, TRIAGE_CHANNEL, block_action, event, ingest, mention_data,
+    INGEST_SECRET, REPLY_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, TRIAGE_CHANNEL, block_action, event, ingest, mention_data,
     post_interaction, relay_of, running_app, slash, slack_headers, view_submission,
 )
 
-REPLY_SECRET = "whsec_" + "cmVwbHktd2ViaG9vay1zZWNyZXQtZm9yLXRlc3RzIQ=="
 
 
 async def settle(client) -> None:
@@ -119,7 +118,7 @@ async def test_claim_updates_the_card_and_the_loser_is_told_who_has_it(app, slac
     assert "Claimed* by <@U03CARLA>" in text_of(card_of(slack, mention_id)["blocks"])
     await click(app, "U01ANNA", "webcare.claim", mention_id)
     [told] = slack.ephemerals
-    assert (told["user"], told["text"]) == ("U01ANNA", "Already claimed by Carla Smit.")
+    assert (told["user"], told["text"]) == ("U01ANNA", "Already claimed by <@U03CARLA>.")
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 

@@ -12,10 +12,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
 from bot.bus import Bus
-from bot.domain import DomainError
+from bot.domain import AlreadyClaimed, DomainError
 from bot.slack import calls, reports, translate
 from bot.slack.ids import Action, View
 from bot.slack.modals import answer_modal, dismiss_modal, escalate_modal, request_changes_modal
+from bot.slack.render import mention
 from handlers.answering import AnswerForm
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,24 @@ APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothin
 
 async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
     """Say something only the clicking user sees, as plain text (nothing in it can be live markup)."""
+    await _ephemeral(client, body, text, {"type": "plain_text", "text": text[:3000], "emoji": True})
+
+
+async def _refuse(client: AsyncWebClient, body: dict[str, Any], refusal: DomainError) -> None:
+    """Tell the user why not; a lost claim race names the winner as a Slack mention (@x)."""
+    if isinstance(refusal, AlreadyClaimed) and refusal.by.slack_id:
+        text = f"Already claimed by {mention(refusal.by)}."
+        await _ephemeral(client, body, text, {"type": "mrkdwn", "text": text})
+    else:
+        await _tell(client, body, refusal.user_message)
+
+
+async def _ephemeral(client: AsyncWebClient, body: dict[str, Any], fallback: str, text: dict[str, Any]) -> None:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     user = (body.get("user") or {}).get("id")
-    if not channel or not user:
-        return
-    await calls.call(client.chat_postEphemeral, channel=channel, user=user, text=text,
-                     blocks=[{"type": "section", "text": {"type": "plain_text", "text": text[:3000], "emoji": True}}])
+    if channel and user:
+        await calls.call(client.chat_postEphemeral, channel=channel, user=user, text=fallback,
+                         blocks=[{"type": "section", "text": text}])
 
 
 def register(app: AsyncApp, bus: Bus) -> None:
@@ -47,7 +60,7 @@ def register(app: AsyncApp, bus: Bus) -> None:
             if command is not None:
                 await bus.dispatch(command)
         except DomainError as exc:
-            await _tell(client, body, exc.user_message)
+            await _refuse(client, body, exc)
 
     @app.action(Action.ESCALATE)
     async def on_escalate(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
