@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from bot.views import DepartmentView, PersonRef
 
@@ -171,7 +172,8 @@ def _check_unique_ids(path: Path | str, people: Mapping[str, Person]) -> None:
                 continue
             other = seen.setdefault((kind, value), person.key)
             if other != person.key:
-                raise ConfigError(path, f"people.{person.key}.{kind}", f"duplicate id {value!r}, also used by people.{other}")
+                raise ConfigError(path, f"people.{person.key}.{kind}",
+                                  f"duplicate id {value!r}, also used by people.{other}")
 
 
 def _department(path: Path | str, key: str, table: Any, people: Mapping[str, Person]) -> Department:

@@ -54,5 +54,6 @@ async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datet
 
 def escalation_notice(config: Config, mention_id: int, payload: dict[str, Any]) -> EscalationNotice:
     """The thread message announcing an escalation, from its outbox payload."""
-    return EscalationNotice(mention_id=mention_id, actor=person_ref(config, payload["actor"], payload.get("actor_name")),
+    actor = person_ref(config, payload["actor"], payload.get("actor_name"))
+    return EscalationNotice(mention_id=mention_id, actor=actor,
                             departments=_department_views(config, payload["departments"]), note=payload.get("note"))

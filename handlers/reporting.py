@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.commands import ShowMine, ShowQueue, ShowStats
-from bot.domain import DomainError, OPEN_STATES
+from bot.domain import OPEN_STATES, DomainError
 from bot.views import MentionState
 from handlers.context import Context
 

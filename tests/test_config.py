@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.config import ConfigError, load_config
 from bot.settings import Settings
@@ -58,5 +59,5 @@ def test_settings_hide_secrets_and_read_the_contract_names(monkeypatch):
     assert settings.ingest_secrets == ["whsec_b2xk", "whsec_bmV3"]
     assert settings.database_url == "postgresql://webcare@db/webcare"
     assert (settings.host, settings.port) == ("127.0.0.1", 3000)
-    with pytest.raises(Exception):
-        settings.port = 1  # frozen
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.port = 1

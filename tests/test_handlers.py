@@ -14,7 +14,7 @@ from bot.ingest.schema import MentionIn
 from bot.models import Audit, Draft, Mention, OutboxJob
 from bot.replies.base import DeliveryReceipt
 from bot.storage import Database
-from bot.views import DismissReason, DraftState, MentionState, PersonRef
+from bot.views import DismissReason, PersonRef
 from handlers import answering, escalation, reporting, triage
 from handlers.context import Context
 from handlers.ingest import ingest
@@ -87,7 +87,7 @@ async def test_twenty_simultaneous_claims_have_exactly_one_winner(ctx):
     people = [Actor(PersonRef(f"slack:U{i:03d}", f"agent{i}", slack_id=f"U{i:03d}")) for i in range(20)]
     outcomes = await asyncio.gather(*(triage.claim(c.Claim(mention_id, p), ctx=ctx) for p in people),
                                     return_exceptions=True)
-    winners = [p for p, o in zip(people, outcomes) if o is None]
+    winners = [p for p, o in zip(people, outcomes, strict=True) if o is None]
     assert len(winners) == 1
     losers = [o for o in outcomes if o is not None]
     assert all(isinstance(o, AlreadyClaimed) and o.by.key == winners[0].key for o in losers), losers

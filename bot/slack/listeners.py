@@ -14,7 +14,7 @@ from bot import commands as c
 from bot.bus import Bus
 from bot.domain import AlreadyClaimed, DomainError
 from bot.slack import calls, reports, translate
-from bot.slack.ids import Action, View
+from bot.slack.ids import Action
 from bot.slack.modals import answer_modal, dismiss_modal, escalate_modal, request_changes_modal
 from bot.slack.render import mention
 from handlers.answering import AnswerForm
@@ -116,7 +116,7 @@ def register(app: AsyncApp, bus: Bus) -> None:
         try:
             await bus.dispatch(translate.view_command(view, who))
         except DomainError as exc:
-            block = translate.ERROR_BLOCK.get(View(view["callback_id"])) if view.get("callback_id") in set(View) else None
+            block = translate.ERROR_BLOCK.get(view.get("callback_id"))  # type: ignore[call-overload]
             if block is None:
                 raise
             await ack(response_action="errors", errors={block.value: exc.user_message[:150]})
