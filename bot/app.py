@@ -40,7 +40,7 @@ async def errors_middleware(request: web.Request, handler: Callable) -> web.Stre
         return await handler(request)
     except web.HTTPException:
         raise
-    except (OperationalError, PoolTimeout, DBAPIError, ConnectionError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OperationalError, PoolTimeout, DBAPIError, ConnectionError) as exc:
         incident = uuid.uuid4().hex[:12]
         logger.error("http: %s %s: storage unavailable (%s), incident %s", request.method, request.path,
                      type(exc).__name__, incident)

@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -89,7 +89,7 @@ async def test_delivers_a_signed_reply_created_event(receiver: Receiver) -> None
     event = delivery["event"]
     assert event["type"] == "reply.created"
     sent = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
-    assert abs((datetime.now(timezone.utc) - sent).total_seconds()) < 60
+    assert abs((datetime.now(UTC) - sent).total_seconds()) < 60
     assert event["data"] == {
         "mention": {
             "source": "meltwater",

@@ -9,10 +9,22 @@ from aiohttp import web
 
 from bot.signing import SignatureVerifier
 from tests.support import (
-    INGEST_SECRET, REPLY_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, TRIAGE_CHANNEL, block_action, event, ingest, mention_data,
-    post_interaction, relay_of, running_app, slash, slack_headers, view_submission,
+    INGEST_SECRET,
+    REPLY_SECRET,
+    SLACK_SIGNING_SECRET,
+    SLACK_TOKEN,
+    TRIAGE_CHANNEL,
+    block_action,
+    event,
+    ingest,
+    mention_data,
+    post_interaction,
+    relay_of,
+    running_app,
+    slack_headers,
+    slash,
+    view_submission,
 )
-
 
 
 async def settle(client) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -113,8 +112,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
         return None
     return max(0.0, seconds)
@@ -167,7 +166,7 @@ async def exchange(
         ) as response:
             body = await response.read()
             answer = Answer(response.status, CIMultiDict(response.headers), body)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise DeliveryError(f"{what} did not answer within {timeout:g}s", transient=True) from None
     except aiohttp.InvalidURL:
         raise DeliveryError(f"{what} has an invalid URL", transient=False) from None

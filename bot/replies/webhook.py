@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -25,7 +25,7 @@ def reply_event(request: ReplyRequest, now: datetime) -> dict[str, Any]:
     mention = request.mention
     return {
         "type": "reply.created",
-        "timestamp": now.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "timestamp": now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "data": {
             "mention": {
                 "source": mention.source,
@@ -84,12 +84,12 @@ class WebhookConnector:
     async def deliver(self, request: ReplyRequest) -> DeliveryReceipt:
         """POST the signed event, retrying transient failures; raise DeliveryError when it is not accepted."""
         msg_id = check_header_value(request.idempotency_key, name="reply's idempotency key")
-        body = json.dumps(reply_event(request, datetime.now(timezone.utc)), ensure_ascii=False, separators=(",", ":"))
+        body = json.dumps(reply_event(request, datetime.now(UTC)), ensure_ascii=False, separators=(",", ":"))
 
         async with self._session_factory() as session:
 
             async def attempt() -> None:
-                sent_at = datetime.now(timezone.utc)
+                sent_at = datetime.now(UTC)
                 headers = {
                     "Content-Type": "application/json",
                     "webhook-id": msg_id,
