@@ -10,18 +10,24 @@ from bot.views import DismissReason
 
 @dataclass(frozen=True, slots=True)
 class Claim:
+    """Take a mention so nobody else handles it."""
+
     mention_id: int
     actor: Actor
 
 
 @dataclass(frozen=True, slots=True)
 class Unclaim:
+    """Give a mention back to the queue."""
+
     mention_id: int
     actor: Actor
 
 
 @dataclass(frozen=True, slots=True)
 class Escalate:
+    """Pull departments in; their heads approve the reply."""
+
     mention_id: int
     actor: Actor
     departments: tuple[str, ...]
@@ -38,6 +44,8 @@ class PrepareAnswer:
 
 @dataclass(frozen=True, slots=True)
 class SubmitReply:
+    """Send (or submit for approval) a reply."""
+
     mention_id: int
     actor: Actor
     text: str
@@ -45,12 +53,16 @@ class SubmitReply:
 
 @dataclass(frozen=True, slots=True)
 class Approve:
+    """A department head lets a draft go out."""
+
     draft_id: int
     actor: Actor
 
 
 @dataclass(frozen=True, slots=True)
 class RequestChanges:
+    """A department head sends a draft back."""
+
     draft_id: int
     actor: Actor
     note: str | None = None
@@ -58,12 +70,16 @@ class RequestChanges:
 
 @dataclass(frozen=True, slots=True)
 class RetryDelivery:
+    """Try a failed delivery again."""
+
     draft_id: int
     actor: Actor
 
 
 @dataclass(frozen=True, slots=True)
 class Dismiss:
+    """Close a mention that needs no answer."""
+
     mention_id: int
     actor: Actor
     reason: DismissReason
@@ -71,27 +87,37 @@ class Dismiss:
 
 @dataclass(frozen=True, slots=True)
 class Reopen:
+    """Put a finished mention back in the queue."""
+
     mention_id: int
     actor: Actor
 
 
 @dataclass(frozen=True, slots=True)
 class Close:
+    """Mark an answered mention as finished."""
+
     mention_id: int
     actor: Actor
 
 
 @dataclass(frozen=True, slots=True)
 class ShowMine:
+    """List the open mentions someone holds."""
+
     actor: Actor
 
 
 @dataclass(frozen=True, slots=True)
 class ShowQueue:
+    """Count the unclaimed mentions."""
+
     actor: Actor
 
 
 @dataclass(frozen=True, slots=True)
 class ShowStats:
+    """Volume, response times and SLA for a period."""
+
     actor: Actor
     period: str = "today"
