@@ -6,8 +6,19 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bench.load import (Mentions, Process, Result, app_server, bare_server, closed_loop, figures, open_loop,
-                        slack_fake, table, use_fast_loop)
+from bench.load import (
+    Mentions,
+    Process,
+    Result,
+    app_server,
+    bare_server,
+    closed_loop,
+    figures,
+    open_loop,
+    slack_fake,
+    table,
+    use_fast_loop,
+)
 
 CONCURRENCY = 16         # closed loop: clients that each send again as soon as they are answered
 WARMUP_SECONDS = 1.0
@@ -33,8 +44,9 @@ async def _phases(server: Process, tag: str) -> tuple[Result, Result]:
 
 
 def _row(target: str, mode: str, r: Result) -> list[object]:
-    return [target, mode, r.sent, r.ok, r.errors, r.throughput, r.ms(0.5), r.ms(0.99), r.ms(1.0),
-            r.cpu_percent(), 1000 * max(r.send_lag, default=0.0)]
+    lag = 1000 * max(r.send_lag) if r.send_lag else "-"
+    return [target, mode, r.sent, r.ok, r.throughput, r.ms(0.5), r.ms(0.99), r.ms(1.0), r.cpu_percent(), lag,
+            r.error_kinds()]
 
 
 async def main(loop_name: str) -> None:
@@ -48,11 +60,13 @@ async def main(loop_name: str) -> None:
 
     ratio = app_tp.throughput / bare_tp.throughput if bare_tp.throughput else 0.0
     p99_ratio = app_fixed.ms(0.99) / bare_fixed.ms(0.99) if bare_fixed.ms(0.99) else 0.0
-    print(f"POST /ingest/v1/mentions, one signed mention.created per request; client on {loop_name}; app on SQLite with "
-          f"Slack cards queued (fake Web API); closed loop: {CONCURRENCY} clients for {THROUGHPUT_SECONDS:.0f} s; "
-          f"open loop: {RATE}/s for {RATE_SECONDS:.0f} s, latency from the scheduled send time")
-    print(table(["target", "mode", "sent", "2xx", "errors", "req/s", "p50 ms", "p99 ms", "max ms",
-                 "server CPU %", "max send lag ms"],
+    print(f"POST /ingest/v1/mentions, one signed mention.created per request; client on {loop_name}; "
+          f"app on SQLite with Slack cards queued (fake Web API); "
+          f"closed loop: {CONCURRENCY} clients for {THROUGHPUT_SECONDS:.0f} s; "
+          f"open loop: {RATE}/s for {RATE_SECONDS:.0f} s; latency of 2xx answers, in the open loop from the "
+          f"scheduled send time")
+    print(table(["target", "mode", "sent", "2xx", "2xx/s", "p50 ms", "p99 ms", "max ms", "server CPU %",
+                 "max send lag ms", "not 2xx"],
                 [_row("bare", "closed", bare_tp), _row("app", "closed", app_tp),
                  _row("bare", f"{RATE}/s", bare_fixed), _row("app", f"{RATE}/s", app_fixed)]))
     print()
@@ -62,7 +76,7 @@ async def main(loop_name: str) -> None:
           f"(target <= {TARGET_P99_MS:.0f} ms, no errors) -> "
           f"{'met' if app_fixed.ms(0.99) <= TARGET_P99_MS and not app_fixed.errors else 'MISSED'}")
     print(figures("ingest", ratio=ratio, p50_ms=app_fixed.ms(0.5), p99_ms=app_fixed.ms(0.99), rate=RATE,
-                  errors=app_fixed.errors + app_tp.errors, p99_vs_bare=p99_ratio))
+                  errors=app_fixed.errors, p99_vs_bare=p99_ratio))
 
 
 if __name__ == "__main__":

@@ -22,8 +22,17 @@ from typing import Any
 import aiohttp
 
 from bot.signing import signed_headers
-from tests.support import (INGEST_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, TEAM_CONFIG, TRIAGE_CHANNEL,
-                           block_action, event, mention_data, slack_headers)
+from tests.support import (
+    INGEST_SECRET,
+    SLACK_SIGNING_SECRET,
+    SLACK_TOKEN,
+    TEAM_CONFIG,
+    TRIAGE_CHANNEL,
+    block_action,
+    event,
+    mention_data,
+    slack_headers,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 INGEST_PATH = "/ingest/v1/mentions"
@@ -52,6 +61,7 @@ class Process:
     popen: subprocess.Popen[bytes]
     log: Path
     url: str = ""
+    database: Path | None = None  # the SQLite file of the app under test
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the process has used so far."""
@@ -130,6 +140,7 @@ def app_server(workdir: Path, *, slack_url: str | None = None) -> Iterator[Proce
                    SLACK_TRIAGE_CHANNEL=TRIAGE_CHANNEL, SLACK_API_URL=slack_url)
     with spawn("app", ["-m", "bot", "serve"], workdir, env) as proc:
         proc.url = f"http://127.0.0.1:{port}"
+        proc.database = db
         wait_until_ready(proc, proc.url + "/readyz")
         yield proc
 
@@ -223,12 +234,12 @@ def claim_click(mention_id: int, user_id: str = CLICKER) -> Request:
 
 @dataclass
 class Result:
-    """What one load phase saw: latencies (seconds), answers by status, and how late the client sent."""
+    """What one load phase saw: latencies of 2xx answers (seconds), answers by status, how late the client sent."""
 
     latencies: list[float] = field(default_factory=list)
+    failed: list[float] = field(default_factory=list)  # latencies of non-2xx answers, failures and timeouts
     statuses: Counter[str] = field(default_factory=Counter)
     send_lag: list[float] = field(default_factory=list)
-    bodies: list[bytes] = field(default_factory=list)
     elapsed: float = 0.0
     cpu: float = 0.0  # CPU seconds of the server under test during the phase
 
@@ -253,12 +264,17 @@ class Result:
         return self.ok / self.elapsed if self.elapsed else 0.0
 
     def ms(self, q: float) -> float:
-        """The q-quantile latency in milliseconds (nearest rank; q=1 is the maximum)."""
+        """The q-quantile latency of 2xx answers in milliseconds (nearest rank; q=1 is the maximum)."""
         return 1000 * quantile(self.latencies, q)
 
     def slower_than(self, seconds: float) -> int:
-        """How many requests took at least `seconds`."""
-        return sum(latency >= seconds for latency in self.latencies)
+        """How many requests took at least `seconds` (whatever the answer)."""
+        return sum(latency >= seconds for latency in [*self.latencies, *self.failed])
+
+    def error_kinds(self) -> str:
+        """The non-2xx outcomes and their counts, e.g. `503:12 timeout:3`, or `-`."""
+        kinds = [f"{status}:{n}" for status, n in sorted(self.statuses.items()) if not status.startswith("2")]
+        return " ".join(kinds) or "-"
 
     def cpu_percent(self) -> float:
         """The server's CPU use during the phase, in percent of one core."""
@@ -279,22 +295,19 @@ def session(limit: int) -> aiohttp.ClientSession:
                                  timeout=aiohttp.ClientTimeout(total=60), cookie_jar=aiohttp.DummyCookieJar())
 
 
-async def _send(client: aiohttp.ClientSession, base: str, request: Request, start: float, result: Result,
-                keep_body: bool) -> None:
+async def _send(client: aiohttp.ClientSession, base: str, request: Request, start: float, result: Result) -> None:
     try:
         async with client.post(base + request.path, data=request.body, headers=request.headers) as response:
-            body = await response.read()
+            await response.read()
             status = str(response.status)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        body, status = b"", type(exc).__name__
-    result.latencies.append(time.perf_counter() - start)
+        status = type(exc).__name__
+    (result.latencies if status.startswith("2") else result.failed).append(time.perf_counter() - start)
     result.statuses[status] += 1
-    if keep_body:
-        result.bodies.append(body)
 
 
 async def closed_loop(base: str, make: Callable[[], Request], *, concurrency: int, duration: float,
-                      server: Process | None = None, keep_bodies: bool = False) -> Result:
+                      server: Process | None = None) -> Result:
     """`concurrency` clients each send the next request as soon as the last is answered, for `duration` s."""
     result = Result()
     cpu0 = server.cpu_seconds() if server else 0.0
@@ -305,7 +318,7 @@ async def closed_loop(base: str, make: Callable[[], Request], *, concurrency: in
         async def worker() -> None:
             while time.perf_counter() < deadline:
                 request = make()
-                await _send(client, base, request, time.perf_counter(), result, keep_bodies)
+                await _send(client, base, request, time.perf_counter(), result)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         result.elapsed = time.perf_counter() - start
@@ -330,7 +343,7 @@ async def open_loop(base: str, requests: Sequence[Request], *, rate: float, serv
             if delay > 0:
                 await asyncio.sleep(delay)
             result.send_lag.append(time.perf_counter() - due)
-            task = asyncio.create_task(_send(client, base, request, due, result, False))
+            task = asyncio.create_task(_send(client, base, request, due, result))
             pending.add(task)
             task.add_done_callback(pending.discard)
         last_due = start + (len(requests) - 1) / rate
@@ -341,11 +354,24 @@ async def open_loop(base: str, requests: Sequence[Request], *, rate: float, serv
         late = time.perf_counter()
         await asyncio.gather(*pending, return_exceptions=True)
         for i in range(len(requests) - result.sent):
-            result.latencies.append(late - (last_due - i / rate))  # at least this old; exact order unknown
+            result.failed.append(late - (last_due - i / rate))  # at least this old; exact order unknown
             result.statuses["timeout"] += 1
         result.elapsed = max(last_due, time.perf_counter()) - start
     result.cpu = server.cpu_seconds() - cpu0 if server else 0.0
     return result
+
+
+async def prefill(base: str, mentions: Mentions, count: int, *, batch: int = 100) -> list[int]:
+    """Ingest `count` new mentions in batches (not measured) and return their ids."""
+    ids: list[int] = []
+    async with session(2) as client:
+        while len(ids) < count:
+            request = mentions.batch(min(batch, count - len(ids)))
+            async with client.post(base + request.path, data=request.body, headers=request.headers) as response:
+                if response.status != 202:
+                    raise SystemExit(f"bench: prefill answered {response.status}: {await response.text()}")
+                ids.extend(m["id"] for m in (await response.json())["mentions"])
+    return ids
 
 
 def use_fast_loop() -> str:
