@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -18,6 +19,10 @@ logger = logging.getLogger(__name__)
 Sender = Callable[[OutboxJob], Awaitable[None]]
 
 MAX_BACKOFF_SECONDS = 300.0
+# A lease is renewed while its job runs, so it only has to outlast a crashed process's last renewal:
+# jobs a killed server held run elsewhere (or after its restart) within this time.
+LEASE = timedelta(seconds=20)
+RENEWALS_PER_LEASE = 4
 
 
 class RetryLater(Exception):
@@ -34,16 +39,22 @@ def backoff(attempts: int) -> float:
 
 
 class Relay:
-    """Leases due jobs and hands each to the sender for its kind; safe to run in several processes."""
+    """Leases due jobs and hands each to the sender for its kind; safe to run in several processes.
+
+    Only as many jobs are leased as can start at once, their leases are renewed while they run, and
+    on shutdown the unfinished ones are handed back, so another relay (or the restarted one) takes
+    them over at once instead of after the lease.
+    """
 
     def __init__(self, db: Database, senders: Mapping[str, Sender], metrics: Metrics, *,
-                 clock: Callable[[], datetime] = utcnow, lease: timedelta = timedelta(seconds=120),
+                 clock: Callable[[], datetime] = utcnow, lease: timedelta = LEASE,
                  batch: int = 20, poll_seconds: float = 0.25, concurrency: int = 8) -> None:
         self._db, self._senders, self._metrics, self._clock = db, senders, metrics, clock
-        self._lease, self._batch, self._poll = lease, batch, poll_seconds
-        self._slots = asyncio.Semaphore(concurrency)
+        self._lease, self._batch, self._poll, self._concurrency = lease, batch, poll_seconds, concurrency
         self._wake = asyncio.Event()
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], OutboxJob] = {}
+        self._renew_every = lease.total_seconds() / RENEWALS_PER_LEASE
+        self._renew_at = time.monotonic() + self._renew_every
 
     def wake(self) -> None:
         """New work was committed: look for it now instead of at the next poll."""
@@ -55,6 +66,7 @@ class Relay:
             while True:
                 try:
                     leased = await self.run_due()
+                    await self._renew_leases()
                 except Exception:  # the database may be briefly unreachable; keep the relay alive
                     logger.exception("outbox: leasing jobs failed")
                     leased = 0
@@ -65,25 +77,53 @@ class Relay:
                     except TimeoutError:
                         pass
         finally:
-            for task in self._running:
-                task.cancel()
-            await asyncio.gather(*self._running, return_exceptions=True)
+            await self._stop_running()
 
     async def run_due(self) -> int:
-        """Lease due jobs and start them; returns how many were leased."""
+        """Lease as many due jobs as can start now and start them; returns how many were leased."""
+        free = min(self._batch, self._concurrency - len(self._running))
+        if free <= 0:
+            return 0
         async with self._db.uow() as uow:
-            jobs = await uow.outbox.lease_due(self._clock(), self._lease, self._batch)
+            jobs = await uow.outbox.lease_due(self._clock(), self._lease, free)
             await uow.commit()
         for job in jobs:
-            await self._slots.acquire()
             task = asyncio.create_task(self._run_one(job))
-            self._running.add(task)
+            self._running[task] = job
             task.add_done_callback(self._finished)
         return len(jobs)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        self._slots.release()
+        self._running.pop(task, None)
+        self._wake.set()  # a slot is free
+
+    async def _renew_leases(self) -> None:
+        """Keep the leases of running jobs from expiring while they wait or work."""
+        if time.monotonic() < self._renew_at:
+            return
+        self._renew_at = time.monotonic() + self._renew_every
+        ids = [job.id for job in self._running.values() if job.id is not None]
+        if ids:
+            async with self._db.uow() as uow:
+                await uow.outbox.renew(ids, self._clock() + self._lease)
+                await uow.commit()
+
+    async def _stop_running(self) -> None:
+        """Cancel running jobs and hand back their leases; an interrupted post is looked for before a repost."""
+        running = dict(self._running)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        interrupted = [job for task, job in running.items() if task.cancelled()]
+        if not interrupted:
+            return
+        try:
+            async with self._db.uow() as uow:
+                for job in interrupted:
+                    await uow.outbox.reschedule(job, self._clock(), "interrupted by shutdown")
+                await uow.commit()
+        except Exception:  # the leases then expire on their own
+            logger.exception("outbox: could not hand back %d interrupted jobs", len(interrupted))
 
     async def drain(self) -> None:
         """Run every job that is due now, and what they make due, until none is left (tests, CLI)."""

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Actor, Transition
 from bot.models import Audit, ChatMessage, Draft, IngestReceipt, Mention, OutboxJob
@@ -173,6 +173,12 @@ class Outbox(_Repo):
                 leased.append(job)
         return leased
 
+    async def renew(self, job_ids: Sequence[int], until: datetime) -> None:
+        """Extend the leases of jobs still running here (a finished or released job stays free)."""
+        await self.session.exec(
+            sa.update(OutboxJob).where(col(OutboxJob.id).in_(job_ids), col(OutboxJob.lease_until).is_not(None))
+            .values(lease_until=until).execution_options(synchronize_session=False))
+
     async def complete(self, job: OutboxJob, now: datetime) -> None:
         """Mark done unless the job was bumped while it ran, in which case it runs again."""
         result = await self.session.exec(
@@ -181,9 +187,11 @@ class Outbox(_Repo):
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             await self.session.exec(sa.update(OutboxJob).where(col(OutboxJob.id) == job.id)
-                                       .values(lease_until=None, attempts=0).execution_options(synchronize_session=False))
+                                    .values(lease_until=None, attempts=0)
+                                    .execution_options(synchronize_session=False))
 
-    async def reschedule(self, job: OutboxJob, due_at: datetime, error: str | None, *, count_attempt: bool = True) -> None:
+    async def reschedule(self, job: OutboxJob, due_at: datetime, error: str | None, *,
+                         count_attempt: bool = True) -> None:
         """Release the job to run again at `due_at`."""
         values: dict[str, Any] = {"lease_until": None, "due_at": due_at, "last_error": error}
         if not count_attempt:

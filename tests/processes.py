@@ -1,4 +1,4 @@
-"""The real server as a subprocess (`python -m bot serve`): start it on a free port, wait until it answers, stop or kill it."""
+"""The real server as a subprocess (`python -m bot serve`): start it, wait until it answers, stop or kill it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,6 @@ class ServerProcess:
     url: str
     process: subprocess.Popen[bytes]
     stderr_path: Path
-    exit_codes: list[int] = field(default_factory=list)
 
     @property
     def running(self) -> bool:
@@ -109,8 +108,7 @@ class ServerProcess:
 
     async def wait(self, timeout: float = STOP_TIMEOUT) -> int:
         """Wait for the process to exit and return its exit status."""
-        code = await asyncio.to_thread(self.process.wait, timeout)
-        return code
+        return await asyncio.to_thread(self.process.wait, timeout)
 
     async def terminate(self, timeout: float = STOP_TIMEOUT) -> int:
         """SIGTERM, the way a platform stops a dyno, and wait for a graceful exit (SIGKILL after `timeout`)."""

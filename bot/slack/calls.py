@@ -43,9 +43,20 @@ def _wait(state: RetryCallState) -> float:
     return asked if asked is not None else min(8.0, 0.5 * 2 ** (state.attempt_number - 1))
 
 
-async def call(fn: Callable[..., Awaitable[AsyncSlackResponse]], /, **kwargs: Any) -> AsyncSlackResponse:
-    """Call one Web API method, retrying transient failures a few times before giving up."""
-    async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), wait=_wait, reraise=True,
+def was_refused(exc: BaseException) -> bool:
+    """Slack rate-limited the call, so it did nothing: even a post may be sent again."""
+    return isinstance(exc, SlackApiError) and exc.response.status_code == 429
+
+
+async def call(fn: Callable[..., Awaitable[AsyncSlackResponse]], /, *, idempotent: bool = True,
+               **kwargs: Any) -> AsyncSlackResponse:
+    """Call one Web API method, retrying transient failures a few times before giving up.
+
+    A call that is not idempotent (chat.postMessage) is repeated only when Slack refused it: after a
+    5xx, a timeout or a dropped connection it may have been performed, so the caller decides.
+    """
+    retry = is_transient if idempotent else was_refused
+    async for attempt in AsyncRetrying(retry=retry_if_exception(retry), wait=_wait, reraise=True,
                                        stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(MAX_TOTAL_SECONDS)):
         with attempt:
             if attempt.retry_state.attempt_number > 1:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -63,7 +64,7 @@ class SlackMessenger:
     async def workspace(self) -> str:
         """The Slack team id the bot token belongs to."""
         if self._workspace is None:
-            self._workspace = (await calls.call(self._client.auth_test))["team_id"]
+            self._workspace = (await self._call(self._client.auth_test))["team_id"]
         return self._workspace
 
     async def sync_card(self, job: OutboxJob) -> None:
@@ -118,8 +119,8 @@ class SlackMessenger:
         if ts is None:
             await self._pacer.wait(self._channel)
             response = await self._call(
-                self._client.chat_postMessage, channel=self._channel, text=text, blocks=blocks, thread_ts=thread_ts,
-                unfurl_links=False, unfurl_media=False,
+                self._client.chat_postMessage, idempotent=False, channel=self._channel, text=text, blocks=blocks,
+                thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"subject": subject}})
             ts = response["ts"]
         elif update:
@@ -152,10 +153,12 @@ class SlackMessenger:
             if not cursor:
                 return None
 
-    async def _call(self, fn: Any, **kwargs: Any) -> Any:
+    async def _call(self, fn: Any, *, idempotent: bool = True, **kwargs: Any) -> Any:
+        """Call Slack; a transient failure sends the job back to the outbox (a post's next attempt looks first)."""
         try:
-            return await calls.call(fn, **kwargs)
-        except SlackApiError as exc:
-            if calls.is_transient(exc):
-                raise RetryLater(f"Slack {exc.response.status_code}", delay=calls.retry_after(exc) or 5.0) from None
-            raise
+            return await calls.call(fn, idempotent=idempotent, **kwargs)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            if not calls.is_transient(exc):
+                raise
+            reason = f"Slack {exc.response.status_code}" if isinstance(exc, SlackApiError) else type(exc).__name__
+            raise RetryLater(reason, delay=calls.retry_after(exc) or 5.0) from None
