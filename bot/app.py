@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot.bus import Bus
 from bot.config import Config, load_config
 from bot.fanout import Fanout
+from bot.ingest.batcher import IngestBatcher
 from bot.ingest.route import IngestRoute
 from bot.logs import install_redaction
 from bot.metrics import Metrics
@@ -85,7 +86,8 @@ def create_app(settings: Settings, *, config: Config | None = None,
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
     app[CONTEXT] = ctx
     app[RELAY] = relay
-    ingest = IngestRoute(ctx, SignatureVerifier(settings.ingest_secrets), relay.wake)
+    batcher = IngestBatcher(ctx)
+    ingest = IngestRoute(batcher, SignatureVerifier(settings.ingest_secrets), relay.wake)
     app.router.add_post("/ingest/v1/mentions", ingest.handle)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -113,6 +115,12 @@ def create_app(settings: Settings, *, config: Config | None = None,
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
+    async def run_batcher(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(batcher.run(), name="ingest-writer")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
     async def close_database(app: web.Application) -> AsyncIterator[None]:
         yield
         await db.dispose()
@@ -124,6 +132,7 @@ def create_app(settings: Settings, *, config: Config | None = None,
 
     app.cleanup_ctx.append(close_database)
     app.cleanup_ctx.append(run_relay)
+    app.cleanup_ctx.append(run_batcher)
     if slack is not None:
         app.cleanup_ctx.append(run_slack)
     return app

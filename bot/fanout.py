@@ -17,8 +17,16 @@ class Fanout:
 
     async def card_changed(self, outbox: Outbox, mention_id: int, now: datetime) -> None:
         """Every card of this mention must show its current state."""
-        for platform in self.platforms:
-            await outbox.sync(f"{platform}:card:{mention_id}", f"{platform}.card", mention_id, {}, now)
+        await self.cards_changed(outbox, [mention_id], now)
+
+    def card_jobs(self, mention_ids: list[int]) -> list[dict[str, Any]]:
+        """The card jobs (one per platform) of these mentions, for `Outbox.sync_many`."""
+        return [{"key": f"{platform}:card:{mention_id}", "kind": f"{platform}.card", "mention_id": mention_id,
+                 "payload": {}} for mention_id in mention_ids for platform in self.platforms]
+
+    async def cards_changed(self, outbox: Outbox, mention_ids: list[int], now: datetime) -> None:
+        """`card_changed` for many mentions at once."""
+        await outbox.sync_many(self.card_jobs(mention_ids), now)
 
     async def draft_changed(self, outbox: Outbox, mention_id: int, draft_id: int, now: datetime) -> None:
         """The draft's thread message must show its current state."""

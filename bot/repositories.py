@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Actor, Transition
-from bot.models import Audit, ChatMessage, Draft, IngestReceipt, Mention, OutboxJob
+from bot.models import Audit, ChatMessage, Draft, Mention, OutboxJob
+
+
+def insert(dialect_name: str, model: type) -> Any:
+    """An INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL speak the same clause)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(model.__table__)  # type: ignore[attr-defined]
+
+
+def _insert(session: AsyncSession, model: type) -> Any:
+    return insert(session.bind.dialect.name, model)
+
+
+@functools.cache
+def outbox_sync_statement(dialect_name: str) -> Any:
+    """Insert level-triggered jobs; one already there is bumped (a new generation, due now), not duplicated.
+
+    Built once per dialect: the statement is constant, so SQLAlchemy compiles it once.
+    """
+    table = OutboxJob.__table__
+    stmt = insert(dialect_name, OutboxJob)
+    return stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"generation": table.c.generation + 1, "done": False, "due_at": stmt.excluded.due_at, "done_at": None,
+              "attempts": sa.case((table.c.done, 0), else_=table.c.attempts)})
+
+
+def fresh_job(now: datetime) -> dict[str, Any]:
+    """The columns of a job that was never run."""
+    return {"generation": 1, "done": False, "due_at": now, "attempts": 0, "created_at": now}
 
 
 class _Repo:
@@ -27,32 +56,6 @@ class Mentions(_Repo):
     async def get(self, mention_id: int) -> Mention | None:
         """The mention, fresh from the database."""
         return await self.session.get(Mention, mention_id, populate_existing=True)
-
-    async def find_duplicate(self, source: str, source_mention_id: str, network: str,
-                             network_item_id: str | None) -> Mention | None:
-        """The stored mention this one duplicates, by source id or by network item id."""
-        cond = sa.and_(Mention.source == source, Mention.source_mention_id == source_mention_id)
-        if network_item_id:
-            cond = sa.or_(cond, sa.and_(Mention.network == network, Mention.network_item_id == network_item_id))
-        return (await self.session.exec(select(Mention).where(cond).limit(1))).first()
-
-    async def add_if_new(self, mention: Mention) -> tuple[Mention, bool]:
-        """Insert unless already stored; returns the stored mention and whether it was a duplicate."""
-        existing = await self.find_duplicate(mention.source, mention.source_mention_id, mention.network,
-                                             mention.network_item_id)
-        if existing is not None:
-            return existing, True
-        try:
-            async with self.session.begin_nested():
-                self.session.add(mention)
-                await self.session.flush()
-        except IntegrityError:  # inserted concurrently by another transaction
-            existing = await self.find_duplicate(mention.source, mention.source_mention_id, mention.network,
-                                                 mention.network_item_id)
-            if existing is None:
-                raise
-            return existing, True
-        return mention, False
 
     async def apply(self, mention: Mention, transition: Transition, actor: Actor, now: datetime) -> bool:
         """Apply a decided transition if nobody changed the mention meanwhile; audit it in the same transaction."""
@@ -137,25 +140,22 @@ class Audits(_Repo):
 class Outbox(_Repo):
     """Durable outbound work, leased by relays so two processes never run the same job at once."""
 
-    def _upsert(self, values: dict[str, Any], on_conflict: dict[str, Any] | None) -> Any:
-        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(OutboxJob).values(**values)
-        if on_conflict is None:
-            return stmt.on_conflict_do_nothing(index_elements=["key"])
-        return stmt.on_conflict_do_update(index_elements=["key"], set_=on_conflict)
-
     async def sync(self, key: str, kind: str, mention_id: int | None, payload: dict[str, Any], now: datetime) -> None:
         """Ask for a level-triggered job (render the current state): a pending one is bumped, not duplicated."""
-        table = OutboxJob.__table__
-        await self.session.exec(self._upsert(
-            dict(key=key, kind=kind, mention_id=mention_id, payload=payload, due_at=now, created_at=now),
-            {"generation": table.c.generation + 1, "done": False, "due_at": now, "done_at": None,
-             "attempts": sa.case((table.c.done, 0), else_=table.c.attempts)}))
+        await self.sync_many([{"key": key, "kind": kind, "mention_id": mention_id, "payload": payload}], now)
+
+    async def sync_many(self, jobs: list[dict[str, Any]], now: datetime) -> None:
+        """`sync` for many jobs (`key`, `kind`, `mention_id`, `payload` each) in one statement."""
+        if not jobs:
+            return
+        stmt = outbox_sync_statement(self.session.bind.dialect.name)
+        await self.session.exec(stmt, params=[{**job, **fresh_job(now)} for job in jobs])
 
     async def once(self, key: str, kind: str, mention_id: int | None, payload: dict[str, Any], now: datetime) -> None:
         """Ask for an edge-triggered job that runs exactly once per key."""
-        await self.session.exec(self._upsert(
-            dict(key=key, kind=kind, mention_id=mention_id, payload=payload, due_at=now, created_at=now), None))
+        stmt = _insert(self.session, OutboxJob).on_conflict_do_nothing(index_elements=["key"])
+        await self.session.exec(stmt, params=[{"key": key, "kind": kind, "mention_id": mention_id,
+                                               "payload": payload, **fresh_job(now)}])
 
     async def lease_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxJob]:
         """Take up to `limit` due jobs for `lease`; a job leased elsewhere is skipped."""
@@ -224,15 +224,3 @@ class ChatMessages(_Repo):
         """Remember a posted message."""
         self.session.add(message)
         await self.session.flush()
-
-
-class IngestReceipts(_Repo):
-    """Processed `webhook-id`s."""
-
-    async def get(self, webhook_id: str) -> IngestReceipt | None:
-        """The earlier answer to this delivery, if it was processed."""
-        return await self.session.get(IngestReceipt, webhook_id)
-
-    async def add(self, receipt: IngestReceipt) -> None:
-        """Remember a processed delivery."""
-        self.session.add(receipt)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -13,11 +16,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.repositories import Audits, ChatMessages, Drafts, IngestReceipts, Mentions, Outbox
+from bot.repositories import Audits, ChatMessages, Drafts, Mentions, Outbox
 
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+T = TypeVar("T")
 
 
 def async_url(url: str) -> sa.URL:
@@ -40,8 +45,12 @@ def create_engine(url: str) -> AsyncEngine:
         Path(target.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
                                  pool_size=5, max_overflow=5)
+    _configure_sqlite(engine.sync_engine)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
         cursor = dbapi_conn.cursor()
@@ -51,30 +60,33 @@ def create_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that later writes can fail with "database is locked" without
         # waiting; taking the write lock at BEGIN makes the busy timeout apply instead.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    return engine
-
 
 class UnitOfWork:
     """One transaction around the repositories; leaving without `commit()` rolls back."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, engine: AsyncEngine, writer: asyncio.Lock | None = None) -> None:
+        self._engine, self._writer = engine, writer
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._writer is not None:
+            await self._writer.acquire()
         self.session = AsyncSession(self._engine, expire_on_commit=False, autoflush=False)
-        await self.session.begin()
+        try:
+            await self.session.begin()
+        except BaseException:
+            await self._close()
+            raise
         self.mentions = Mentions(self.session)
         self.drafts = Drafts(self.session)
         self.audit = Audits(self.session)
         self.outbox = Outbox(self.session)
         self.messages = ChatMessages(self.session)
-        self.receipts = IngestReceipts(self.session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -84,7 +96,14 @@ class UnitOfWork:
             if self.session.in_transaction():
                 await self.session.rollback()
         finally:
+            await self._close()
+
+    async def _close(self) -> None:
+        try:
             await self.session.close()
+        finally:
+            if self._writer is not None:
+                self._writer.release()
 
     async def commit(self) -> None:
         """Make every change of this unit of work durable at once."""
@@ -98,10 +117,36 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite has one writer at a time; queueing our own transactions here is fair and cheap, while
+        # waiting in SQLite's busy handler sleeps in growing steps (the busy timeout remains for other
+        # processes sharing the file).
+        self._writer = asyncio.Lock() if self.is_sqlite else None
+        self._sqlite: sa.Engine | None = None
+        if self.is_sqlite:
+            # Each statement through aiosqlite is a hop to its thread; a batch written through this
+            # synchronous engine on one dedicated thread is a single hop.
+            self._sqlite = sa.create_engine(
+                async_url(url).set(drivername="sqlite+pysqlite"), poolclass=sa.pool.StaticPool,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+            _configure_sqlite(self._sqlite)
+            self._sqlite_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-batch")
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as `async with db.uow() as uow`)."""
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self.engine, self._writer)
+
+    async def run_in_transaction(self, fn: Callable[[sa.Connection], T]) -> T:
+        """Run `fn` with a synchronous connection in one transaction, committed if it returns."""
+        if self._sqlite is None:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(fn)
+        async with self._writer:  # type: ignore[union-attr]
+            return await asyncio.get_running_loop().run_in_executor(self._sqlite_thread, self._sqlite_txn, fn)
+
+    def _sqlite_txn(self, fn: Callable[[sa.Connection], T]) -> T:
+        assert self._sqlite is not None
+        with self._sqlite.begin() as conn:
+            return fn(conn)
 
     async def ping(self) -> None:
         """Raise unless the database answers."""
@@ -111,3 +156,6 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self._sqlite is not None:
+            self._sqlite_thread.shutdown(wait=True)
+            self._sqlite.dispose()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
 from aiohttp import web
 
 from bot.http_body import read_limited
+from bot.ingest.batcher import IngestBatcher, Overloaded
 from bot.ingest.schema import SchemaError, parse_event
 from bot.signing import SignatureError, SignatureVerifier
-from handlers.context import Context
-from handlers.ingest import ingest
+from handlers.ingest import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +25,10 @@ def _error(status: int, code: str, message: str, **extra: object) -> web.Respons
 
 
 class IngestRoute:
-    """The signed mention ingest endpoint, with a cap on concurrent deliveries."""
+    """The signed mention ingest endpoint; deliveries are written by the group-commit batcher."""
 
-    def __init__(self, ctx: Context, verifier: SignatureVerifier, on_change: Callable[[], None], *,
-                 max_in_flight: int = 64) -> None:
-        self._ctx, self._verifier, self._on_change = ctx, verifier, on_change
-        self._slots = asyncio.Semaphore(max_in_flight)
+    def __init__(self, batcher: IngestBatcher, verifier: SignatureVerifier, on_change: Callable[[], None]) -> None:
+        self._batcher, self._verifier, self._on_change = batcher, verifier, on_change
 
     async def handle(self, request: web.Request) -> web.Response:
         """Verify, validate and store one delivery (a single event or a batch)."""
@@ -50,9 +47,9 @@ class IngestRoute:
             items = parse_event(body)
         except SchemaError as exc:
             return _error(400, "invalid_event", "The event does not match the mention schema.", errors=exc.errors)
-        if self._slots.locked():
+        try:
+            results = await self._batcher.submit(Delivery(items, delivery_id))
+        except Overloaded:
             return _error(503, "overloaded", "Too many deliveries at once; retry shortly.")
-        async with self._slots:
-            results = await ingest(items, ctx=self._ctx, delivery_id=delivery_id)
         self._on_change()
         return web.json_response({"mentions": [r.as_json() for r in results]}, status=202)

@@ -1,0 +1,77 @@
+"""Group commit: concurrent ingest deliveries are written together, one transaction for many requests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from handlers.context import Context
+from handlers.ingest import Delivery, Ingested, ingest, ingest_deliveries
+
+logger = logging.getLogger(__name__)
+
+
+class Overloaded(Exception):
+    """More deliveries are waiting than the writer will queue."""
+
+
+class IngestBatcher:
+    """One writer task takes every waiting delivery and commits them at once; each caller gets its own answer.
+
+    Nothing is acknowledged before its transaction committed: a caller's future resolves only after it.
+    """
+
+    def __init__(self, ctx: Context, *, max_batch: int = 200, max_waiting: int = 1000) -> None:
+        self._ctx, self._max_batch = ctx, max_batch
+        self._queue: asyncio.Queue[tuple[Delivery, asyncio.Future[list[Ingested]]]] = asyncio.Queue(max_waiting)
+
+    async def submit(self, delivery: Delivery) -> list[Ingested]:
+        """Store one delivery (with whatever else is waiting) and return its answer once committed."""
+        future: asyncio.Future[list[Ingested]] = asyncio.get_running_loop().create_future()
+        try:
+            self._queue.put_nowait((delivery, future))
+        except asyncio.QueueFull:
+            raise Overloaded from None
+        return await future
+
+    async def run(self) -> None:
+        """Write batches until cancelled; a caller still waiting at shutdown is cancelled, never left hanging."""
+        batch: list[tuple[Delivery, asyncio.Future[list[Ingested]]]] = []
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                while len(batch) < self._max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                await self._write(batch)
+        finally:
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            for _, future in batch:
+                future.cancel()
+
+    async def _write(self, batch: list[tuple[Delivery, asyncio.Future[list[Ingested]]]]) -> None:
+        live = [(d, f) for d, f in batch if not f.done()]
+        try:
+            answers = await ingest_deliveries([d for d, _ in live], ctx=self._ctx)
+        except Exception as exc:  # nothing was committed: write one by one, so one bad delivery fails alone
+            if not isinstance(exc, IntegrityError):  # (IntegrityError: a delivery id committed elsewhere)
+                logger.warning("ingest: a batch of %d failed (%s); writing them one by one", len(live),
+                               type(exc).__name__)
+            for delivery, future in live:
+                await self._write_one(delivery, future)
+            return
+        for (_, future), answer in zip(live, answers, strict=True):
+            if not future.done():
+                future.set_result(answer)
+
+    async def _write_one(self, delivery: Delivery, future: asyncio.Future[list[Ingested]]) -> None:
+        try:
+            answer = await ingest(delivery.items, ctx=self._ctx, delivery_id=delivery.delivery_id)
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+            return
+        if not future.done():
+            future.set_result(answer)

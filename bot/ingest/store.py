@@ -1,0 +1,135 @@
+"""The ingest transaction: new mentions, their audit rows, card jobs and delivery receipts, written at once.
+
+Synchronous on purpose: it runs as one unit on a database connection (one hop to SQLite's thread),
+however many deliveries the group commit gathered.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.ingest.schema import MentionIn
+from bot.models import Audit, IngestReceipt, Mention
+from bot.repositories import fresh_job, insert, outbox_sync_statement
+
+SYSTEM_ACTOR = ("system", "Webcare bot")
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """The answer for one mention of a delivery."""
+
+    id: int
+    duplicate: bool
+
+    def as_json(self) -> dict[str, object]:
+        """The shape of the ingest route's answer."""
+        return {"id": self.id, "duplicate": self.duplicate}
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One signed request (or one JSONL line): its mentions and, if signed, its `webhook-id`."""
+
+    items: list[MentionIn]
+    delivery_id: str | None = None
+
+
+def _values(item: MentionIn, now: datetime) -> dict[str, Any]:
+    author = item.author
+    return {
+        "source": item.source, "source_mention_id": item.source_mention_id, "network": item.network,
+        "network_item_id": item.network_item_id, "url": item.url, "kind": item.kind,
+        "in_reply_to_id": item.in_reply_to_id, "author_id": author.id if author else None,
+        "author_handle": author.handle if author else None, "author_name": author.display_name if author else None,
+        "author_url": author.profile_url if author else None, "author_followers": author.followers if author else None,
+        "author_verified": bool(author and author.verified), "text": item.text, "lang": item.lang,
+        "published_at": item.published_at, "reply_via": item.reply_via, "raw": item.raw, "state": "new",
+        "version": 0, "escalated_to": [], "received_at": now, "updated_at": now}
+
+
+# Constant statements, compiled once by SQLAlchemy's cache.
+_RECEIPTS = IngestReceipt.__table__
+_EARLIER_ANSWERS = sa.select(_RECEIPTS.c.webhook_id, _RECEIPTS.c.response).where(
+    _RECEIPTS.c.webhook_id.in_(sa.bindparam("ids", expanding=True)))
+_ADD_RECEIPTS = sa.insert(_RECEIPTS)
+_ADD_AUDIT = sa.insert(Audit.__table__)
+
+
+@functools.cache
+def _insert_mentions(dialect_name: str) -> Any:
+    table = Mention.__table__
+    return insert(dialect_name, Mention).on_conflict_do_nothing().returning(
+        table.c.id, table.c.source, table.c.source_mention_id)
+
+
+def _earlier_answers(conn: sa.Connection, delivery_ids: list[str]) -> dict[str, dict[str, Any]]:
+    if not delivery_ids:
+        return {}
+    return {row.webhook_id: row.response for row in conn.execute(_EARLIER_ANSWERS, {"ids": delivery_ids})}
+
+
+def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert the mentions not stored yet, in one statement; their ids by (source, source_mention_id)."""
+    if not rows:
+        return {}
+    result = conn.execute(_insert_mentions(conn.dialect.name), rows)
+    return {(row.source, row.source_mention_id): row.id for row in result}
+
+
+def _duplicate_of(conn: sa.Connection, item: MentionIn) -> int:
+    """The stored mention an item collided with, by source id or by network item id."""
+    table = Mention.__table__
+    cond = sa.and_(table.c.source == item.source, table.c.source_mention_id == item.source_mention_id)
+    if item.network_item_id:
+        cond = sa.or_(cond, sa.and_(table.c.network == item.network, table.c.network_item_id == item.network_item_id))
+    return conn.execute(sa.select(table.c.id).where(cond).limit(1)).scalar_one()
+
+
+def write_deliveries(conn: sa.Connection, deliveries: list[Delivery], now: datetime,
+                     card_jobs: Callable[[list[int]], list[dict[str, Any]]]) -> tuple[list[list[Ingested]], list[int]]:
+    """Store the deliveries; returns each delivery's answer and the ids of the mentions that are new.
+
+    A delivery id seen before (or earlier in the same batch) gets its first answer again and has no
+    second effect. Raises IntegrityError if another process commits the same delivery id meanwhile.
+    """
+    answered = _earlier_answers(conn, [d.delivery_id for d in deliveries if d.delivery_id])
+    inserted = _insert_new(conn, [_values(item, now) for d in deliveries if d.delivery_id not in answered
+                                  for item in d.items])
+    new_answers: dict[str, dict[str, Any]] = {}
+    new_ids: list[int] = []
+    answers: list[list[Ingested]] = []
+    for delivery in deliveries:
+        earlier = answered.get(delivery.delivery_id or "") or new_answers.get(delivery.delivery_id or "")
+        if earlier is not None:
+            answers.append([Ingested(**m) for m in earlier["mentions"]])
+            continue
+        results = []
+        for item in delivery.items:
+            mention_id = inserted.pop((item.source, item.source_mention_id), None)
+            if mention_id is None:  # stored before, or earlier in this batch
+                results.append(Ingested(_duplicate_of(conn, item), True))
+            else:
+                new_ids.append(mention_id)
+                results.append(Ingested(mention_id, False))
+        if delivery.delivery_id:
+            new_answers[delivery.delivery_id] = {"mentions": [r.as_json() for r in results]}
+        answers.append(results)
+    if new_ids:
+        actor, actor_name = SYSTEM_ACTOR
+        conn.execute(_ADD_AUDIT, [
+            {"mention_id": i, "at": now, "actor": actor, "actor_name": actor_name, "action": "ingest",
+             "from_state": None, "to_state": "new", "detail": None} for i in new_ids])
+        jobs = card_jobs(new_ids)
+        if jobs:
+            conn.execute(outbox_sync_statement(conn.dialect.name), [{**job, **fresh_job(now)} for job in jobs])
+    if new_answers:
+        conn.execute(_ADD_RECEIPTS, [
+            {"webhook_id": key, "received_at": now, "response": value} for key, value in new_answers.items()])
+    return answers, new_ids
