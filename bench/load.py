@@ -26,7 +26,7 @@ from tests.support import (
     INGEST_SECRET,
     SLACK_SIGNING_SECRET,
     SLACK_TOKEN,
-    TEAM_CONFIG,
+    TEAM_TOML,
     TRIAGE_CHANNEL,
     block_action,
     event,
@@ -37,7 +37,7 @@ from tests.support import (
 REPO = Path(__file__).resolve().parent.parent
 INGEST_PATH = "/ingest/v1/mentions"
 SLACK_PATH = "/slack/events"
-CLICKER = "U03CARLA"  # a webcare person in TEAM_CONFIG
+CLICKER = "U03CARLA"  # a webcare person in tests/fixtures/webcare.toml
 # Variables of the caller's environment that would change what the server under test does.
 _APP_ENV_PREFIXES = ("WEBCARE_", "SLACK_", "MICROSOFT_", "TEAMS_", "MASTODON_")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -131,7 +131,7 @@ def app_server(workdir: Path, *, slack_url: str | None = None) -> Iterator[Proce
     """`python -m bot serve` on a fresh SQLite file, with the tests' team and secrets; Slack on if a URL is given."""
     port = free_port()
     config = workdir / "webcare.bench.toml"
-    config.write_text(team_toml())
+    config.write_text(TEAM_TOML.read_text(encoding="utf-8"), encoding="utf-8")
     db = workdir / f"webcare-{port}.db"
     env = {"HOST": "127.0.0.1", "PORT": str(port), "WEBCARE_DATABASE_URL": f"sqlite:///{db}",
            "WEBCARE_INGEST_SECRET": INGEST_SECRET, "WEBCARE_CONFIG": str(config)}
@@ -164,21 +164,6 @@ def slack_stats(fake: Process) -> Counter[str]:
     base = fake.url.removesuffix("/api/")
     with urllib.request.urlopen(base + "/bench/stats", timeout=5) as response:
         return Counter(json.loads(response.read()))
-
-
-def team_toml() -> str:
-    """The tests' team (tests/support.py TEAM_CONFIG) as a webcare.toml."""
-    lines = []
-    for section, entries in TEAM_CONFIG.items():
-        scalars = {k: v for k, v in entries.items() if not isinstance(v, dict)}
-        if scalars:
-            lines.append(f"[{section}]")
-            lines.extend(f"{k} = {json.dumps(v)}" for k, v in scalars.items())
-        for key, values in entries.items():
-            if isinstance(values, dict):
-                lines.append(f"[{section}.{key}]")
-                lines.extend(f"{k} = {json.dumps(v)}" for k, v in values.items())
-    return "\n".join(lines) + "\n"
 
 
 # -- requests --------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,11 +14,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
-from tests.support import INGEST_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, TEAM_CONFIG, TRIAGE_CHANNEL
+from tests.support import INGEST_SECRET, SLACK_SIGNING_SECRET, SLACK_TOKEN, TEAM_TOML, TRIAGE_CHANNEL
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -33,41 +32,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # JSON's escapes are valid in a TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def to_toml(config: dict[str, Any]) -> str:
-    """Write a webcare.toml-shaped dict (tables of tables of scalars and lists) as TOML."""
-    lines: list[str] = []
-
-    def table(name: str, values: dict[str, Any]) -> None:
-        scalars = {k: v for k, v in values.items() if not isinstance(v, dict)}
-        if scalars:
-            lines.append(f"[{name}]")
-            lines.extend(f"{key} = {_toml_value(value)}" for key, value in scalars.items())
-            lines.append("")
-        for key, value in values.items():
-            if isinstance(value, dict):
-                table(f"{name}.{key}", value)
-
-    for name, values in config.items():
-        table(name, values)
-    return "\n".join(lines)
-
-
 def write_config(directory: Path) -> Path:
-    """The test team (TEAM_CONFIG) as a webcare.toml in `directory`."""
+    """The test team (tests/fixtures/webcare.toml) as a webcare.toml in `directory`."""
     path = directory / "webcare.toml"
-    path.write_text(to_toml(TEAM_CONFIG), encoding="utf-8")
+    shutil.copy(TEAM_TOML, path)
     return path
 
 

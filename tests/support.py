@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier as SlackSignatureVerifier
 
 from bot.app import CONTEXT, RELAY, create_app
-from bot.config import Config, parse_config
+from bot.config import Config, load_config
 from bot.settings import Settings
 from bot.signing import signed_headers
 
@@ -28,25 +28,12 @@ TRIAGE_CHANNEL = "C0TRIAGE01"
 REPLY_SECRET = "whsec_" + "cmVwbHktd2ViaG9vay1zZWNyZXQtZm9yLXRlc3RzIQ=="
 SECRETS = (INGEST_SECRET, INGEST_SECRET.removeprefix("whsec_"), SLACK_SIGNING_SECRET, SLACK_TOKEN,
            REPLY_SECRET, REPLY_SECRET.removeprefix("whsec_"))
-TEAM_CONFIG = {
-    "people": {
-        "anna": {"name": "Anna de Vries", "slack": "U01ANNA", "teams": "29:1anna",
-                 "roles": ["webcare", "webcare-lead", "crisis-lead"]},
-        "bram": {"name": "Bram Jansen", "slack": "U02BRAM", "roles": ["corporate-communications"]},
-        "carla": {"name": "Carla Smit", "slack": "U03CARLA", "roles": ["webcare"]},
-        "dirk": {"name": "Dirk Bakker", "slack": "U04DIRK", "roles": ["legal"]},
-    },
-    "departments": {
-        "sales": {"name": "Sales", "heads": ["bram"]},
-        "legal": {"name": "Legal", "heads": ["dirk", "bram"]},
-    },
-    "sla": {"first_response_minutes": 60, "claim_reminder_minutes": 15},
-}
+TEAM_TOML = FIXTURES / "webcare.toml"
 
 
 def team_config() -> Config:
     """The team every test works with."""
-    return parse_config(TEAM_CONFIG, "tests/webcare.toml")
+    return load_config(TEAM_TOML)
 
 
 def settings(database_url: str, slack_url: str | None = None, **overrides: Any) -> Settings:
