@@ -1,0 +1,87 @@
+"""App: `webcare serve` as a fresh clone runs it — embedded defaults, clear start-up errors, clean stop."""
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.processes import free_port
+
+SERVER_PREFIXES = ("WEBCARE_", "SLACK_", "MICROSOFT_", "TEAMS_", "MASTODON_", "HOST", "PORT")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SERVER_PREFIXES)}
+    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def webcare(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=clean_env(**env), text=True,
+                          capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+async def test_serve_on_embedded_defaults(tmp_path):
+    port = free_port()
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("wb") as err:
+        process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=err, env=clean_env(PORT=str(port)))
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(300):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+            async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
+                assert response.status == 200
+            async with session.post(f"http://127.0.0.1:{port}/ingest/v1/mentions", data=b"{}") as response:
+                assert response.status == 503
+                assert "WEBCARE_INGEST_SECRET" in (await response.json())["message"]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    log = stderr.read_text()
+    assert "no chat platform is configured" in log
+    assert (tmp_path / "webcare.db").exists()
+    assert "Traceback" not in log
+
+
+def test_invalid_team_file_stops_start_up_naming_file_key_and_problem(tmp_path):
+    (tmp_path / "webcare.toml").write_text('[departments.sales]\nname = "Sales"\nheads = ["nobody"]\n')
+    result = webcare("serve", cwd=tmp_path, PORT=str(free_port()))
+    assert result.returncode != 0
+    assert "webcare.toml: departments.sales.heads: unknown person 'nobody'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_environment_is_named(tmp_path):
+    result = webcare("serve", cwd=tmp_path, PORT="eighty")
+    assert result.returncode != 0 and "port" in result.stderr.lower() and "Traceback" not in result.stderr
+    result = webcare("serve", cwd=tmp_path, WEBCARE_DATABASE_URL="mysql://x/y")
+    assert result.returncode != 0 and "unsupported database 'mysql'" in result.stderr
+
+
+def test_help_lists_every_command(tmp_path):
+    result = webcare("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "db", "ingest", "slack-manifest"):
+        assert command in result.stdout
+
+
+def test_db_upgrade_creates_the_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = webcare("db", "upgrade", cwd=tmp_path, WEBCARE_DATABASE_URL=url)
+    assert result.returncode == 0 and "up to date" in result.stdout
+    with sqlite3.connect(tmp_path / "x.db") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"mention", "draft", "audit", "outbox", "chatmessage", "ingestreceipt"} <= tables
