@@ -72,6 +72,8 @@ def create_app(settings: Settings, *, config: Config | None = None,
                clock: Callable[[], datetime] = utcnow, relay_poll_seconds: float = 0.25) -> web.Application:
     """Build the whole server: routes, the outbox relay, and each configured chat edge."""
     install_redaction(settings.secret_values())
+    if problem := settings.teams_problem():
+        raise ValueError(f"Teams is half-configured: {problem}")
     config = config if config is not None else load_config(settings.resolved_config_path)
     db = Database(settings.database_url)
     metrics = Metrics()

@@ -42,7 +42,10 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = Field(None, validation_alias=_env("TEAMS_TENANT_ID"))
 
     @field_validator("config_path", "reply_webhook_url", "slack_triage_channel", "mastodon_api_base_url",
-                     "microsoft_app_id", "teams_triage_channel", "teams_service_url", mode="before")
+                     "microsoft_app_id", "microsoft_app_tenant_id", "microsoft_app_type", "teams_triage_channel",
+                     "teams_service_url", "teams_tenant_id", "microsoft_app_password", "slack_bot_token",
+                     "slack_signing_secret", "slack_app_token", "ingest_secret", "reply_webhook_secret",
+                     "mastodon_access_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -56,6 +59,25 @@ class Settings(BaseSettings):
     def slack_enabled(self) -> bool:
         """Slack is configured enough to post cards."""
         return self.slack_bot_token is not None
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams is configured: an app id with its password, or local development without auth."""
+        return bool(self.microsoft_app_id or (self.dev and (self.teams_triage_channel or self.teams_service_url)))
+
+    def teams_problem(self) -> str | None:
+        """Why the Teams settings are half-configured (serve refuses to start then), or None."""
+        if self.microsoft_app_id and self.microsoft_app_password is None:
+            return "MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is missing"
+        if self.microsoft_app_password is not None and not self.microsoft_app_id:
+            return "MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is missing"
+        teams_vars = {"TEAMS_TRIAGE_CHANNEL": self.teams_triage_channel, "TEAMS_SERVICE_URL": self.teams_service_url,
+                      "TEAMS_TENANT_ID": self.teams_tenant_id}
+        given = [name for name, value in teams_vars.items() if value]
+        if given and not self.microsoft_app_id and not self.dev:
+            return (f"{', '.join(given)} set but MICROSOFT_APP_ID is missing (set it and MICROSOFT_APP_PASSWORD, "
+                    "or WEBCARE_DEV=1 to run Teams without authentication locally)")
+        return None
 
     @property
     def resolved_config_path(self) -> Path | None:

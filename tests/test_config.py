@@ -61,3 +61,33 @@ def test_settings_hide_secrets_and_read_the_contract_names(monkeypatch):
     assert (settings.host, settings.port) == ("127.0.0.1", 3000)
     with pytest.raises(ValidationError, match="frozen"):
         settings.port = 1
+
+
+@pytest.mark.parametrize(("env", "missing"), [
+    ({"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001"}, "MICROSOFT_APP_PASSWORD is missing"),
+    ({"MICROSOFT_APP_PASSWORD": "pw-123456"}, "MICROSOFT_APP_ID is missing"),
+    ({"TEAMS_TRIAGE_CHANNEL": "19:abc@thread.tacv2"}, "TEAMS_TRIAGE_CHANNEL set but MICROSOFT_APP_ID is missing"),
+    ({"TEAMS_SERVICE_URL": "https://smba.example/", "TEAMS_TENANT_ID": "t"},
+     "TEAMS_SERVICE_URL, TEAMS_TENANT_ID set but MICROSOFT_APP_ID is missing"),
+])
+def test_half_configured_teams_is_named(monkeypatch, env, missing):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    problem = Settings(_env_file=None).teams_problem()
+    assert problem is not None and missing in problem
+
+
+def test_teams_without_auth_only_in_dev_mode(monkeypatch):
+    monkeypatch.setenv("TEAMS_TRIAGE_CHANNEL", "19:abc@thread.tacv2")
+    monkeypatch.setenv("WEBCARE_DEV", "1")
+    settings = Settings(_env_file=None)
+    assert settings.teams_problem() is None and settings.teams_enabled
+    monkeypatch.setenv("WEBCARE_DEV", "0")
+    assert not Settings(_env_file=None).teams_enabled
+
+
+def test_blank_secrets_count_as_unset(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "")
+    monkeypatch.setenv("MICROSOFT_APP_PASSWORD", " ")
+    settings = Settings(_env_file=None)
+    assert not settings.slack_enabled and settings.teams_problem() is None

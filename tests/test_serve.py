@@ -85,3 +85,10 @@ def test_db_upgrade_creates_the_schema(tmp_path):
     with sqlite3.connect(tmp_path / "x.db") as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"mention", "draft", "audit", "outbox", "chatmessage", "ingestreceipt"} <= tables
+
+
+def test_half_configured_teams_refuses_to_start_and_says_what_is_missing(tmp_path):
+    result = webcare("serve", cwd=tmp_path, PORT=str(free_port()), TEAMS_TRIAGE_CHANNEL="19:abc@thread.tacv2")
+    assert result.returncode != 0
+    assert "TEAMS_TRIAGE_CHANNEL set but MICROSOFT_APP_ID is missing" in result.stderr
+    assert "Traceback" not in result.stderr
