@@ -152,3 +152,19 @@ class IngestReceipt(SQLModel, table=True):
     webhook_id: str = Field(primary_key=True, max_length=200)
     received_at: datetime = _time(nullable=False)
     response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+
+
+class ChatChannel(SQLModel, table=True):
+    """A channel the bot learned (e.g. Teams: where it was installed), with what it needs to post there."""
+
+    __tablename__ = "chat_channel"
+    __table_args__ = (sa.UniqueConstraint("platform", "workspace", "channel", name="uq_chat_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    workspace: str = Field(max_length=200)
+    channel: str = Field(max_length=300)
+    name: str | None = Field(default=None, max_length=300)
+    service_url: str = Field(max_length=2000)
+    reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    learned_at: datetime = _time(nullable=False)
