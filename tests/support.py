@@ -26,7 +26,8 @@ SLACK_SIGNING_SECRET = "slack-signing-secret-for-tests-0123456789"
 SLACK_TOKEN = "xoxb-fake-token"
 TRIAGE_CHANNEL = "C0TRIAGE01"
 REPLY_SECRET = "whsec_" + "cmVwbHktd2ViaG9vay1zZWNyZXQtZm9yLXRlc3RzIQ=="
-SECRETS = (INGEST_SECRET, INGEST_SECRET.removeprefix("whsec_"), SLACK_SIGNING_SECRET, SLACK_TOKEN,
+TEAMS_APP_PASSWORD = "teams-app-password-for-tests-0123456789"
+SECRETS = (TEAMS_APP_PASSWORD, INGEST_SECRET, INGEST_SECRET.removeprefix("whsec_"), SLACK_SIGNING_SECRET, SLACK_TOKEN,
            REPLY_SECRET, REPLY_SECRET.removeprefix("whsec_"))
 TEAM_TOML = FIXTURES / "webcare.toml"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import commands as c
 from bot.config import Config
 from bot.domain import Actor, DomainError
+from bot.intents import TEXT_COMMANDS, command_for, subject_number, text_query
 from bot.slack.ids import Action, Block, MoreOption, View
-from bot.views import DismissReason, PersonRef
+from bot.views import PersonRef
 
 
 def actor(config: Config, user: dict[str, Any]) -> Actor:
@@ -21,69 +21,54 @@ def actor(config: Config, user: dict[str, Any]) -> Actor:
     return Actor(PersonRef(key=f"slack:{user_id}", name=str(name), slack_id=user_id))
 
 
-def _number(value: str | None, what: str) -> int:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        raise DomainError(f"This button does not name a {what}; the card may be from an older version.") from None
+# Buttons that act at once; the others open a dialog first.
+_BUTTON_INTENTS = {Action.CLAIM: ("claim", "mention"), Action.APPROVE: ("approve", "draft"),
+                   Action.RETRY: ("retry", "draft")}
+_MENU_INTENTS = {MoreOption.UNCLAIM: "unclaim", MoreOption.REOPEN: "reopen", MoreOption.CLOSE: "close"}
+_DIALOG_INTENTS = {View.ESCALATE: "escalate", View.ANSWER: "answer", View.DISMISS: "dismiss",
+                   View.REQUEST_CHANGES: "request_changes"}
 
 
 def button_command(action: dict[str, Any], who: Actor) -> object | None:
     """The command a card or draft button stands for (None for buttons that open a dialog instead)."""
     action_id = action.get("action_id")
-    value = action.get("value")
-    match action_id:
-        case Action.CLAIM:
-            return c.Claim(_number(value, "mention"), who)
-        case Action.APPROVE:
-            return c.Approve(_number(value, "draft"), who)
-        case Action.RETRY:
-            return c.RetryDelivery(_number(value, "draft"), who)
-        case Action.MORE:
-            option, _, mention = str((action.get("selected_option") or {}).get("value", "")).partition(":")
-            mention_id = _number(mention, "mention")
-            match option:
-                case MoreOption.UNCLAIM:
-                    return c.Unclaim(mention_id, who)
-                case MoreOption.REOPEN:
-                    return c.Reopen(mention_id, who)
-                case MoreOption.CLOSE:
-                    return c.Close(mention_id, who)
+    if action_id in _BUTTON_INTENTS:
+        intent, what = _BUTTON_INTENTS[action_id]
+        return command_for(intent, subject_number(action.get("value"), what), who, {})
+    if action_id == Action.MORE:
+        option, _, mention = str((action.get("selected_option") or {}).get("value", "")).partition(":")
+        if option not in _MENU_INTENTS:
             raise DomainError("Unknown menu option.")
+        return command_for(_MENU_INTENTS[option], subject_number(mention), who, {})
     return None
 
 
 def subject_id(action: dict[str, Any], what: str = "mention") -> int:
     """The mention (or draft) id a dialog-opening button carries."""
-    return _number(action.get("value"), what)
+    return subject_number(action.get("value"), what)
 
 
-def _input(view: dict[str, Any], block: Block) -> dict[str, Any]:
-    return (view.get("state", {}).get("values", {}).get(block.value) or {}).get(block.value) or {}
+def _inputs(view: dict[str, Any]) -> dict[str, Any]:
+    """The dialog's input values by block id (each block holds one element with the same action id)."""
+    found: dict[str, Any] = {}
+    for block_id, elements in (view.get("state", {}).get("values") or {}).items():
+        element = (elements or {}).get(block_id) or {}
+        if "selected_options" in element:
+            found[block_id] = [o.get("value") for o in element.get("selected_options") or []]
+        elif "selected_option" in element:
+            found[block_id] = (element.get("selected_option") or {}).get("value")
+        else:
+            found[block_id] = element.get("value")
+    return found
 
 
 def view_command(view: dict[str, Any], who: Actor) -> object:
     """The command a submitted modal stands for."""
-    callback = view.get("callback_id")
-    subject = _number(view.get("private_metadata"), "mention")
-    match callback:
-        case View.ESCALATE:
-            field = _input(view, Block.DEPARTMENTS)
-            options = field.get("selected_options") or []
-            departments = tuple(str(o.get("value")) for o in options if o.get("value"))
-            return c.Escalate(subject, who, departments, _input(view, Block.NOTE).get("value"))
-        case View.ANSWER:
-            return c.SubmitReply(subject, who, str(_input(view, Block.REPLY_TEXT).get("value") or ""))
-        case View.DISMISS:
-            selected = (_input(view, Block.REASON).get("selected_option") or {}).get("value")
-            try:
-                reason = DismissReason(selected)
-            except ValueError:
-                raise DomainError("Pick a reason.") from None
-            return c.Dismiss(subject, who, reason)
-        case View.REQUEST_CHANGES:
-            return c.RequestChanges(subject, who, _input(view, Block.NOTE).get("value"))
-    raise DomainError("This dialog is not one of ours.")
+    intent = _DIALOG_INTENTS.get(view.get("callback_id"))  # type: ignore[call-overload]
+    if intent is None:
+        raise DomainError("This dialog is not one of ours.")
+    what = "draft" if intent == "request_changes" else "mention"
+    return command_for(intent, subject_number(view.get("private_metadata"), what), who, _inputs(view))
 
 
 # Which modal input shows a refusal, per dialog.
@@ -97,16 +82,7 @@ HELP = ("*/webcare help* — this list\n*/webcare mine* — mentions you have cl
 
 def slash_command(text: str, who: Actor) -> object | None:
     """The query a `/webcare …` line asks for (None for help)."""
-    words = text.strip().lower().split()
-    match words:
-        case [] | ["help", *_]:
-            return None
-        case ["mine"]:
-            return c.ShowMine(who)
-        case ["queue"]:
-            return c.ShowQueue(who)
-        case ["stats"]:
-            return c.ShowStats(who)
-        case ["stats", period]:
-            return c.ShowStats(who, period)
-    raise DomainError("Unknown /webcare command. Try `/webcare help`.")
+    try:
+        return text_query(text, who)
+    except DomainError:
+        raise DomainError(f"Unknown /webcare command. Try `/webcare help` ({TEXT_COMMANDS}).") from None

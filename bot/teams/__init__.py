@@ -1,0 +1,1 @@
+"""Microsoft Teams edge: Adaptive Cards, action ids and the app package."""

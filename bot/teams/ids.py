@@ -1,0 +1,33 @@
+"""Verbs and input ids shared by the Teams renderer and the translator of card actions.
+
+Every `Action.Execute` carries `data` of `{"mention_id": n}` (card actions) or `{"draft_id": n}`
+(draft actions) and its `verb`; the `Action.Submit` put in its `fallback` carries the same data
+plus `"verb"`, so one translator reads both an `adaptiveCard/action` invoke and a message
+activity's `value`. Input values arrive beside the data, under the `Input` ids.
+"""
+
+from enum import StrEnum
+
+
+class Verb(StrEnum):
+    """`verb` of an `Action.Execute`, repeated as `data.verb` in its `Action.Submit` fallback."""
+
+    CLAIM = "webcare.claim"
+    ESCALATE = "webcare.escalate"
+    ANSWER = "webcare.answer"
+    DISMISS = "webcare.dismiss"
+    UNCLAIM = "webcare.unclaim"
+    REOPEN = "webcare.reopen"
+    CLOSE = "webcare.close"
+    APPROVE = "webcare.approve"  # data: draft id
+    REQUEST_CHANGES = "webcare.request_changes"  # data: draft id
+    RETRY = "webcare.retry"  # data: draft id
+
+
+class Input(StrEnum):
+    """`id`s of card inputs; Teams merges their values into the action's data under these keys."""
+
+    DEPARTMENTS = "departments"  # comma-separated department keys (multi-select choice set)
+    NOTE = "note"
+    REPLY_TEXT = "reply_text"
+    REASON = "reason"  # a DismissReason value

@@ -1,0 +1,236 @@
+"""Render triage cards as Adaptive Cards; drafts and escalation notices come from `thread`."""
+
+from __future__ import annotations
+
+from bot.teams.cards import (
+    INPUT_LIMIT,
+    NAME_LIMIT,
+    adaptive_card,
+    execute,
+    fit,
+    name,
+    open_url,
+    rich_text,
+    run,
+    show_card,
+    text_block,
+)
+from bot.teams.escape import clip, escape_markdown, safe_url
+from bot.teams.ids import Input, Verb
+from bot.teams.thread import render_draft, render_escalation_notice
+from bot.views import CardView, DepartmentView, DismissReason, DraftState, MentionState, PersonRef
+
+__all__ = ["escape_markdown", "render_card", "render_draft", "render_escalation_notice"]
+
+TEXT_LIMIT = 5000  # characters of customer text on a card; the post is a click away
+_CHOICE_LIMIT = 100  # title of one choice
+_SEP = " · "
+_WORKING = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})
+_DONE = frozenset({MentionState.ANSWERED, MentionState.CLOSED, MentionState.DISMISSED})
+_NETWORK_NAMES = {"x": "X", "linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube"}
+
+
+def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
+    """Render a mention as a triage card: who wrote what, where, where it stands, what to do.
+
+    `departments` are the ones Escalate offers (all of webcare.toml's). Customer text and
+    names are TextRuns, never markdown; a long text is cut so the card stays within Teams'
+    message size, and the Open post action (http(s) links only) always remains.
+    """
+    url = safe_url(view.url)
+    actions = _actions(view, departments, url)
+    fallback = escape_markdown(_fallback_text(view))
+
+    def build(text: str, was_cut: bool) -> dict:
+        inlines = [run(text)] if text else [run("(no text)", italic=True, isSubtle=True)]
+        if was_cut and url:
+            inlines.append(run(" Read the whole post", color="accent", selectAction=open_url("Open post", url)))
+        body = [
+            rich_text(f"mention-{view.mention_id}-author", _byline(view)),
+            rich_text(f"mention-{view.mention_id}-text", inlines, spacing="small"),
+            rich_text(f"mention-{view.mention_id}-status", _status(view), separator=True),
+        ]
+        return adaptive_card(body, actions, fallback_text=fallback)
+
+    return fit(build, view.text, chars=TEXT_LIMIT)
+
+
+def _byline(view: CardView) -> list[dict]:
+    parts = [run(clip(_network(view.network), NAME_LIMIT), weight="bolder")]
+    if view.author_name:
+        parts.append(run(clip(view.author_name, NAME_LIMIT)))
+    if view.author_handle:
+        handle = run("@" + clip(view.author_handle.lstrip("@"), NAME_LIMIT))
+        if profile := safe_url(view.author_url):
+            handle["selectAction"] = open_url("Open profile", profile)
+        parts.append(handle)
+    if view.author_verified:
+        parts.append(run("verified"))
+    if view.author_followers is not None:
+        count = view.author_followers
+        parts.append(run(f"{count:,} follower{'' if count == 1 else 's'}"))
+    parts.append(run(_age(view.age_minutes), isSubtle=True))
+    joined = [parts[0]]
+    for part in parts[1:]:
+        joined += [run(_SEP, isSubtle=True), part]
+    return joined
+
+
+def _network(network: str) -> str:
+    return _NETWORK_NAMES.get(network, network[:1].upper() + network[1:])
+
+
+def _age(minutes: int) -> str:
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} d ago"
+
+
+def _status(view: CardView) -> list[dict]:
+    """Return the status line: a bold state, then who did what, as plain TextRuns."""
+    icon, label, detail = _headline(view)
+    extra = []
+    if view.claimed_by and view.state in (MentionState.ESCALATED, MentionState.AWAITING_APPROVAL):
+        extra.append(f"claimed by {name(view.claimed_by)}")
+    if view.escalated_to and view.state is not MentionState.ESCALATED:
+        extra.append(f"escalated{_to(view.escalated_to)}")
+    if view.draft and view.draft.state is DraftState.FAILED:
+        extra.append(f"⚠️ reply not delivered: {clip(view.draft.error or 'unknown error', 1000)}")
+    rest = detail + "".join(_SEP + part for part in extra)
+    return [run(f"{icon} "), run(label, weight="bolder"), *([run(rest)] if rest else [])]
+
+
+def _headline(view: CardView) -> tuple[str, str, str]:
+    match view.state:
+        case MentionState.NEW:
+            return "🆕", "New", " — nobody has claimed it yet"
+        case MentionState.CLAIMED:
+            return "✋", "Claimed", _by(view.claimed_by)
+        case MentionState.ESCALATED:
+            return "🚨", "Escalated", _to(view.escalated_to)
+        case MentionState.AWAITING_APPROVAL:
+            return "⏳", "Awaiting approval", _waiting(view)
+        case MentionState.ANSWERED:
+            return "✅", "Answered", _answered(view)
+        case MentionState.CLOSED:
+            answered = _answered(view)
+            return "🔒", "Closed", f" — answered{answered}" if answered else ""
+        case MentionState.DISMISSED:
+            reason = f": {view.dismissed_reason.label}" if view.dismissed_reason else ""
+            return "🚫", "Dismissed", f"{_by(view.dismissed_by)}{reason}"
+
+
+def _by(person: PersonRef | None) -> str:
+    return f" by {name(person)}" if person else ""
+
+
+def _to(departments: tuple[DepartmentView, ...]) -> str:
+    names = ", ".join(clip(d.name, NAME_LIMIT) for d in departments)
+    return f" to {names}" if names else ""
+
+
+def _waiting(view: CardView) -> str:
+    if view.draft is None:
+        return ""
+    approvers = ", ".join(name(p) for p in view.draft.approvers) or "a department head"
+    return f" — draft by {name(view.draft.author)} waiting for {approvers}"
+
+
+def _answered(view: CardView) -> str:
+    after = f" after {view.response_minutes} min" if view.response_minutes is not None else ""
+    return f"{_by(view.answered_by)}{after}"
+
+
+def _fallback_text(view: CardView) -> str:
+    author = f"@{view.author_handle.lstrip('@')}" if view.author_handle else view.author_name
+    state = view.state.value.replace("_", " ")
+    return f"{_network(view.network)} mention by {clip(author or 'someone', NAME_LIMIT)} ({state})"
+
+
+def _actions(view: CardView, departments: list[DepartmentView], url: str | None) -> list[dict]:
+    data = {"mention_id": view.mention_id}
+    actions = []
+    if view.state in _WORKING:
+        if view.claimed_by is None:
+            actions.append(execute("Claim", Verb.CLAIM, data, style="positive"))
+        actions += [_escalate(data, departments), _answer(view, data), _dismiss(data)]
+    if url:
+        actions.append(open_url("Open post", url))
+    if view.claimed_by and view.state in _WORKING:
+        actions.append(execute("Unclaim", Verb.UNCLAIM, data, secondary=True))
+    if view.state in _DONE:
+        actions.append(execute("Reopen", Verb.REOPEN, data, secondary=True))
+    if view.state is MentionState.ANSWERED:
+        actions.append(execute("Close", Verb.CLOSE, data, secondary=True))
+    return actions
+
+
+def _escalate(data: dict[str, int], departments: list[DepartmentView]) -> dict:
+    if not departments:
+        explain = "No departments are configured in webcare.toml: there is nobody to escalate to."
+        return show_card("Escalate", [text_block(explain)])
+    picker = {
+        "type": "Input.ChoiceSet",
+        "id": str(Input.DEPARTMENTS),
+        "label": "Departments",
+        "isMultiSelect": True,
+        "isRequired": True,
+        "errorMessage": "Pick at least one department.",
+        "placeholder": "Pick one or more departments",
+        "choices": [{"title": _department_label(d), "value": d.key} for d in departments],
+    }
+    body = [
+        picker,
+        text_block("Their heads are @mentioned in the thread and approve the reply.", isSubtle=True, spacing="none"),
+        _text_input(Input.NOTE, "Note for the heads (optional)"),
+    ]
+    return show_card("Escalate", body, [execute("Escalate", Verb.ESCALATE, data)])
+
+
+def _department_label(department: DepartmentView) -> str:
+    heads = ", ".join(h.name for h in department.heads)
+    return clip(f"{department.name} ({heads})" if heads else department.name, _CHOICE_LIMIT)
+
+
+def _answer(view: CardView, data: dict[str, int]) -> dict:
+    """Ask for the reply, saying whether it is sent, sent after approval, or was posted by hand."""
+    needs_approval, manual = bool(view.escalated_to), view.reply_via is None
+    approvers = list(dict.fromkeys(h for d in view.escalated_to for h in d.heads))
+    heads = ", ".join(escape_markdown(name(p)) for p in approvers) or "a head of the escalated departments"
+    if manual and needs_approval:
+        explain = (f"This network is answered by hand. Write the reply here first: {heads} (someone other "
+                   "than you) must approve it before you post it on the network yourself.")
+        label, submit = "Reply to approve", "Ask approval"
+    elif manual:
+        explain = "This network is answered by hand. Reply on the post yourself, then paste what you replied here."
+        label, submit = "What you replied", "Save answer"
+    elif needs_approval:
+        explain = (f"This mention is escalated: {heads} (someone other than you) must approve "
+                   "your reply before it is sent.")
+        label, submit = "Your reply", "Ask approval"
+    else:
+        explain = "Your reply is sent to the post as soon as you submit."
+        label, submit = "Your reply", "Send reply"
+    reply = {**_text_input(Input.REPLY_TEXT, label), "isRequired": True, "errorMessage": "Write the reply first."}
+    return show_card("Answer", [text_block(explain), reply], [execute(submit, Verb.ANSWER, data, style="positive")])
+
+
+def _dismiss(data: dict[str, int]) -> dict:
+    reasons = {
+        "type": "Input.ChoiceSet",
+        "id": str(Input.REASON),
+        "label": "Why does it need no answer?",
+        "style": "expanded",
+        "isRequired": True,
+        "errorMessage": "Pick a reason.",
+        "choices": [{"title": reason.label.capitalize(), "value": reason.value} for reason in DismissReason],
+    }
+    return show_card("Dismiss", [reasons], [execute("Dismiss", Verb.DISMISS, data, style="destructive")])
+
+
+def _text_input(input_id: Input, label: str) -> dict:
+    return {"type": "Input.Text", "id": str(input_id), "label": label, "isMultiline": True, "maxLength": INPUT_LIMIT}

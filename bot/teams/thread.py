@@ -1,0 +1,119 @@
+"""Render what goes into a card's thread: reply drafts and escalation notices, with @mentions."""
+
+from __future__ import annotations
+
+import re
+
+from bot.teams.cards import (
+    INPUT_LIMIT,
+    NAME_LIMIT,
+    Mentions,
+    adaptive_card,
+    execute,
+    fit,
+    rich_text,
+    run,
+    show_card,
+    text_block,
+)
+from bot.teams.escape import clip, escape_markdown
+from bot.teams.ids import Input, Verb
+from bot.views import DepartmentView, DraftState, DraftView, EscalationNotice
+
+DRAFT_LIMIT = 10_000  # characters of a draft; replies hold 3,000, so an approver reads it all
+_NOTE_LIMIT = 1000  # a note or delivery error
+_AT = re.compile(r"<at>(.*?)</at>")
+
+
+def render_draft(draft: DraftView) -> dict:
+    """Render a reply draft for the card's thread, @mentioning its approvers while it waits.
+
+    While it awaits approval it offers Approve (& send) and Request changes (a note); once
+    decided it says what happened; a failed delivery offers Retry.
+    """
+    mentions = Mentions()
+    headline = _draft_headline(draft, mentions)
+    prefix = f"mention-{draft.mention_id}-draft-{draft.id}"
+    details = []
+    if draft.state is DraftState.CHANGES_REQUESTED and draft.note:
+        note = clip(draft.note, _NOTE_LIMIT)
+        details.append(rich_text(f"{prefix}-note", [run("Note: ", weight="bolder"), run(note)]))
+    if draft.state is DraftState.FAILED:
+        error = clip(draft.error or "unknown error", _NOTE_LIMIT)
+        details.append(rich_text(f"{prefix}-error", [run("Not delivered: ", weight="bolder"), run(error)]))
+    actions = _draft_actions(draft)
+
+    def build(text: str, was_cut: bool) -> dict:
+        shown = [run(text)] if text else [run("(empty)", italic=True, isSubtle=True)]
+        body = [text_block(headline, id=f"{prefix}-state"), *details,
+                rich_text(f"{prefix}-text", shown, separator=True)]
+        return adaptive_card(body, actions, entities=mentions.entities, fallback_text=_plain(headline))
+
+    return fit(build, draft.text, chars=DRAFT_LIMIT)
+
+
+def render_escalation_notice(notice: EscalationNotice) -> dict:
+    """Render the thread card that @mentions the heads of the departments escalated to.
+
+    A card (not a plain message) so the note, which anyone may write, is a TextRun; the
+    mentions in its TextBlock notify exactly like those of a message.
+    """
+    mentions = Mentions()
+    targets = ", ".join(_department_with_heads(d, mentions) for d in notice.departments) or "no department"
+    actor = escape_markdown(clip(notice.actor.name, NAME_LIMIT))
+    headline = f"🚨 {actor} escalated to {targets}"
+    prefix = f"mention-{notice.mention_id}-escalation"
+
+    def build(note: str, was_cut: bool) -> dict:
+        body = [text_block(headline, id=prefix)]
+        if note:
+            body.append(rich_text(f"{prefix}-note", [run(note)]))
+        return adaptive_card(body, entities=mentions.entities, fallback_text=_plain(headline))
+
+    return fit(build, notice.note or "", chars=INPUT_LIMIT)
+
+
+def _plain(headline: str) -> str:
+    """Return the headline for clients that cannot show the card: `@Name` instead of `<at>` tags."""
+    return _AT.sub(r"@\1", headline)
+
+
+def _draft_headline(draft: DraftView, mention: Mentions) -> str:
+    author = escape_markdown(clip(draft.author.name, NAME_LIMIT))
+    approved = f", approved by {mention(draft.decided_by)}" if draft.decided_by else ""
+    match draft.state:
+        case DraftState.AWAITING_APPROVAL:
+            approvers = ", ".join(mention(p) for p in draft.approvers) or "a department head"
+            by_hand = " (to be posted by hand)" if draft.manual else ""
+            return f"⏳ Draft by {author} awaiting {approvers}{by_hand}:"
+        case DraftState.CHANGES_REQUESTED:
+            who = mention(draft.decided_by) if draft.decided_by else "an approver"
+            return f"📝 Changes requested by {who} on the draft by {author}"
+        case DraftState.SENDING:
+            return f"📤 Reply by {author}{approved}, sending…"
+        case DraftState.SENT:
+            return f"✅ Reply by {author}{approved}, sent"
+        case DraftState.FAILED:
+            return f"⚠️ Reply by {author}{approved}, not delivered"
+        case DraftState.BY_HAND:
+            return f"✍️ Answered by hand by {author}{approved}:"
+
+
+def _draft_actions(draft: DraftView) -> list[dict]:
+    data = {"draft_id": draft.id}
+    if draft.state is DraftState.AWAITING_APPROVAL:
+        note = {"type": "Input.Text", "id": str(Input.NOTE), "label": "What should change?", "isMultiline": True,
+                "maxLength": INPUT_LIMIT, "isRequired": True, "errorMessage": "Say what should change."}
+        return [
+            execute("Approve" if draft.manual else "Approve & send", Verb.APPROVE, data, style="positive"),
+            show_card("Request changes", [note], [execute("Send", Verb.REQUEST_CHANGES, data)]),
+        ]
+    if draft.state is DraftState.FAILED:
+        return [execute("Retry", Verb.RETRY, data, style="positive")]
+    return []
+
+
+def _department_with_heads(department: DepartmentView, mention: Mentions) -> str:
+    department_name = escape_markdown(clip(department.name, NAME_LIMIT))
+    heads = ", ".join(mention(h) for h in department.heads)
+    return f"{department_name} ({heads})" if heads else department_name

@@ -1,0 +1,62 @@
+"""Teams activities → commands: who is acting, which card action or typed command. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.config import Config
+from bot.domain import Actor, DomainError
+from bot.intents import command_for, subject_number, text_query
+from bot.teams.ids import Verb
+from bot.views import PersonRef
+
+_AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]+>")
+_DRAFT_VERBS = frozenset({Verb.APPROVE, Verb.REQUEST_CHANGES, Verb.RETRY})
+
+
+def actor(config: Config, sender: dict[str, Any]) -> Actor:
+    """The person behind a Teams user: from webcare.toml (by Teams id or Entra object id), else by Teams id."""
+    user_id = str(sender.get("id") or "")
+    person = config.person_by_teams(user_id, sender.get("aadObjectId"))
+    if person is not None:
+        return Actor(person.ref, person.roles)
+    return Actor(PersonRef(key=f"teams:{user_id}", name=str(sender.get("name") or user_id), teams_id=user_id))
+
+
+def is_card_action(activity: dict[str, Any]) -> bool:
+    """An `Action.Execute` invoke, or the message an `Action.Submit` fallback sends."""
+    if activity.get("type") == "invoke":
+        return activity.get("name") == "adaptiveCard/action"
+    value = activity.get("value")
+    return activity.get("type") == "message" and isinstance(value, dict) and "verb" in value
+
+
+def card_command(activity: dict[str, Any], who: Actor) -> object:
+    """The command an `Action.Execute` (invoke) or its `Action.Submit` fallback (message) stands for."""
+    if activity.get("type") == "invoke":
+        action = (activity.get("value") or {}).get("action") or {}
+        verb, data = action.get("verb"), action.get("data") or {}
+    else:
+        data = activity.get("value") or {}
+        verb = data.get("verb")
+    try:
+        verb = Verb(verb)
+    except ValueError:
+        raise DomainError("This button is not one of ours; the card may be from an older version.") from None
+    intent = verb.value.removeprefix("webcare.")
+    if verb in _DRAFT_VERBS:
+        return command_for(intent, subject_number(data.get("draft_id"), "draft"), who, data)
+    return command_for(intent, subject_number(data.get("mention_id")), who, data)
+
+
+def typed_text(activity: dict[str, Any]) -> str:
+    """What the person typed to the bot, without the `<at>Webcare</at>` that addressed it."""
+    text = _AT_TAG.sub(" ", str(activity.get("text") or ""))
+    return _TAGS.sub(" ", text).replace("&nbsp;", " ").strip()
+
+
+def typed_query(activity: dict[str, Any], who: Actor) -> object | None:
+    """The query `@Webcare help | mine | queue | stats` asks for (None for help)."""
+    return text_query(typed_text(activity), who)
