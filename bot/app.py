@@ -78,7 +78,8 @@ def create_app(settings: Settings, *, config: Config | None = None,
     db = Database(settings.database_url)
     metrics = Metrics()
     slack_ready = settings.slack_enabled and settings.slack_triage_channel is not None
-    fanout = Fanout(platforms=("slack",) if slack_ready else ())
+    platforms = ("slack",) if slack_ready else ()
+    fanout = Fanout(platforms=platforms + (("teams",) if settings.teams_enabled else ()))
     ctx = Context(db=db, config=config, fanout=fanout, clock=clock, metrics=metrics)
     connectors = _connectors(settings)
     senders: dict[str, Sender] = {"reply": ReplyDelivery(ctx, connectors)}
@@ -106,8 +107,17 @@ def create_app(settings: Settings, *, config: Config | None = None,
             logger.warning("slack: SLACK_TRIAGE_CHANNEL is not set, so no cards will be posted")
         if not slack.socket_mode:
             app.router.add_post("/slack/events", slack.handle)
-    else:
-        logger.info("no chat platform is configured (set SLACK_BOT_TOKEN); mentions are stored but not posted")
+    if settings.teams_enabled:
+        from bot.teams.edge import TeamsEdge
+
+        teams = TeamsEdge(settings, bus, db, metrics, clock)
+        senders.update(teams.messenger.senders())
+        app.router.add_post("/api/messages", teams.route.handle)
+        if not settings.microsoft_app_id:
+            logger.warning("teams: WEBCARE_DEV=1 and no MICROSOFT_APP_ID: activities are NOT authenticated")
+    if not settings.slack_enabled and not settings.teams_enabled:
+        logger.info("no chat platform is configured (set SLACK_BOT_TOKEN or MICROSOFT_APP_ID); "
+                    "mentions are stored but not posted")
     if not settings.ingest_secrets:
         logger.warning("WEBCARE_INGEST_SECRET is not set: POST /ingest/v1/mentions answers 503")
 

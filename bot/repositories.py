@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Actor, Transition
-from bot.models import Audit, ChatMessage, Draft, Mention, OutboxJob
+from bot.models import Audit, ChatChannel, ChatMessage, Draft, Mention, OutboxJob
 
 
 def insert(dialect_name: str, model: type) -> Any:
@@ -224,3 +224,23 @@ class ChatMessages(_Repo):
         """Remember a posted message."""
         self.session.add(message)
         await self.session.flush()
+
+
+class ChatChannels(_Repo):
+    """Channels the bot learned when it was installed somewhere."""
+
+    async def learn(self, platform: str, workspace: str, channel: str, name: str | None, service_url: str,
+                    reference: dict[str, Any], now: datetime) -> None:
+        """Remember (or refresh) where the bot was installed."""
+        values = {"platform": platform, "workspace": workspace, "channel": channel, "name": name,
+                  "service_url": service_url, "reference": reference, "learned_at": now}
+        stmt = _insert(self.session, ChatChannel).values(**values).on_conflict_do_update(
+            index_elements=["platform", "workspace", "channel"],
+            set_={"name": name, "service_url": service_url, "reference": reference, "learned_at": now})
+        await self.session.exec(stmt)
+
+    async def latest(self, platform: str) -> ChatChannel | None:
+        """The channel learned most recently on this platform."""
+        query = (select(ChatChannel).where(ChatChannel.platform == platform)
+                 .order_by(col(ChatChannel.learned_at).desc(), col(ChatChannel.id).desc()).limit(1))
+        return (await self.session.exec(query)).first()

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr | None = Field(None, validation_alias=_env("MICROSOFT_APP_PASSWORD"))
     microsoft_app_tenant_id: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_TENANT_ID"))
     microsoft_app_type: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_TYPE"))
+    microsoft_login_url: str | None = Field(None, validation_alias=_env("MICROSOFT_LOGIN_URL"))
+    microsoft_openid_metadata_url: str | None = Field(None, validation_alias=_env("MICROSOFT_OPENID_METADATA_URL"))
     teams_triage_channel: str | None = Field(None, validation_alias=_env("TEAMS_TRIAGE_CHANNEL"))
     teams_service_url: str | None = Field(None, validation_alias=_env("TEAMS_SERVICE_URL"))
     teams_tenant_id: str | None = Field(None, validation_alias=_env("TEAMS_TENANT_ID"))

@@ -11,9 +11,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
+from bot import reports
 from bot.bus import Bus
 from bot.domain import AlreadyClaimed, DomainError
-from bot.slack import calls, reports, translate
+from bot.slack import calls, translate
+from bot.slack.escape import escape_mrkdwn
 from bot.slack.ids import Action
 from bot.slack.modals import answer_modal, dismiss_modal, escalate_modal, request_changes_modal
 from bot.slack.render import mention
@@ -21,6 +23,8 @@ from handlers.answering import AnswerForm
 
 logger = logging.getLogger(__name__)
 
+MRKDWN = reports.Markup(bold=lambda text: f"*{text}*", escape=escape_mrkdwn,
+                       link=lambda url, label: f"<{escape_mrkdwn(url)}|{escape_mrkdwn(label)}>")
 APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothing was changed twice; please try again."
 
 
@@ -128,14 +132,7 @@ def register(app: AsyncApp, bus: Bus) -> None:
         who = translate.actor(config, {"id": command.get("user_id"), "name": command.get("user_name")})
         try:
             query = translate.slash_command(command.get("text") or "", who)
-            if query is None:
-                text = translate.HELP
-            elif isinstance(query, c.ShowMine):
-                text = reports.mine(await bus.dispatch(query))
-            elif isinstance(query, c.ShowQueue):
-                text = reports.queue(await bus.dispatch(query))
-            else:
-                text = reports.stats(await bus.dispatch(query))
+            text = translate.HELP if query is None else reports.answer(await bus.dispatch(query), MRKDWN)
         except DomainError as exc:
             text = exc.user_message
         await ack(text=text, response_type="ephemeral")

@@ -1,0 +1,76 @@
+"""The Bot Framework adapter and connector clients, configured from Settings (public cloud or overrides)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import AppCredentials, AuthenticationConstants, ServiceClientCredentialsFactory
+
+from bot.settings import Settings
+
+CONNECTOR_AUDIENCE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+
+
+def _configuration(settings: Settings) -> SimpleNamespace:
+    """What botbuilder's configuration-based authentication reads (attribute names, not the .NET keys)."""
+    password = settings.microsoft_app_password
+    values: dict[str, object] = {
+        "APP_ID": settings.microsoft_app_id, "APP_PASSWORD": password.get_secret_value() if password else None,
+        "APP_TYPE": settings.microsoft_app_type or "MultiTenant", "APP_TENANTID": settings.microsoft_app_tenant_id}
+    if settings.microsoft_login_url or settings.microsoft_openid_metadata_url:
+        # Overriding any endpoint switches botbuilder to "parameterized" mode, where all must be given.
+        metadata = (settings.microsoft_openid_metadata_url
+                    or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL)
+        values.update(
+            TO_CHANNEL_FROM_BOT_LOGIN_URL=(settings.microsoft_login_url
+                                           or AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX),
+            TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=CONNECTOR_AUDIENCE,
+            TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=metadata,
+            TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=metadata,
+            OAUTH_URL=AuthenticationConstants.OAUTH_URL)
+    return SimpleNamespace(**values)
+
+
+class _CachedCredentials(ServiceClientCredentialsFactory):
+    """botbuilder builds new credentials (and so fetches a new token) per turn; keep them instead."""
+
+    def __init__(self, inner: ServiceClientCredentialsFactory) -> None:
+        self._inner = inner
+        self._cache: dict[tuple[str, str, str], AppCredentials] = {}
+
+    async def is_valid_app_id(self, app_id: str) -> bool:
+        return await self._inner.is_valid_app_id(app_id)
+
+    async def is_authentication_disabled(self) -> bool:
+        return await self._inner.is_authentication_disabled()
+
+    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
+                                 validate_authority: bool) -> AppCredentials:
+        key = (app_id, oauth_scope, login_endpoint)
+        if key not in self._cache:
+            self._cache[key] = await self._inner.create_credentials(app_id, oauth_scope, login_endpoint,
+                                                                    validate_authority)
+        return self._cache[key]
+
+
+def create_adapter(settings: Settings) -> CloudAdapter:
+    """A CloudAdapter that validates incoming JWTs (unless no app id is set, in development)."""
+    configuration = _configuration(settings)
+    credentials = _CachedCredentials(ConfigurationServiceClientCredentialFactory(configuration))
+    return CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials))
+
+
+async def connector_client(adapter: CloudAdapter, app_id: str | None, service_url: str) -> ConnectorClient:
+    """A Bot Connector client for proactive sends; its own retries are off (ours honour Retry-After)."""
+    identity = adapter.create_claims_identity(app_id or "")
+    factory = adapter.bot_framework_authentication.create_connector_factory(identity)
+    client = await factory.create(service_url, CONNECTOR_AUDIENCE)
+    client.config.retry_policy.retries = 0
+    return client

@@ -1,0 +1,111 @@
+"""The Teams activity handler: learn the channel on install, run card actions and typed commands."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
+
+from bot import commands as c
+from bot import reports
+from bot.bus import Bus
+from bot.domain import DomainError
+from bot.intents import TEXT_COMMANDS
+from bot.teams import translate
+from bot.teams.escape import escape_markdown
+from bot.teams.render import render_card, render_draft
+from handlers.cards import card_view, draft_view
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+MARKDOWN = reports.Markup(bold=lambda text: f"**{text}**", escape=escape_markdown,
+                          link=lambda url, label: f"[{escape_markdown(label)}]({url.replace(')', '%29')})")
+HELP = f"I post every mention here as a card. Type **@Webcare** followed by: {TEXT_COMMANDS}."
+APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothing was changed twice; please try again."
+
+
+class TeamsBot(ActivityHandler):
+    """Translates activities to commands, dispatches them, and answers within Teams' deadlines."""
+
+    def __init__(self, bus: Bus, clock: Callable[[], datetime]) -> None:
+        self._bus, self._clock = bus, clock
+        self._config = bus.ctx.config
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        """The bot was added to a team: remember the channel so cards can go there."""
+        activity = turn_context.activity
+        if not any(m.id == activity.recipient.id for m in members_added):
+            return
+        data = activity.channel_data or {}
+        channel = ((data.get("channel") or {}).get("id") or ((data.get("settings") or {}).get("selectedChannel")
+                   or {}).get("id") or activity.conversation.id.split(";")[0])
+        tenant = activity.conversation.tenant_id or (data.get("tenant") or {}).get("id") or ""
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        async with self._bus.ctx.db.uow() as uow:
+            await uow.channels.learn(PLATFORM, tenant, channel, activity.conversation.name, activity.service_url,
+                                     reference, self._clock())
+            await uow.commit()
+        logger.info("teams: installed in channel %s of tenant %s", channel, tenant)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """An `Action.Submit` fallback click, or a typed `@Webcare help | mine | queue | stats`."""
+        activity = turn_context.activity
+        raw = activity.serialize()
+        who = translate.actor(self._config, raw.get("from") or {})
+        try:
+            if translate.is_card_action(raw):
+                await self._bus.dispatch(translate.card_command(raw, who))
+                return
+            query = translate.typed_query(raw, who)
+            text = HELP if query is None else reports.answer(await self._bus.dispatch(query), MARKDOWN)
+        except DomainError as exc:
+            text = exc.user_message
+        await turn_context.send_activity(MessageFactory.text(text))
+
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext,
+                                      invoke_value: AdaptiveCardInvokeValue) -> AdaptiveCardInvokeResponse:
+        """Decide at once and answer with the refreshed card; a refusal is shown on top of it."""
+        raw = turn_context.activity.serialize()
+        who = translate.actor(self._config, raw.get("from") or {})
+        notice = None
+        try:
+            command = translate.card_command(raw, who)
+        except DomainError as exc:
+            return _message(exc.user_message)
+        try:
+            await self._bus.dispatch(command)
+        except DomainError as exc:
+            notice = exc.user_message
+        except Exception:
+            incident = uuid.uuid4().hex[:12]
+            logger.exception("teams: card action failed, incident %s", incident)
+            return _message(APOLOGY.format(incident=incident))
+        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE,
+                                          value=await self._refreshed(command, notice))
+
+    async def _refreshed(self, command: object, notice: str | None) -> dict[str, Any]:
+        async with self._bus.ctx.db.uow() as uow:
+            if isinstance(command, c.Approve | c.RequestChanges | c.RetryDelivery):
+                draft = await uow.drafts.get(command.draft_id)
+                card = render_draft(draft_view(self._config, draft)) if draft else {}
+            else:
+                view = await card_view(uow, self._config, command.mention_id, self._clock())  # type: ignore[attr-defined]
+                departments = [self._config.department_view(key) for key in self._config.departments]
+                card = render_card(view, departments)
+        if notice and card:
+            warning = {"type": "TextBlock", "text": f"⚠ {escape_markdown(notice)}", "wrap": True, "color": "Attention",
+                       "weight": "Bolder"}
+            card = {**card, "body": [warning, *card.get("body", [])]}
+        return card
+
+
+def _message(text: str) -> AdaptiveCardInvokeResponse:
+    """An invoke answer that shows a message instead of changing the card."""
+    return AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message", value=text)

@@ -1,0 +1,43 @@
+"""The Teams edge assembled: adapter (JWT validation), activity handler, route, outbox senders."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from botbuilder.core import MessageFactory, TurnContext
+
+from bot.bus import Bus
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.storage import Database
+from bot.teams.adapter import create_adapter
+from bot.teams.bot import APOLOGY, TeamsBot
+from bot.teams.messenger import TeamsMessenger
+from bot.teams.route import MessagesRoute
+
+logger = logging.getLogger(__name__)
+
+
+class TeamsEdge:
+    """Everything Teams-specific the composition root needs."""
+
+    def __init__(self, settings: Settings, bus: Bus, db: Database, metrics: Metrics,
+                 clock: Callable[[], datetime]) -> None:
+        self.adapter = create_adapter(settings)
+        self.adapter.on_turn_error = self._on_turn_error
+        self.route = MessagesRoute(self.adapter, TeamsBot(bus, clock))
+        self.messenger = TeamsMessenger(self.adapter, settings, db, bus.ctx.config, metrics, clock=clock)
+
+    @staticmethod
+    async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        """Unknown errors: logged with an incident id, and a plain apology in the conversation."""
+        incident = uuid.uuid4().hex[:12]
+        logger.error("teams: unhandled %s, incident %s", type(error).__name__, incident,
+                     exc_info=(type(error), error, error.__traceback__))
+        try:
+            await turn_context.send_activity(MessageFactory.text(APOLOGY.format(incident=incident)))
+        except Exception:  # the apology is best effort; the incident is logged
+            logger.warning("teams: could not deliver the apology for incident %s", incident)
