@@ -1,4 +1,4 @@
-"""The `webcare` command line: serve, db upgrade, ingest FILE, slack-manifest."""
+"""The `webcare` command line: serve, db upgrade, ingest FILE, slack-manifest, teams-manifest."""
 
 from __future__ import annotations
 
@@ -141,3 +141,21 @@ def slack_manifest(url: str | None, socket_mode: bool, name: str) -> None:
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(json.dumps(manifest, indent=2))
+
+
+@main.command("teams-manifest")
+@click.option("--app-id", required=True, help="The Microsoft App ID of your Azure Bot (a GUID).")
+@click.option("--host", required=True, help="Public host name of this server, e.g. webcare.example.com.")
+@click.option("--name", default="Webcare", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("webcare-teams.zip"),
+              show_default=True, help="Where to write the app package.")
+def teams_manifest(app_id: str, host: str, name: str, out: Path) -> None:
+    """Write the Teams app package (manifest.json and icons) to upload in Teams → Apps → Manage your apps."""
+    from bot.teams.manifest import build_app_package
+
+    try:
+        package = build_app_package(app_id=app_id, host=host, name=name)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    out.write_bytes(package)
+    click.echo(f"wrote {out} ({len(package)} bytes): upload it in Teams → Apps → Manage your apps → Upload an app")

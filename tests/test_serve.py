@@ -74,7 +74,7 @@ def test_invalid_environment_is_named(tmp_path):
 def test_help_lists_every_command(tmp_path):
     result = webcare("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("serve", "db", "ingest", "slack-manifest"):
+    for command in ("serve", "db", "ingest", "slack-manifest", "teams-manifest"):
         assert command in result.stdout
 
 
