@@ -1,11 +1,13 @@
 """App: `webcare serve` as a fresh clone runs it — embedded defaults, clear start-up errors, clean stop."""
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import aiohttp
@@ -92,3 +94,16 @@ def test_half_configured_teams_refuses_to_start_and_says_what_is_missing(tmp_pat
     assert result.returncode != 0
     assert "TEAMS_TRIAGE_CHANNEL set but MICROSOFT_APP_ID is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_teams_manifest_writes_an_uploadable_package(tmp_path):
+    app_id = "00000000-0000-0000-0000-00000000b075"
+    result = webcare("teams-manifest", "--app-id", app_id, "--host", "webcare.example.com", "--out", "app.zip",
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "app.zip") as package:
+        manifest = json.loads(package.read("manifest.json"))
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+    assert manifest["bots"][0]["botId"] == app_id
+    refused = webcare("teams-manifest", "--app-id", "not-a-guid", "--host", "x.example", cwd=tmp_path)
+    assert refused.returncode == 2 and "GUID" in refused.stderr
