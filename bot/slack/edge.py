@@ -12,13 +12,14 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bus import Bus
 from bot.http_body import read_limited
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.slack import listeners
+from bot.slack import calls, listeners
 from bot.slack.messenger import SlackMessenger
 from bot.storage import Database
 
@@ -64,10 +65,20 @@ class SlackEdge:
             yield
             return
         assert self._settings.slack_app_token is not None
-        handler = AsyncSocketModeHandler(self.app, self._settings.slack_app_token.get_secret_value())
-        await handler.connect_async()
-        logger.info("slack: connected over Socket Mode")
+        app_token = self._settings.slack_app_token.get_secret_value()
+        handler = AsyncSocketModeHandler(self.app, app_token)
         try:
+            # Ask for the first URL ourselves: the SDK would retry a refused app token forever, and the
+            # server would hang at start without saying why.
+            try:
+                opened = await calls.call(self.client.apps_connections_open, app_token=app_token)
+            except SlackApiError as exc:
+                logger.error("slack: apps.connections.open failed (%s); Socket Mode needs SLACK_APP_TOKEN to be "
+                             "an app-level token (xapp-…) with the connections:write scope", exc.response.get("error"))
+                raise
+            handler.client.wss_uri = opened["url"]
+            await handler.connect_async()
+            logger.info("slack: connected over Socket Mode")
             yield
         finally:
             await handler.close_async()

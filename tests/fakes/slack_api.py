@@ -1,4 +1,4 @@
-"""Local fake of the Slack Web API: Slack's wire format on a real socket, with recorded calls and injected faults."""
+"""Local fake of the Slack Web API and Socket Mode: Slack's wire format on a real socket, recorded calls, faults."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.slack_socket import DEFAULT_APP_TOKEN, SocketClient, SocketMode
+
 DEFAULT_TOKEN = "xoxb-fake-token"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
@@ -33,6 +35,7 @@ _JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
 _FLAG_FIELDS = ("unfurl_links", "unfurl_media", "reply_broadcast", "mrkdwn")
 _STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_APP_LEVEL_METHODS = frozenset({"apps.connections.open"})  # called with the app-level (xapp-) token
 
 
 class SlackError(Exception):
@@ -55,11 +58,15 @@ class SlackFake:
     """Slack Web API served on 127.0.0.1; pass `url` as `base_url` to `AsyncWebClient`.
 
     Every request is recorded in `calls` (token removed), including rejected and faulted ones.
+    Socket Mode: `apps.connections.open` (with `app_token`) hands out a `ws://` URL on the same port;
+    `socket_send` pushes an envelope to the connected app and returns its acknowledgement.
     """
 
-    def __init__(self, *, token: str = DEFAULT_TOKEN, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, *, token: str = DEFAULT_TOKEN, app_token: str = DEFAULT_APP_TOKEN, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
         self.token = token
         self.tokens: set[str] = {token}
+        self.app_token = app_token
         self.url = ""
         self.calls: list[tuple[str, Params]] = []
         self.ephemerals: list[dict[str, Any]] = []
@@ -72,8 +79,10 @@ class SlackFake:
         self._ts_seq = itertools.count(1)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._socket = SocketMode()
         self._methods: dict[str, Callable[[Params], Reply]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._socket.open_connection,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
@@ -87,9 +96,10 @@ class SlackFake:
     # -- lifecycle -------------------------------------------------------------------------
 
     def make_app(self) -> web.Application:
-        """Build the aiohttp application serving `/api/{method}`."""
+        """Build the aiohttp application serving `/api/{method}` and the Socket Mode WebSocket."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        self._socket.install(app)
         return app
 
     async def start(self) -> str:
@@ -99,6 +109,7 @@ class SlackFake:
         await web.TCPSite(self._runner, self._host, self._port).start()
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}/api/"
+        self._socket.origin = f"ws://{host}:{port}"
         return self.url
 
     async def close(self) -> None:
@@ -157,11 +168,36 @@ class SlackFake:
         """Perform the next `times` calls to `method`, then abort the connection without answering."""
         self._faults[method].extend([_Fault(drop=True)] * times)
 
+    @property
+    def socket_clients(self) -> list[SocketClient]:
+        """Every Socket Mode connection the app opened, oldest first (closed ones included)."""
+        return self._socket.clients
+
+    async def socket_connected(self, *, timeout: float = 5.0) -> SocketClient:
+        """Wait until the app holds an open Socket Mode connection and return the newest."""
+        return await self._socket.connected(timeout)
+
+    async def socket_send(self, payload_type: str, payload: dict[str, Any], *, timeout: float = 5.0,
+                          accepts_response_payload: bool | None = None) -> dict[str, Any]:
+        """Push an `interactive`, `slash_commands` or `events_api` envelope and return the app's ack.
+
+        The ack is what the app sent back for this envelope_id (`{"envelope_id": …, "payload": …}`);
+        `TimeoutError` when none arrives within `timeout` seconds.
+        """
+        return await self._socket.send(payload_type, payload, timeout=timeout,
+                                       accepts_response_payload=accepts_response_payload)
+
+    async def socket_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Send `disconnect` to every open connection, as Slack does a few seconds before it drops them."""
+        await self._socket.disconnect(reason)
+
     # -- wire ------------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params, token = await _read_params(request)
+        if method in _APP_LEVEL_METHODS and not request.headers.get("Authorization"):
+            token = None  # Slack takes an app-level token only from the Authorization header
         self.calls.append((method, copy.deepcopy(params)))
         fault = self._faults[method].popleft() if self._faults[method] else None
         if fault is not None and not fault.drop:
@@ -178,7 +214,10 @@ class SlackFake:
             return {"ok": False, "error": "unknown_method"}
         if not token:
             return {"ok": False, "error": "not_authed"}
-        if token not in self.tokens:
+        app_level = method in _APP_LEVEL_METHODS
+        if token.startswith("xapp-") != app_level:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token not in ({self.app_token} if app_level else self.tokens):
             return {"ok": False, "error": "invalid_auth"}
         try:
             return {"ok": True, **handler(params)}
