@@ -74,38 +74,46 @@ class TeamsBot(ActivityHandler):
         """Decide at once and answer with the refreshed card; a refusal is shown on top of it."""
         raw = turn_context.activity.serialize()
         who = translate.actor(self._config, raw.get("from") or {})
-        notice = None
         try:
             command = translate.card_command(raw, who)
-        except DomainError as exc:
+            notice = None
+            try:
+                await self._bus.dispatch(command)
+            except DomainError as exc:
+                notice = exc.user_message
+            card = await self._refreshed(command, notice)
+        except DomainError as exc:  # e.g. the mention or draft is gone: say so instead of a card
             return _message(exc.user_message)
-        try:
-            await self._bus.dispatch(command)
-        except DomainError as exc:
-            notice = exc.user_message
         except Exception:
             incident = uuid.uuid4().hex[:12]
             logger.exception("teams: card action failed, incident %s", incident)
             return _message(APOLOGY.format(incident=incident))
-        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE,
-                                          value=await self._refreshed(command, notice))
+        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
 
     async def _refreshed(self, command: object, notice: str | None) -> dict[str, Any]:
         async with self._bus.ctx.db.uow() as uow:
             if isinstance(command, c.Approve | c.RequestChanges | c.RetryDelivery):
                 draft = await uow.drafts.get(command.draft_id)
-                card = render_draft(draft_view(self._config, draft)) if draft else {}
+                if draft is None:
+                    raise DomainError(f"Draft {command.draft_id} does not exist.")
+                card = render_draft(draft_view(self._config, draft))
             else:
                 view = await card_view(uow, self._config, command.mention_id, self._clock())  # type: ignore[attr-defined]
                 departments = [self._config.department_view(key) for key in self._config.departments]
                 card = render_card(view, departments)
-        if notice and card:
+        if notice:
             warning = {"type": "TextBlock", "text": f"⚠ {escape_markdown(notice)}", "wrap": True, "color": "Attention",
                        "weight": "Bolder"}
             card = {**card, "body": [warning, *card.get("body", [])]}
         return card
 
 
+class _MessageInvokeResponse(AdaptiveCardInvokeResponse):
+    """botbuilder types `value` as an object; a message answer's value is a string (Universal Actions)."""
+
+    _attribute_map = {**AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "str"}}
+
+
 def _message(text: str) -> AdaptiveCardInvokeResponse:
     """An invoke answer that shows a message instead of changing the card."""
-    return AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message", value=text)
+    return _MessageInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message", value=text)
