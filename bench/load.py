@@ -1,4 +1,4 @@
-"""Shared load generation for the benches: server processes, signed requests, closed- and open-loop runs, tables."""
+"""Shared load generation for the benches: server processes, signed requests and invokes, open/closed loops, tables."""
 
 from __future__ import annotations
 
@@ -16,13 +16,17 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bot.signing import signed_headers
+from bot.teams.render import render_card
+from bot.views import CardView, MentionState, PersonRef
 from tests.support import (
+    FIXTURES,
     INGEST_SECRET,
     SLACK_SIGNING_SECRET,
     SLACK_TOKEN,
@@ -32,12 +36,18 @@ from tests.support import (
     event,
     mention_data,
     slack_headers,
+    team_config,
 )
 
 REPO = Path(__file__).resolve().parent.parent
 INGEST_PATH = "/ingest/v1/mentions"
 SLACK_PATH = "/slack/events"
 CLICKER = "U03CARLA"  # a webcare person in tests/fixtures/webcare.toml
+TEAMS_PATH = "/api/messages"
+TEAMS_CHANNEL = "19:bench@thread.tacv2"
+TEAMS_TENANT = "bench-tenant"
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+_INVOKE = json.loads((FIXTURES / "teams" / "invoke_adaptive_card_action.json").read_text(encoding="utf-8"))
 # Variables of the caller's environment that would change what the server under test does.
 _APP_ENV_PREFIXES = ("WEBCARE_", "SLACK_", "MICROSOFT_", "TEAMS_", "MASTODON_")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -117,18 +127,30 @@ def wait_until_ready(proc: Process, url: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def bare_server(workdir: Path) -> Iterator[Process]:
-    """The baseline: `bench.bare` (read the body, answer 202 JSON) in its own process."""
+def bare_server(workdir: Path, *, invoke_answer: bytes | None = None) -> Iterator[Process]:
+    """The baseline: `bench.bare` (read the body, answer 202 JSON) in its own process.
+
+    With `invoke_answer`, `POST /api/messages` is answered 200 with those bytes instead, as a Teams invoke is.
+    """
     port = free_port()
-    with spawn("bare", ["-m", "bench.bare"], workdir, {"HOST": "127.0.0.1", "PORT": str(port)}) as proc:
+    env = {"HOST": "127.0.0.1", "PORT": str(port)}
+    if invoke_answer is not None:
+        canned = workdir / "invoke-answer.json"
+        canned.write_bytes(invoke_answer)
+        env["BENCH_INVOKE_ANSWER"] = str(canned)
+    with spawn("bare", ["-m", "bench.bare"], workdir, env) as proc:
         proc.url = f"http://127.0.0.1:{port}"
         wait_until_ready(proc, proc.url + "/healthz")
         yield proc
 
 
 @contextmanager
-def app_server(workdir: Path, *, slack_url: str | None = None) -> Iterator[Process]:
-    """`python -m bot serve` on a fresh SQLite file, with the tests' team and secrets; Slack on if a URL is given."""
+def app_server(workdir: Path, *, slack_url: str | None = None, teams_url: str | None = None) -> Iterator[Process]:
+    """`python -m bot serve` on a fresh SQLite file, with the tests' team and secrets; Slack on if a URL is given.
+
+    With `teams_url` (a Bot Connector's service URL) Teams is on in development mode: cards go to
+    TEAMS_CHANNEL there, and with no MICROSOFT_APP_ID activities are not JWT-checked.
+    """
     port = free_port()
     config = workdir / "webcare.bench.toml"
     config.write_text(TEAM_TOML.read_text(encoding="utf-8"), encoding="utf-8")
@@ -138,6 +160,9 @@ def app_server(workdir: Path, *, slack_url: str | None = None) -> Iterator[Proce
     if slack_url is not None:
         env.update(SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SIGNING_SECRET,
                    SLACK_TRIAGE_CHANNEL=TRIAGE_CHANNEL, SLACK_API_URL=slack_url)
+    if teams_url is not None:
+        env.update(WEBCARE_DEV="1", TEAMS_SERVICE_URL=teams_url, TEAMS_TRIAGE_CHANNEL=TEAMS_CHANNEL,
+                   TEAMS_TENANT_ID=TEAMS_TENANT)
     with spawn("app", ["-m", "bot", "serve"], workdir, env) as proc:
         proc.url = f"http://127.0.0.1:{port}"
         proc.database = db
@@ -145,24 +170,36 @@ def app_server(workdir: Path, *, slack_url: str | None = None) -> Iterator[Proce
         yield proc
 
 
+def _printed_url(proc: Process, timeout: float = 20.0) -> str:
+    """The URL a fake prints as its first line once it listens."""
+    deadline = time.monotonic() + timeout
+    while not proc.log.read_text().strip():
+        proc.check_alive()
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: the {proc.name} did not print its URL")
+        time.sleep(0.05)
+    return proc.log.read_text().splitlines()[0].strip()
+
+
 @contextmanager
 def slack_fake(workdir: Path) -> Iterator[Process]:
     """The tests' Slack Web API fake in its own process; `url` is its API base URL."""
     with spawn("slack-fake", ["-m", "bench.slack_fake"], workdir, {}) as proc:
-        deadline = time.monotonic() + 20
-        while not proc.log.read_text().strip():
-            proc.check_alive()
-            if time.monotonic() > deadline:
-                raise SystemExit("bench: the Slack fake did not print its URL")
-            time.sleep(0.05)
-        proc.url = proc.log.read_text().splitlines()[0].strip()
+        proc.url = _printed_url(proc)
         yield proc
 
 
-def slack_stats(fake: Process) -> Counter[str]:
-    """How many calls of each Web API method the fake has answered."""
-    base = fake.url.removesuffix("/api/")
-    with urllib.request.urlopen(base + "/bench/stats", timeout=5) as response:
+@contextmanager
+def bot_connector_fake(workdir: Path) -> Iterator[Process]:
+    """The tests' Bot Connector fake in its own process; `url` is its service URL (`…/amer/`)."""
+    with spawn("bot-connector-fake", ["-m", "bench.teams_fake"], workdir, {}) as proc:
+        proc.url = _printed_url(proc)
+        yield proc
+
+
+def fake_stats(fake: Process) -> Counter[str]:
+    """How many calls of each method (Slack) or operation (Bot Connector) the fake has answered."""
+    with urllib.request.urlopen(urllib.parse.urljoin(fake.url, "/bench/stats"), timeout=5) as response:
         return Counter(json.loads(response.read()))
 
 
@@ -171,11 +208,12 @@ def slack_stats(fake: Process) -> Counter[str]:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One HTTP POST, ready to send."""
+    """One HTTP POST, ready to send; `check` says what is wrong with a 2xx answer's body (None: nothing)."""
 
     path: str
     body: bytes
     headers: dict[str, str]
+    check: Callable[[bytes], str | None] | None = None
 
 
 class Mentions:
@@ -214,6 +252,54 @@ def claim_click(mention_id: int, user_id: str = CLICKER) -> Request:
                    slack_headers(body, content_type="application/x-www-form-urlencoded"))
 
 
+def bench_user(n: int) -> dict[str, str]:
+    """`from` of a Teams user nobody configured in webcare.toml (claiming needs no role)."""
+    return {"id": f"29:bench-user-{n}", "name": f"Bench User {n}"}
+
+
+def claim_invoke(mention_id: int, service_url: str, user: int = 1) -> Request:
+    """A Teams `Action.Execute` invoke (recorded shape, no JWT): bench user `user` clicks Claim on a mention's card."""
+    card_id = str(1_732_000_000_000 + mention_id)  # the card's message id; the app does not look it up
+    activity = {**_INVOKE, "id": f"f:bench{mention_id}", "serviceUrl": service_url, "from": bench_user(user),
+                "conversation": {**_INVOKE["conversation"], "tenantId": TEAMS_TENANT,
+                                 "id": f"{TEAMS_CHANNEL};messageid={card_id}"},
+                "channelData": {**_INVOKE["channelData"], "channel": {"id": TEAMS_CHANNEL},
+                                "tenant": {"id": TEAMS_TENANT}},
+                "replyToId": card_id,
+                "value": {"action": {"type": "Action.Execute", "verb": "webcare.claim",
+                                     "data": {"mention_id": mention_id}}, "trigger": "manual"}}
+    return Request(TEAMS_PATH, json.dumps(activity).encode(), {"Content-Type": "application/json"},
+                   check=_not_a_refreshed_card)
+
+
+def _not_a_refreshed_card(body: bytes) -> str | None:
+    """What is wrong with an invoke answer that should carry the refreshed card: `no-card`, `refused`, or None."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "no-card"
+    if not isinstance(answer, dict) or answer.get("type") != CARD_TYPE or not isinstance(answer.get("value"), dict):
+        return "no-card"  # e.g. a message answer: the apology, or "not one of our buttons"
+    first = (answer["value"].get("body") or [{}])[0]
+    return "refused" if str(first.get("text", "")).startswith("⚠") else None  # the notice on top of the card
+
+
+def refreshed_card_answer(user: int = 1) -> bytes:
+    """The app's answer to a Claim invoke on a bench mention (its card, claimed), for the baseline to send back."""
+    data = mention_data(0)
+    author = data["author"]
+    config = team_config()
+    claimer = bench_user(user)
+    view = CardView(mention_id=1, network=data["network"], url=data["url"], author_handle=author["handle"],
+                    author_name=author["display_name"], author_url=author["profile_url"],
+                    author_followers=author["followers"], author_verified=False, text=data["text"],
+                    published_at=datetime.fromisoformat(data["published_at"]), state=MentionState.CLAIMED,
+                    now=datetime.now(UTC), reply_via=data["can_reply_via"],
+                    claimed_by=PersonRef(key=f"teams:{claimer['id']}", name=claimer["name"], teams_id=claimer["id"]))
+    card = render_card(view, [config.department_view(key) for key in config.departments])
+    return json.dumps({"statusCode": 200, "type": CARD_TYPE, "value": card}).encode()
+
+
 # -- load ------------------------------------------------------------------------------------
 
 
@@ -225,6 +311,7 @@ class Result:
     failed: list[float] = field(default_factory=list)  # latencies of non-2xx answers, failures and timeouts
     statuses: Counter[str] = field(default_factory=Counter)
     send_lag: list[float] = field(default_factory=list)
+    answer_bytes: int = 0  # total size of the 2xx answers' bodies
     elapsed: float = 0.0
     cpu: float = 0.0  # CPU seconds of the server under test during the phase
 
@@ -247,6 +334,10 @@ class Result:
     def throughput(self) -> float:
         """2xx answers per second."""
         return self.ok / self.elapsed if self.elapsed else 0.0
+
+    def mean_answer_bytes(self) -> float:
+        """The mean body size of 2xx answers."""
+        return self.answer_bytes / self.ok if self.ok else 0.0
 
     def ms(self, q: float) -> float:
         """The q-quantile latency of 2xx answers in milliseconds (nearest rank; q=1 is the maximum)."""
@@ -281,13 +372,19 @@ def session(limit: int) -> aiohttp.ClientSession:
 
 
 async def _send(client: aiohttp.ClientSession, base: str, request: Request, start: float, result: Result) -> None:
+    answer = b""
     try:
         async with client.post(base + request.path, data=request.body, headers=request.headers) as response:
-            await response.read()
+            answer = await response.read()
             status = str(response.status)
     except (aiohttp.ClientError, TimeoutError) as exc:
         status = type(exc).__name__
-    (result.latencies if status.startswith("2") else result.failed).append(time.perf_counter() - start)
+    latency = time.perf_counter() - start
+    if status.startswith("2") and request.check is not None:
+        status = request.check(answer) or status
+    if status.startswith("2"):
+        result.answer_bytes += len(answer)
+    (result.latencies if status.startswith("2") else result.failed).append(latency)
     result.statuses[status] += 1
 
 

@@ -53,4 +53,6 @@ def install_redaction(secrets: Iterable[str]) -> None:
 def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """One-line log records on stderr, with secrets masked."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Teams sends fields botbuilder's models do not know (e.g. `trigger`); msrest warns on every click.
+    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
     install_redaction(secrets)
