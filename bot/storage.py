@@ -92,6 +92,11 @@ class UnitOfWork:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
+        # Shielded: a task cancelled again while rolling back (shutdown) must still end its transaction
+        # and free the connection, or SQLite's write lock stays held and the next writer waits it out.
+        await asyncio.shield(self._finish())
+
+    async def _finish(self) -> None:
         try:
             self.session.expunge_all()  # what was read stays readable after the rollback below
             if self.session.in_transaction():

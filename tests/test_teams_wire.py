@@ -12,6 +12,7 @@ import asyncio
 import copy
 import dataclasses
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -416,7 +417,8 @@ async def test_the_second_claimer_is_told_who_has_it(app, kit, connector):
     answer = await invoke(app, kit, connector, ANNA, "webcare.claim", {"mention_id": mention_id}, card_id)
     assert "Already claimed by Zoe Unknown" in card_text(refreshed_card(answer))
     await quiet(app)
-    assert "Claimed by Zoe Unknown" in card_text(the_card(connector, mention_id))
+    shown = card_text(the_card(connector, mention_id))
+    assert "Claimed by Zoe Unknown" in shown and "Already claimed" not in shown  # the refusal was Anna's alone
     assert await claims_of(app, mention_id) == ["Zoe Unknown"]
     assert len(connector.calls_to("create_conversation")) == 1
 
@@ -460,9 +462,11 @@ async def test_only_the_claimant_or_a_lead_may_unclaim(app, kit, connector):
     assert "webcare.claim" in [a["verb"] for a in executes(the_card(connector, mention_id))]
 
 
-async def test_a_button_for_a_mention_that_does_not_exist_is_answered_politely(app, kit, connector):
+async def test_a_button_for_something_that_does_not_exist_is_answered_politely(app, kit, connector):
     answer = await invoke(app, kit, connector, ANNA, "webcare.claim", {"mention_id": 999_999})
-    assert "999999" in said(answer) or "does not exist" in said(answer).lower(), answer
+    assert "Mention 999999 does not exist" in said(answer), answer
+    answer = await invoke(app, kit, connector, ANNA, "webcare.approve", {"draft_id": 999_999})
+    assert "Draft 999999 does not exist" in said(answer), answer
     odd = await invoke(app, kit, connector, ANNA, "webcare.dance", {"mention_id": 1})
     assert "not one of ours" in said(odd), odd
 
@@ -484,8 +488,13 @@ async def test_escalation_notice_in_the_thread_names_the_heads_and_mentions_no_o
     shown = message_text(notice)
     assert "Dirk Bakker" in shown and "Bram Jansen" in shown and "Legal" in shown
     assert "Threatens to sue" in shown
-    assert mention_entities(notice) == []  # Dirk and Bram have no Teams id; the note pings nobody
-    assert "<at>" not in json.dumps(notice, ensure_ascii=False)
+    legal_heads = [team_config().people[key] for key in team_config().departments["legal"].heads]
+    entities = mention_entities(notice)
+    # a real mention for each head with a Teams id, none for the others, none from the note (Anna has a Teams id)
+    assert sorted(e["mentioned"]["id"] for e in entities) == sorted(p.teams for p in legal_heads if p.teams)
+    assert all(e["text"] == f"<at>{e['mentioned']['name']}</at>" for e in entities)
+    tags = re.findall(r"<at>.*?</at>", json.dumps(notice, ensure_ascii=False))
+    assert set(tags) == {e["text"] for e in entities}, tags
     assert "Escalated to Legal" in card_text(the_card(connector, mention_id))
 
 
