@@ -6,6 +6,7 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import uvloop
 from aiohttp import web
 
 
@@ -40,8 +41,9 @@ def main() -> None:
     if canned := os.environ.get("BENCH_INVOKE_ANSWER"):
         app.router.add_post("/api/messages", invoke_answerer(Path(canned).read_bytes()))
     app.router.add_post("/{tail:.*}", accept)
+    # The same event loop as `webcare serve`, so the ratio compares the handlers, not the loops.
     web.run_app(app, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ["PORT"]),
-                access_log=None, print=None)
+                access_log=None, print=None, loop=uvloop.new_event_loop())
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ def main() -> None:
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(log_level: str) -> None:
     """Run the HTTP server on $HOST:$PORT (SQLite databases are migrated first)."""
+    import uvloop
     from aiohttp import web
 
     from bot.app import create_app
@@ -54,7 +55,8 @@ def serve(log_level: str) -> None:
         raise click.ClickException(str(exc)) from None
     logger.info("webcare: serving on http://%s:%d (database %s)", settings.host, settings.port,
                 async_url(settings.database_url).render_as_string(hide_password=True))
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None)
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
+                loop=uvloop.new_event_loop())
 
 
 @main.group()
