@@ -6,6 +6,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+_NETWORK_NAMES = {"x": "X", "linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube"}
+
+
+def network_label(network: str) -> str:
+    """A network's name as people write it (x → X, linkedin → LinkedIn)."""
+    return _NETWORK_NAMES.get(network, network[:1].upper() + network[1:])
+
+
+def age_label(minutes: int) -> str:
+    """How long ago, in the largest unit that fits."""
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} d ago"
+
 
 class MentionState(StrEnum):
     """Where a mention is in its lifecycle (DESIGN.md §6)."""

@@ -5,9 +5,8 @@ import json
 import logging
 
 import pytest
-from aiohttp import web
 
-from bot.signing import SignatureVerifier
+from tests.fakes.reply_receiver import reply_receiver
 from tests.support import (
     INGEST_SECRET,
     REPLY_SECRET,
@@ -48,35 +47,10 @@ def text_of(blocks) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
-class ReplyReceiver:
-    """A listening tool's reply endpoint: verifies the signature, answers with the status we choose."""
-
-    def __init__(self) -> None:
-        self.status = 202
-        self.received: list[dict] = []
-        self.verifier = SignatureVerifier([REPLY_SECRET])
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.verifier.verify(body, request.headers)
-        if self.status >= 300:
-            return web.json_response({"error": "mention is locked"}, status=self.status)
-        self.received.append(json.loads(body))
-        return web.json_response({"ok": True}, status=self.status)
-
-
 @pytest.fixture
 async def receiver():
-    target = ReplyReceiver()
-    app = web.Application()
-    app.router.add_post("/replies", target.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    target.url = f"http://127.0.0.1:{runner.addresses[0][1]}/replies"
-    yield target
-    await runner.cleanup()
+    async with reply_receiver(REPLY_SECRET) as target:
+        yield target
 
 
 @pytest.fixture

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from bot.config import Config
-from bot.signing import SignatureVerifier
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
+from tests.fakes.reply_receiver import reply_receiver
 from tests.support import (
     REPLY_SECRET,
     TRIAGE_CHANNEL,
@@ -94,35 +93,10 @@ def teams_heads_config() -> Config:
     return dataclasses.replace(base, people=people)
 
 
-class ReplyReceiver:
-    """A listening tool's reply endpoint: verifies the signature, answers with the status we choose."""
-
-    def __init__(self) -> None:
-        self.status = 202
-        self.received: list[dict] = []
-        self.verifier = SignatureVerifier([REPLY_SECRET])
-        self.url = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.verifier.verify(body, request.headers)
-        if self.status >= 300:
-            return web.json_response({"error": "mention is locked"}, status=self.status)
-        self.received.append(json.loads(body))
-        return web.json_response({"ok": True}, status=self.status)
-
-
 @pytest.fixture
-async def receiver() -> AsyncIterator[ReplyReceiver]:
-    target = ReplyReceiver()
-    app = web.Application()
-    app.router.add_post("/replies", target.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    target.url = f"http://127.0.0.1:{runner.addresses[0][1]}/replies"
-    yield target
-    await runner.cleanup()
+async def receiver():
+    async with reply_receiver(REPLY_SECRET) as target:
+        yield target
 
 
 @pytest.fixture

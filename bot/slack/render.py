@@ -14,6 +14,8 @@ from bot.views import (
     EscalationNotice,
     MentionState,
     PersonRef,
+    age_label,
+    network_label,
 )
 
 Message = tuple[str, list[dict]]
@@ -28,7 +30,6 @@ _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 
 _WORKING = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})
 _DONE = frozenset({MentionState.ANSWERED, MentionState.CLOSED, MentionState.DISMISSED})
-_NETWORK_NAMES = {"x": "X", "linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube"}
 
 
 def render_card(view: CardView) -> Message:
@@ -87,7 +88,7 @@ def _name(person: PersonRef) -> str:
 
 
 def _byline(view: CardView) -> str:
-    parts = [f"*{truncate(escape_mrkdwn(_network(view.network)), _NAME_LIMIT)}*"]
+    parts = [f"*{truncate(escape_mrkdwn(network_label(view.network)), _NAME_LIMIT)}*"]
     if view.author_name:
         parts.append(truncate(escape_mrkdwn(view.author_name), _NAME_LIMIT))
     if view.author_handle:
@@ -99,22 +100,8 @@ def _byline(view: CardView) -> str:
     if view.author_followers is not None:
         count = view.author_followers
         parts.append(f"{count:,} follower{'' if count == 1 else 's'}")
-    parts.append(_age(view.age_minutes))
+    parts.append(age_label(view.age_minutes))
     return " · ".join(parts)
-
-
-def _network(network: str) -> str:
-    return _NETWORK_NAMES.get(network, network[:1].upper() + network[1:])
-
-
-def _age(minutes: int) -> str:
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} min ago"
-    if minutes < 24 * 60:
-        return f"{minutes // 60} h ago"
-    return f"{minutes // (24 * 60)} d ago"
 
 
 def _status(view: CardView) -> str:
@@ -213,7 +200,7 @@ def _more(view: CardView) -> list[dict]:
 
 
 def _card_fallback(view: CardView) -> str:
-    network = _network(view.network)
+    network = network_label(view.network)
     author = f"@{view.author_handle.lstrip('@')}" if view.author_handle else view.author_name
     head = f"{network} mention by {author or 'someone'} ({view.state.value.replace('_', ' ')})"
     snippet = truncate(escape_mrkdwn(view.text), _SNIPPET_LIMIT)

@@ -18,7 +18,16 @@ from bot.teams.cards import (
 from bot.teams.escape import clip, escape_markdown, safe_url
 from bot.teams.ids import Input, Verb
 from bot.teams.thread import render_draft, render_escalation_notice
-from bot.views import CardView, DepartmentView, DismissReason, DraftState, MentionState, PersonRef
+from bot.views import (
+    CardView,
+    DepartmentView,
+    DismissReason,
+    DraftState,
+    MentionState,
+    PersonRef,
+    age_label,
+    network_label,
+)
 
 __all__ = ["escape_markdown", "render_card", "render_draft", "render_escalation_notice"]
 
@@ -27,7 +36,6 @@ _CHOICE_LIMIT = 100  # title of one choice
 _SEP = " · "
 _WORKING = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})
 _DONE = frozenset({MentionState.ANSWERED, MentionState.CLOSED, MentionState.DISMISSED})
-_NETWORK_NAMES = {"x": "X", "linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube"}
 
 
 def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
@@ -56,7 +64,7 @@ def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
 
 
 def _byline(view: CardView) -> list[dict]:
-    parts = [run(clip(_network(view.network), NAME_LIMIT), weight="bolder")]
+    parts = [run(clip(network_label(view.network), NAME_LIMIT), weight="bolder")]
     if view.author_name:
         parts.append(run(clip(view.author_name, NAME_LIMIT)))
     if view.author_handle:
@@ -69,25 +77,11 @@ def _byline(view: CardView) -> list[dict]:
     if view.author_followers is not None:
         count = view.author_followers
         parts.append(run(f"{count:,} follower{'' if count == 1 else 's'}"))
-    parts.append(run(_age(view.age_minutes), isSubtle=True))
+    parts.append(run(age_label(view.age_minutes), isSubtle=True))
     joined = [parts[0]]
     for part in parts[1:]:
         joined += [run(_SEP, isSubtle=True), part]
     return joined
-
-
-def _network(network: str) -> str:
-    return _NETWORK_NAMES.get(network, network[:1].upper() + network[1:])
-
-
-def _age(minutes: int) -> str:
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} min ago"
-    if minutes < 24 * 60:
-        return f"{minutes // 60} h ago"
-    return f"{minutes // (24 * 60)} d ago"
 
 
 def _status(view: CardView) -> list[dict]:
@@ -148,7 +142,7 @@ def _answered(view: CardView) -> str:
 def _fallback_text(view: CardView) -> str:
     author = f"@{view.author_handle.lstrip('@')}" if view.author_handle else view.author_name
     state = view.state.value.replace("_", " ")
-    return f"{_network(view.network)} mention by {clip(author or 'someone', NAME_LIMIT)} ({state})"
+    return f"{network_label(view.network)} mention by {clip(author or 'someone', NAME_LIMIT)} ({state})"
 
 
 def _actions(view: CardView, departments: list[DepartmentView], url: str | None) -> list[dict]:
