@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, config: Config | None = None,
     fanout = Fanout(platforms=platforms + (("teams",) if settings.teams_enabled else ()))
     ctx = Context(db=db, config=config, fanout=fanout, clock=clock, metrics=metrics)
     connectors = _connectors(settings)
+    # The chat edges add their senders below; the relay looks kinds up in this mapping as jobs come due.
     senders: dict[str, Sender] = {"reply": ReplyDelivery(ctx, connectors)}
     relay = Relay(db, senders, metrics, clock=clock, poll_seconds=relay_poll_seconds)
     bus = Bus(ctx, on_change=relay.wake)

@@ -90,9 +90,9 @@ async def approve(cmd: Approve, *, ctx: Context) -> None:
         await ctx.fanout.deliver_reply(uow.outbox, mention.id or 0, cmd.draft_id, now)
         await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, now)
 
-    heads = lambda m: ctx.config.heads_of(m.escalated_to)  # noqa: E731
     await transition(ctx, draft.mention_id, cmd.actor,
-                     lambda m: domain.approve(m, cmd.actor, draft.author, DraftState(draft.state), heads(m)), send)
+                     lambda m: domain.approve(m, cmd.actor, draft.author, DraftState(draft.state),
+                                              ctx.config.heads_of(m.escalated_to)), send)
 
 
 async def request_changes(cmd: RequestChanges, *, ctx: Context) -> None:
@@ -107,10 +107,9 @@ async def request_changes(cmd: RequestChanges, *, ctx: Context) -> None:
             raise DomainError("This draft is no longer waiting for approval.")
         await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, ctx.clock())
 
-    heads = lambda m: ctx.config.heads_of(m.escalated_to)  # noqa: E731
     await transition(ctx, draft.mention_id, cmd.actor,
                      lambda m: domain.request_changes(m, cmd.actor, draft.author, DraftState(draft.state),
-                                                      heads(m), note), send_back)
+                                                      ctx.config.heads_of(m.escalated_to), note), send_back)
 
 
 async def retry_delivery(cmd: RetryDelivery, *, ctx: Context) -> None:
