@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def serve(log_level: str) -> None:
     configure(log_level.upper(), settings.secret_values())
     try:
         config = load_config(settings.resolved_config_path)
+        _refuse_invalid_playbooks(settings, config)
         if async_url(settings.database_url).get_backend_name() == "sqlite":
             upgrade(settings.database_url)
         app = create_app(settings, config=config)
@@ -57,6 +58,54 @@ def serve(log_level: str) -> None:
                 async_url(settings.database_url).render_as_string(hide_password=True))
     web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
                 loop=uvloop.new_event_loop())
+
+
+def _refuse_invalid_playbooks(settings: Settings, config: Config) -> None:
+    """Stop `serve` when the playbooks directory holds a playbook with problems."""
+    from bot.playbooks import load_playbooks
+
+    directory = settings.playbooks_dir
+    if not directory.is_dir():
+        return
+    _, problems = load_playbooks(directory, config if settings.resolved_config_path is not None else None)
+    if problems:
+        shown = "\n".join(f"  {p}" for p in problems[:5])
+        more = f"\n  … and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise click.ClickException(f"invalid playbooks in {directory} (see `webcare playbooks check`):\n{shown}{more}")
+
+
+@main.group()
+def playbooks() -> None:
+    """Crisis playbook commands."""
+
+
+@playbooks.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def playbooks_check(directory: Path | None) -> None:
+    """Validate every playbook in DIRECTORY (default $WEBCARE_PLAYBOOKS_DIR); print `file:line: problem`."""
+    from bot.playbooks import load_playbooks, playbook_files
+
+    settings = _settings()
+    directory = directory if directory is not None else settings.playbooks_dir
+    if not directory.is_dir():
+        raise click.ClickException(f"{directory}: not a directory of playbooks")
+    config_path = settings.resolved_config_path
+    config = None
+    if config_path is None:
+        click.echo("no webcare.toml (set WEBCARE_CONFIG): owner and lead roles are not checked", err=True)
+    else:
+        try:
+            config = load_config(config_path)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    _, problems = load_playbooks(directory, config)
+    for problem in problems:
+        click.echo(str(problem))
+    count = len(playbook_files(directory))
+    click.echo(f"{count} playbook{'s' * (count != 1)}, {len(problems)} problem{'s' * (len(problems) != 1)}",
+               err=True)
+    if problems:
+        sys.exit(1)
 
 
 @main.group()
