@@ -1,0 +1,229 @@
+"""Crisis rules (DESIGN.md §7): step order, owners, the reply gate, reminders and ending. Pure, no I/O."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import NamedTuple
+
+from bot.domain import Actor, DomainError, IllegalTransition, NotAllowed, NotFound
+from bot.playbooks import Playbook, Step, slugify
+
+OWNER = "owner"
+LEAD = "lead"
+
+
+class UnknownStep(NotFound):
+    """No step with this id in the crisis' playbook; carries the closest ids."""
+
+    def __init__(self, user_message: str, suggestions: tuple[str, ...]) -> None:
+        super().__init__(user_message)
+        self.suggestions = suggestions
+
+
+class StepDone(NamedTuple):
+    """Who completed a step, when, and what they noted."""
+
+    by: str
+    at: datetime
+    note: str | None
+
+
+class StepSkipped(NamedTuple):
+    """Which lead skipped an optional step, when, and why."""
+
+    by: str
+    at: datetime
+    reason: str
+
+
+class Overdue(NamedTuple):
+    """A required step past its due time and who to remind: its owner role, or (past twice the due) the lead."""
+
+    step: Step
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisState:
+    """A crisis as the rules see it: the playbook frozen when it started, and what happened since."""
+
+    playbook: Playbook
+    started_at: datetime
+    started_by: str
+    drill: bool = False
+    done: Mapping[str, StepDone] = field(default_factory=dict)
+    skipped: Mapping[str, StepSkipped] = field(default_factory=dict)
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    forced_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "done", MappingProxyType(dict(self.done)))
+        object.__setattr__(self, "skipped", MappingProxyType(dict(self.skipped)))
+
+    @property
+    def running(self) -> bool:
+        """True until the crisis has ended."""
+        return self.ended_at is None
+
+
+def start(playbook: Playbook, actor: Actor, now: datetime, *, drill: bool = False) -> CrisisState:
+    """Begin a crisis (or drill) on a playbook; the state keeps that playbook, whatever its file does later."""
+    return CrisisState(playbook=playbook, started_at=now, started_by=actor.key, drill=drill)
+
+
+def is_lead(state: CrisisState, actor: Actor) -> bool:
+    """Whether the actor holds the playbook's lead role."""
+    return state.playbook.lead_role in actor.roles
+
+
+def find_step(state: CrisisState, step_id: str) -> Step:
+    """The step with this id (or heading), or a refusal suggesting the closest ids."""
+    playbook = state.playbook
+    step = playbook.step(step_id) or playbook.step(slugify(step_id))
+    if step is not None:
+        return step
+    ids = [s.id for s in playbook.steps]
+    close = tuple(difflib.get_close_matches(slugify(step_id) or step_id, ids, n=3, cutoff=0.5))
+    hint = f"Did you mean: {', '.join(close)}?" if close else f"Its steps are: {', '.join(ids)}."
+    raise UnknownStep(f"There is no step {step_id!r} in “{playbook.title}”. {hint}", close)
+
+
+def missing_steps(state: CrisisState) -> list[Step]:
+    """The required steps that are not done yet, in playbook order."""
+    return [s for s in state.playbook.steps if not s.optional and s.id not in state.done]
+
+
+def complete_step(state: CrisisState, actor: Actor, step_id: str, note: str | None, now: datetime) -> CrisisState:
+    """Mark a step done: only after every earlier required step, by a member of its owner role or the lead."""
+    step = _open_step(state, step_id, "complete")
+    if step.owner not in actor.roles and not is_lead(state, actor):
+        raise NotAllowed(f"Only {_role(step.owner)} or {_role(state.playbook.lead_role)} "
+                         f"can complete “{step.title}”.")
+    earlier = state.playbook.steps[:state.playbook.steps.index(step)]
+    waiting = [s for s in earlier if not s.optional and s.id not in state.done]
+    if waiting:
+        raise IllegalTransition(f"Cannot complete “{step.title}” yet — first: {_list(waiting)}.")
+    note = (note or "").strip() or None
+    return replace(state, done={**state.done, step.id: StepDone(actor.key, now, note)})
+
+
+def skip_step(state: CrisisState, actor: Actor, step_id: str, reason: str, now: datetime) -> CrisisState:
+    """Skip an optional step: the lead only, with a reason."""
+    step = _open_step(state, step_id, "skip")
+    if not is_lead(state, actor):
+        raise NotAllowed(f"Only {_role(state.playbook.lead_role)} can skip a step.")
+    if not step.optional:
+        raise IllegalTransition(f"“{step.title}” is required and cannot be skipped; "
+                                f"end the crisis with a reason if it no longer applies.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(f"Give a reason for skipping “{step.title}”.")
+    return replace(state, skipped={**state.skipped, step.id: StepSkipped(actor.key, now, reason)})
+
+
+def may_reply(state: CrisisState) -> DomainError | None:
+    """The refusal for a reply to a mention linked to this crisis, or None when a reply may be written.
+
+    A drill never gates replies, and an ended crisis no longer does.
+    """
+    if state.drill or not state.running:
+        return None
+    gate = unlocking_step(state)
+    if gate is not None and gate.id not in state.done:
+        return NotAllowed(f"Replies about this crisis wait for “{gate.title}” (owner: {gate.owner}).")
+    if state.playbook.reply_policy == "hold":
+        return NotAllowed("Replies are on hold for this crisis.")
+    return None
+
+
+def check_reply(state: CrisisState) -> None:
+    """Raise the refusal from `may_reply`, if any."""
+    refusal = may_reply(state)
+    if refusal is not None:
+        raise refusal
+
+
+def needs_approval(state: CrisisState) -> bool:
+    """Whether an allowed reply to a linked mention still needs a second lead's approval (`reply_policy: approval`)."""
+    return may_reply(state) is None and state.running and not state.drill \
+        and state.playbook.reply_policy == "approval"
+
+
+def approval_refusal(state: CrisisState, approver: Actor, author_key: str) -> NotAllowed | None:
+    """Why this person may not approve the author's reply (four eyes, lead role only), or None."""
+    if not is_lead(state, approver):
+        return NotAllowed(f"Only {_role(state.playbook.lead_role)} can approve replies about this crisis.")
+    if approver.key == author_key:
+        return NotAllowed(f"Four eyes: you wrote this reply, so another member of "
+                          f"{state.playbook.lead_role} must approve it.")
+    return None
+
+
+def approver_allowed(state: CrisisState, approver: Actor, author_key: str) -> bool:
+    """Whether the approver is in the lead role and is not the author."""
+    return approval_refusal(state, approver, author_key) is None
+
+
+def unlocking_step(state: CrisisState) -> Step | None:
+    """The step that unlocks replies, if the playbook has one."""
+    return next((s for s in state.playbook.steps if "replies" in s.unlocks), None)
+
+
+def overdue(state: CrisisState, now: datetime) -> list[Overdue]:
+    """Required steps not done past their due (remind the owner), or past twice their due (remind the lead)."""
+    if not state.running:
+        return []
+    late = []
+    elapsed = now - state.started_at
+    for step in missing_steps(state):
+        if step.due is None or elapsed <= step.due:
+            continue
+        late.append(Overdue(step, LEAD if elapsed > 2 * step.due else OWNER))
+    return late
+
+
+def end(state: CrisisState, actor: Actor, now: datetime, force_reason: str | None = None) -> CrisisState:
+    """End the crisis once every required step is done; before that only the lead may, with a reason."""
+    if not state.running:
+        raise IllegalTransition("This crisis has already ended.")
+    missing = missing_steps(state)
+    if not missing:
+        return replace(state, ended_at=now, ended_by=actor.key)
+    open_steps = _list(missing)
+    if not is_lead(state, actor):
+        raise NotAllowed(f"The crisis cannot end yet; still open: {open_steps}. "
+                         f"Only {_role(state.playbook.lead_role)} can end it early.")
+    reason = (force_reason or "").strip()
+    if not reason:
+        raise DomainError(f"Still open: {open_steps}. Give a reason to end the crisis anyway.")
+    return replace(state, ended_at=now, ended_by=actor.key, forced_reason=reason)
+
+
+def templates_available(state: CrisisState) -> list[str]:
+    """The holding statements of the steps that are done, in playbook order."""
+    return [t for s in state.playbook.steps if s.id in state.done for t in s.templates]
+
+
+def _open_step(state: CrisisState, step_id: str, verb: str) -> Step:
+    if not state.running:
+        raise IllegalTransition(f"Cannot {verb} a step: this crisis has ended.")
+    step = find_step(state, step_id)
+    if step.id in state.done:
+        by = state.done[step.id].by
+        raise IllegalTransition(f"“{step.title}” is already done (by {by}).")
+    if step.id in state.skipped:
+        raise IllegalTransition(f"“{step.title}” was skipped: {state.skipped[step.id].reason}")
+    return step
+
+
+def _role(role: str) -> str:
+    return f"a member of {role}"
+
+
+def _list(steps: list[Step]) -> str:
+    return "; ".join(f"{s.title} (owner: {s.owner})" for s in steps)
