@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.migrate import upgrade
+from tests.fakes.bot_auth import BotFrameworkAuthFake
+from tests.fakes.bot_connector import BotConnectorFake
 from tests.fakes.slack_api import SlackFake
 from tests.support import SECRETS
 
@@ -105,6 +107,21 @@ def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path
     name = f"{pg_template}_{uuid.uuid4().hex[:8]}"
     asyncio.run(_pg_execute(pg_admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}_tpl"'))
     return make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+async def kit(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotFrameworkAuthFake]:
+    """The offline Bot Framework identity provider; `requests` (botbuilder, MSAL) trusts its local CA."""
+    async with BotFrameworkAuthFake() as running:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", running.ca_bundle)
+        yield running
+
+
+@pytest.fixture
+async def connector(kit: BotFrameworkAuthFake) -> AsyncIterator[BotConnectorFake]:
+    """A fake Bot Connector that refuses every call without an access token the kit issued."""
+    async with BotConnectorFake(auth=kit, require_auth=True) as running:
+        yield running
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests import test_teams_wire as wire
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.support import context_of, event, ingest, mention_data, running_app
@@ -32,8 +31,6 @@ from tests.test_teams_wire import (
     until,
 )
 
-kit = wire.kit  # the fixtures: the offline identity provider and the Bot Connector
-connector = wire.connector
 LEARNED = "19:learn3dbyinstall0000000000000000@thread.tacv2"
 
 REJECTIONS = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -45,20 +45,6 @@ CLAIMED = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBloc
 
 
 # -- the kit, the adapter, a throw-away bot and edge -----------------------------------------------
-
-
-@pytest.fixture
-async def kit(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotFrameworkAuthFake]:
-    """The offline identity provider; `requests` (botbuilder, MSAL) trusts its local CA."""
-    async with BotFrameworkAuthFake() as running:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", running.ca_bundle)
-        yield running
-
-
-@pytest.fixture
-async def connector(kit: BotFrameworkAuthFake) -> AsyncIterator[BotConnectorFake]:
-    async with BotConnectorFake(auth=kit, require_auth=True) as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)

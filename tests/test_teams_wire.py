@@ -14,7 +14,7 @@ import dataclasses
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,21 +49,6 @@ YVES = ("29:1yves-not-in-webcare-toml", "Yves Unknown")
 
 
 # -- the kit, the connector, the app ---------------------------------------------------------------
-
-
-@pytest.fixture
-async def kit(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotFrameworkAuthFake]:
-    """The offline identity provider; `requests` (botbuilder, MSAL) trusts its local CA."""
-    async with BotFrameworkAuthFake() as running:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", running.ca_bundle)
-        yield running
-
-
-@pytest.fixture
-async def connector(kit: BotFrameworkAuthFake) -> AsyncIterator[BotConnectorFake]:
-    """The Bot Connector; it refuses every call without an access token the kit issued."""
-    async with BotConnectorFake(auth=kit, require_auth=True) as running:
-        yield running
 
 
 def teams_settings(kit: BotFrameworkAuthFake, connector: BotConnectorFake, *, channel: str | None = CHANNEL,
