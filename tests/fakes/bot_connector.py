@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.bot_auth import BotFrameworkAuthFake
+from tests.fakes.local_server import LocalServer
 
 Activity = dict[str, Any]
 Body = dict[str, Any]
@@ -66,7 +67,7 @@ class _Message:
     versions: list[Activity] = field(default_factory=list)
 
 
-class BotConnectorFake:
+class BotConnectorFake(LocalServer):
     """Bot Connector v3 served on 127.0.0.1; put `url` in activities' `serviceUrl`.
 
     Messages live per channel (the part of a conversation id before `;messageid=`) under their
@@ -78,20 +79,18 @@ class BotConnectorFake:
 
     def __init__(self, *, auth: BotFrameworkAuthFake | None = None, require_auth: bool = False,
                  region: str = "amer", host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         if require_auth and auth is None:
             raise ValueError("require_auth needs the BotFrameworkAuthFake that issues the tokens")
         self.auth = auth
         self.require_auth = require_auth
         self.region = region
-        self.url = ""
         self.calls: list[ConnectorCall] = []
         self.conversations: list[dict[str, Any]] = []  # every conversation created, with its parameters
         self.members: dict[str, dict[str, Any]] = {}
-        self._host, self._port = host, port
         self._channels: dict[str, dict[str, _Message]] = defaultdict(dict)
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
         self._operations: dict[str, Callable[[str | None, str | None, Body], Body]] = {
             "create_conversation": self._create_conversation,
             "send_to_conversation": self._send_to_conversation,
@@ -116,27 +115,8 @@ class BotConnectorFake:
         route("GET", base + "/{conversation_id}/members/{member_id}", self._handler("get_conversation_member"))
         return app
 
-    async def start(self) -> str:
-        """Listen on a real TCP port and return the service URL (`http://127.0.0.1:<port>/<region>/`)."""
-        self._runner = web.AppRunner(self.make_app(), access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self._port).start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}/{self.region}/"
-        return self.url
-
-    async def close(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> BotConnectorFake:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+    def _base_url(self, host: str, port: int) -> str:
+        return f"http://{host}:{port}/{self.region}/"
 
     # -- test helpers ----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.local_server import LocalServer
 from tests.fakes.slack_socket import DEFAULT_APP_TOKEN, SocketClient, SocketMode
 
 DEFAULT_TOKEN = "xoxb-fake-token"
@@ -54,7 +55,7 @@ class _Fault:
     drop: bool = False  # perform the call, then abort the connection without answering
 
 
-class SlackFake:
+class SlackFake(LocalServer):
     """Slack Web API served on 127.0.0.1; pass `url` as `base_url` to `AsyncWebClient`.
 
     Every request is recorded in `calls` (token removed), including rejected and faulted ones.
@@ -64,21 +65,19 @@ class SlackFake:
 
     def __init__(self, *, token: str = DEFAULT_TOKEN, app_token: str = DEFAULT_APP_TOKEN, host: str = "127.0.0.1",
                  port: int = 0) -> None:
+        super().__init__(host, port)
         self.token = token
         self.tokens: set[str] = {token}
         self.app_token = app_token
-        self.url = ""
         self.calls: list[tuple[str, Params]] = []
         self.ephemerals: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
-        self._host, self._port = host, port
         self._channels: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._replies: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._post_times: dict[str, list[float]] = defaultdict(list)
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._ts_seq = itertools.count(1)
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
         self._socket = SocketMode()
         self._methods: dict[str, Callable[[Params], Reply]] = {
             "auth.test": self._auth_test,
@@ -102,28 +101,9 @@ class SlackFake:
         self._socket.install(app)
         return app
 
-    async def start(self) -> str:
-        """Listen on a real TCP port and return the base URL."""
-        self._runner = web.AppRunner(self.make_app(), access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self._port).start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}/api/"
+    def _base_url(self, host: str, port: int) -> str:
         self._socket.origin = f"ws://{host}:{port}"
-        return self.url
-
-    async def close(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> SlackFake:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        return f"http://{host}:{port}/api/"
 
     # -- test helpers ----------------------------------------------------------------------
 
