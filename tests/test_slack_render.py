@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -23,14 +23,13 @@ from bot.views import (
     MentionState,
     PersonRef,
 )
+from tests.views import NOW, POST, sample_card, sample_draft
 
 HOSTILE = (
     "<!channel> <!here> <!everyone> <@U999> <#C999> <http://evil.example|click> "
     "Tom & Jerry *bold* _slanted_ ~struck~ `code`\n> quoted line"
 )
 LIVE_BY_CUSTOMER = ("<!channel>", "<!here>", "<!everyone>", "<@U999>", "<#C999>", "<http://evil")
-NOW = datetime(2026, 11, 20, 10, 12, tzinfo=UTC)
-POST = "https://x.com/sannedv/status/1991438273645195264"
 
 ANNA = PersonRef("anna", "Anna de Vries", slack_id="U01ANNA")
 BRAM = PersonRef("bram", "Bram Jansen", slack_id="U02BRAM")
@@ -41,34 +40,11 @@ SALES = DepartmentView("sales", "Sales", (BRAM,))
 LEGAL = DepartmentView("legal", "Legal", (CARL, DORA))
 
 
-def card(**changes: object) -> CardView:
-    view = CardView(
-        mention_id=42,
-        network="x",
-        url=POST,
-        author_handle="sannedv",
-        author_name="Sanne de Vries",
-        author_url="https://x.com/sannedv",
-        author_followers=312,
-        author_verified=False,
-        text="@AcmeWebcare my order #48213 still hasn't arrived",
-        published_at=NOW - timedelta(minutes=12),
-        state=MentionState.NEW,
-        now=NOW,
-    )
-    return replace(view, **changes)
+card = sample_card
 
 
 def draft(**changes: object) -> DraftView:
-    view = DraftView(
-        id=7,
-        mention_id=42,
-        author=ANNA,
-        text="Sorry Sanne, we are on it.",
-        state=DraftState.AWAITING_APPROVAL,
-        approvers=(BRAM, CARL),
-    )
-    return replace(view, **changes)
+    return sample_draft(**{"author": ANNA, "approvers": (BRAM, CARL), **changes})  # type: ignore[arg-type]
 
 
 def strings(value: object) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,11 +19,10 @@ from bot.views import (
     MentionState,
     PersonRef,
 )
+from tests.views import POST, sample_card, sample_draft
 
 HOSTILE = "Hi [click](http://evil.example) **bold** <at>Bram</at> @Bram <!channel>\n- listed\n# big"
 LIVE_BY_CUSTOMER = ("[click](", "http://evil", "**bold**", "<at>Bram</at>", "<!channel>", "\n- ", "\n# ")
-NOW = datetime(2026, 11, 20, 10, 12, tzinfo=UTC)
-POST = "https://x.com/sannedv/status/1991438273645195264"
 TEAMS_MESSAGE_LIMIT = 28 * 1024
 
 ANNA = PersonRef("anna", "Anna de Vries", slack_id="U01ANNA", teams_id="29:1anna")
@@ -37,34 +35,11 @@ DEPARTMENTS = [SALES, LEGAL]
 
 
 def card(**changes: object) -> CardView:
-    view = CardView(
-        mention_id=42,
-        network="x",
-        url=POST,
-        author_handle="sannedv",
-        author_name="Sanne de Vries",
-        author_url="https://x.com/sannedv",
-        author_followers=312,
-        author_verified=False,
-        text="@AcmeWebcare my order #48213 still hasn't arrived",
-        published_at=NOW - timedelta(minutes=12),
-        state=MentionState.NEW,
-        now=NOW,
-        reply_via="webhook",
-    )
-    return replace(view, **changes)
+    return sample_card(**{"reply_via": "webhook", **changes})
 
 
 def draft(**changes: object) -> DraftView:
-    view = DraftView(
-        id=7,
-        mention_id=42,
-        author=ANNA,
-        text="Sorry Sanne, we are on it.",
-        state=DraftState.AWAITING_APPROVAL,
-        approvers=(BRAM, CARL, DORA),
-    )
-    return replace(view, **changes)
+    return sample_draft(**{"author": ANNA, "approvers": (BRAM, CARL, DORA), **changes})  # type: ignore[arg-type]
 
 
 def nodes(value: object) -> list[dict]:
