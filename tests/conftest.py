@@ -17,8 +17,9 @@ from sqlalchemy.engine import make_url
 from bot.migrate import upgrade
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
+from tests.fakes.reply_receiver import ReplyReceiver, reply_receiver
 from tests.fakes.slack_api import SlackFake
-from tests.support import SECRETS
+from tests.support import REPLY_SECRET, SECRETS
 
 PG_URL_ENV = "WEBCARE_TEST_POSTGRES_URL"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -122,6 +123,13 @@ async def connector(kit: BotFrameworkAuthFake) -> AsyncIterator[BotConnectorFake
     """A fake Bot Connector that refuses every call without an access token the kit issued."""
     async with BotConnectorFake(auth=kit, require_auth=True) as running:
         yield running
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[ReplyReceiver]:
+    """A listening tool's reply endpoint (the `webhook` connector's target), signed with REPLY_SECRET."""
+    async with reply_receiver(REPLY_SECRET) as target:
+        yield target
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-from tests.fakes.reply_receiver import reply_receiver
 from tests.support import (
     INGEST_SECRET,
     REPLY_SECRET,
@@ -45,12 +44,6 @@ def thread_of(slack, mention_id):
 
 def text_of(blocks) -> str:
     return json.dumps(blocks, ensure_ascii=False)
-
-
-@pytest.fixture
-async def receiver():
-    async with reply_receiver(REPLY_SECRET) as target:
-        yield target
 
 
 @pytest.fixture

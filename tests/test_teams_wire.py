@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import json
 import re
 import time
@@ -20,10 +19,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
-from tests.fakes.reply_receiver import reply_receiver
 from tests.support import (
     REPLY_SECRET,
     TRIAGE_CHANNEL,
@@ -43,7 +40,7 @@ CHANNEL = "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"  # the channel of t
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 ANNA = ("29:1anna", "Anna de Vries")  # webcare.toml: a webcare lead with a Teams id
-BRAM = ("29:1bram", "Bram Jansen")  # only in `teams_heads_config()`: the head of Sales (and Legal)
+BRAM = ("29:2bram", "Bram Jansen")  # head of Sales and Legal, with a Teams id in tests/fixtures/webcare.toml
 ZOE = ("29:1zoe-not-in-webcare-toml", "Zoe Unknown")  # Teams users nobody configured
 YVES = ("29:1yves-not-in-webcare-toml", "Yves Unknown")
 
@@ -66,39 +63,12 @@ def teams_settings(kit: BotFrameworkAuthFake, connector: BotConnectorFake, *, ch
     return values
 
 
-def teams_heads_config() -> Config:
-    """The test team, except that Bram (head of Sales and Legal) also has a Teams id.
-
-    tests/fixtures/webcare.toml gives only Anna a Teams id, and Anna heads no department; the
-    approval and @mention rules need a head who can click in Teams.
-    """
-    base = team_config()
-    people = dict(base.people)
-    people["bram"] = dataclasses.replace(people["bram"], teams=BRAM[0])
-    return dataclasses.replace(base, people=people)
-
-
-@pytest.fixture
-async def receiver():
-    async with reply_receiver(REPLY_SECRET) as target:
-        yield target
-
-
 @pytest.fixture
 async def app(sqlite_url, kit, connector, receiver):
     async with running_app(sqlite_url, None, reply_webhook_url=receiver.url, reply_webhook_secret=REPLY_SECRET,
                            **teams_settings(kit, connector)) as client:
         yield client
         await settle(client)  # a job cancelled mid-transaction at shutdown can stall SQLite for 30 s
-
-
-@pytest.fixture
-async def heads_app(sqlite_url, kit, connector, receiver):
-    """The app with a team where Bram, a department head, can click in Teams."""
-    async with running_app(sqlite_url, None, config=teams_heads_config(), reply_webhook_url=receiver.url,
-                           reply_webhook_secret=REPLY_SECRET, **teams_settings(kit, connector)) as client:
-        yield client
-        await settle(client)
 
 
 # -- activities in ---------------------------------------------------------------------------------
@@ -457,13 +427,13 @@ async def test_escalation_notice_in_the_thread_names_the_heads_and_mentions_no_o
     assert "Escalated to Legal" in card_text(the_card(connector, mention_id))
 
 
-async def test_escalation_notice_mentions_a_head_with_a_teams_id_with_a_real_mention(heads_app, kit, connector):
-    mention_id = await one_mention(heads_app, connector)
+async def test_escalation_notice_mentions_a_head_with_a_teams_id_with_a_real_mention(app, kit, connector):
+    mention_id = await one_mention(app, connector)
     card_id = card_post(connector, mention_id)["id"]
-    await invoke(heads_app, kit, connector, ANNA, "webcare.escalate",
+    await invoke(app, kit, connector, ANNA, "webcare.escalate",
                  {"mention_id": mention_id, "departments": "legal", "note": "<at>Dirk Bakker</at>, please look"},
                  card_id)
-    await until(heads_app, lambda: thread_of(connector, mention_id), what="the escalation notice")
+    await until(app, lambda: thread_of(connector, mention_id), what="the escalation notice")
     [notice] = thread_of(connector, mention_id)
     entities = mention_entities(notice)
     assert [e["mentioned"]["id"] for e in entities] == [BRAM[0]], entities  # Dirk has no Teams id
@@ -478,13 +448,13 @@ def _draft_action(message: dict[str, Any], verb: str) -> dict[str, Any]:
     return action
 
 
-async def test_reply_on_escalated_mention_needs_a_heads_approval_then_goes_out(heads_app, kit, connector,
+async def test_reply_on_escalated_mention_needs_a_approval_then_goes_out(app, kit, connector,
                                                                               receiver):
-    mention_id = await one_mention(heads_app, connector, reply_via="webhook")
+    mention_id = await one_mention(app, connector, reply_via="webhook")
     card_id = card_post(connector, mention_id)["id"]
-    await invoke(heads_app, kit, connector, ANNA, "webcare.escalate",
+    await invoke(app, kit, connector, ANNA, "webcare.escalate",
                  {"mention_id": mention_id, "departments": "sales"}, card_id)
-    answer = await invoke(heads_app, kit, connector, ANNA, "webcare.answer",
+    answer = await invoke(app, kit, connector, ANNA, "webcare.answer",
                           {"mention_id": mention_id, "reply_text": "Sorry Sanne, a courier is on its way."}, card_id)
     assert "Awaiting approval" in card_text(refreshed_card(answer))
 
@@ -492,7 +462,7 @@ async def test_reply_on_escalated_mention_needs_a_heads_approval_then_goes_out(h
         [message] = [m for m in thread_of(connector, mention_id) if "Draft by" in message_text(m)]
         return message
 
-    await until(heads_app, draft, what="the draft in the thread")
+    await until(app, draft, what="the draft in the thread")
     shown = message_text(draft())
     assert "Draft by Anna de Vries awaiting" in shown and "a courier is on its way" in shown
     assert [e["mentioned"]["id"] for e in mention_entities(draft())] == [BRAM[0]]
@@ -501,43 +471,43 @@ async def test_reply_on_escalated_mention_needs_a_heads_approval_then_goes_out(h
     assert approve["title"] in ("Approve & send", "Approve")
     assert any(a["verb"] == "webcare.request_changes" for c in cards_in(draft()) for a in executes(c))
 
-    refused = await invoke(heads_app, kit, connector, ANNA, "webcare.approve", approve["data"], draft()["id"])
+    refused = await invoke(app, kit, connector, ANNA, "webcare.approve", approve["data"], draft()["id"])
     assert "Only a head of sales can approve this draft." in said(refused)  # a lead, but not a head of Sales
-    refused = await invoke(heads_app, kit, connector, ZOE, "webcare.approve", approve["data"], draft()["id"])
+    refused = await invoke(app, kit, connector, ZOE, "webcare.approve", approve["data"], draft()["id"])
     assert "Only a head of sales can approve this draft." in said(refused)
-    await quiet(heads_app)
+    await quiet(app)
     assert receiver.received == []
 
     draft_id = draft()["id"]
-    await invoke(heads_app, kit, connector, BRAM, "webcare.approve", approve["data"], draft_id)
-    await until(heads_app, lambda: receiver.received, what="the reply to be delivered")
+    await invoke(app, kit, connector, BRAM, "webcare.approve", approve["data"], draft_id)
+    await until(app, lambda: receiver.received, what="the reply to be delivered")
     [delivered] = receiver.received
     assert delivered["data"]["text"] == "Sorry Sanne, a courier is on its way."
     assert delivered["data"]["mention"]["source_mention_id"] == "mw:doc:1"
-    await until(heads_app, lambda: "sent" in message_text(connector.activity(CHANNEL, draft_id)),
+    await until(app, lambda: "sent" in message_text(connector.activity(CHANNEL, draft_id)),
                 what="the draft to say sent")
     assert "approved by <at>Bram Jansen</at>" in message_text(connector.activity(CHANNEL, draft_id))
-    await until(heads_app, lambda: "Answered by Anna de Vries" in card_text(the_card(connector, mention_id)),
+    await until(app, lambda: "Answered by Anna de Vries" in card_text(the_card(connector, mention_id)),
                 what="the card to say answered")
 
 
-async def test_the_author_of_a_draft_cannot_approve_it(heads_app, kit, connector, receiver):
-    mention_id = await one_mention(heads_app, connector, reply_via="webhook")
+async def test_the_author_of_a_draft_cannot_approve_it(app, kit, connector, receiver):
+    mention_id = await one_mention(app, connector, reply_via="webhook")
     card_id = card_post(connector, mention_id)["id"]
-    await invoke(heads_app, kit, connector, BRAM, "webcare.escalate",
+    await invoke(app, kit, connector, BRAM, "webcare.escalate",
                  {"mention_id": mention_id, "departments": "legal"}, card_id)
-    await invoke(heads_app, kit, connector, BRAM, "webcare.answer",
+    await invoke(app, kit, connector, BRAM, "webcare.answer",
                  {"mention_id": mention_id, "reply_text": "We will look into it."}, card_id)
 
     def draft() -> dict[str, Any]:
         [message] = [m for m in thread_of(connector, mention_id) if "Draft by" in message_text(m)]
         return message
 
-    await until(heads_app, draft, what="the draft in the thread")
+    await until(app, draft, what="the draft in the thread")
     approve = _draft_action(draft(), "webcare.approve")
-    refused = await invoke(heads_app, kit, connector, BRAM, "webcare.approve", approve["data"], draft()["id"])
+    refused = await invoke(app, kit, connector, BRAM, "webcare.approve", approve["data"], draft()["id"])
     assert "Four eyes: you wrote this draft, so another head must approve it." in said(refused)
-    await quiet(heads_app)
+    await quiet(app)
     assert receiver.received == []
     assert "Awaiting approval" in card_text(the_card(connector, mention_id))
 
