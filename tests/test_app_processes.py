@@ -277,13 +277,16 @@ async def test_killed_mid_burst_and_restarted_every_acknowledged_mention_is_post
             assert None not in acked.values()
             await eventually(lambda: live_slack.held >= 1, timeout=10, what="a card post in flight")
 
-            async def deliver_then_kill(delivery: Delivery) -> int | None:
+            async def deliver_then_kill(index: int, delivery: Delivery) -> int | None:
+                # Spread over ~0.5 s: group commit acknowledges concurrent deliveries together, so an
+                # all-at-once burst could be acknowledged whole before the kill lands.
+                await asyncio.sleep(index * 0.02)
                 mention_id = await deliver(http, server, delivery)
                 if mention_id is not None:
                     server.kill()  # SIGKILL as soon as the burst is partly acknowledged
                 return mention_id
 
-            answers = await asyncio.gather(*(deliver_then_kill(d) for d in second_wave))
+            answers = await asyncio.gather(*(deliver_then_kill(i, d) for i, d in enumerate(second_wave)))
             acked.update(zip(second_wave, answers, strict=True))
             await server.wait()
         finally:
