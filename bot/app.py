@@ -26,12 +26,14 @@ from bot.settings import Settings
 from bot.signing import SignatureVerifier
 from bot.storage import Database
 from handlers.context import Context
+from handlers.crisis import remind_overdue
 from handlers.delivery import ReplyDelivery
 
 logger = logging.getLogger(__name__)
 
 CONTEXT = web.AppKey("context", Context)
 RELAY = web.AppKey("relay", Relay)
+REMINDER_SECONDS = 30.0  # how often overdue crisis steps are looked for
 
 
 @web.middleware
@@ -69,7 +71,8 @@ def _connectors(settings: Settings) -> dict[str, ReplyConnector]:
 
 
 def create_app(settings: Settings, *, config: Config | None = None,
-               clock: Callable[[], datetime] = utcnow, relay_poll_seconds: float = 0.25) -> web.Application:
+               clock: Callable[[], datetime] = utcnow, relay_poll_seconds: float = 0.25,
+               reminder_seconds: float = REMINDER_SECONDS) -> web.Application:
     """Build the whole server: routes, the outbox relay, and each configured chat edge."""
     install_redaction(settings.secret_values())
     if problem := settings.teams_problem():
@@ -80,7 +83,8 @@ def create_app(settings: Settings, *, config: Config | None = None,
     slack_ready = settings.slack_enabled and settings.slack_triage_channel is not None
     platforms = ("slack",) if slack_ready else ()
     fanout = Fanout(platforms=platforms + (("teams",) if settings.teams_enabled else ()))
-    ctx = Context(db=db, config=config, fanout=fanout, clock=clock, metrics=metrics)
+    ctx = Context(db=db, config=config, fanout=fanout, clock=clock, metrics=metrics,
+                  playbooks_dir=settings.playbooks_dir)
     connectors = _connectors(settings)
     # The chat edges add their senders below; the relay looks kinds up in this mapping as jobs come due.
     senders: dict[str, Sender] = {"reply": ReplyDelivery(ctx, connectors)}
@@ -134,6 +138,12 @@ def create_app(settings: Settings, *, config: Config | None = None,
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
+    async def run_reminders(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(_remind_forever(ctx, relay, reminder_seconds), name="crisis-reminders")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
     async def close_database(app: web.Application) -> AsyncIterator[None]:
         yield
         await db.dispose()
@@ -146,9 +156,21 @@ def create_app(settings: Settings, *, config: Config | None = None,
     app.cleanup_ctx.append(close_database)
     app.cleanup_ctx.append(run_relay)
     app.cleanup_ctx.append(run_batcher)
+    app.cleanup_ctx.append(run_reminders)
     if slack is not None:
         app.cleanup_ctx.append(run_slack)
     return app
+
+
+async def _remind_forever(ctx: Context, relay: Relay, every: float) -> None:
+    """Queue reminders for overdue crisis steps, now and then (each step and level is reminded once)."""
+    while True:
+        try:
+            if await remind_overdue(ctx):
+                relay.wake()
+        except Exception:  # the database may be briefly unreachable; try again next round
+            logger.exception("crisis: looking for overdue steps failed")
+        await asyncio.sleep(every)
 
 
 async def healthz(request: web.Request) -> web.Response:

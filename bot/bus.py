@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import commands as c
-from handlers import answering, escalation, reporting, triage
+from handlers import answering, crisis, escalation, reporting, triage
 from handlers.context import Context
 
 HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
@@ -24,8 +24,17 @@ HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
     c.ShowMine: reporting.show_mine,
     c.ShowQueue: reporting.show_queue,
     c.ShowStats: reporting.show_stats,
+    c.ListPlaybooks: crisis.list_playbooks,
+    c.StartCrisis: crisis.start_crisis,
+    c.ShowCrisis: crisis.show_crisis,
+    c.CompleteStep: crisis.complete_step,
+    c.SkipStep: crisis.skip_step,
+    c.EndCrisis: crisis.end_crisis,
+    c.ReportCrisis: crisis.report_crisis,
+    c.LinkMention: crisis.link_mention,
+    c.UnlinkMention: crisis.unlink_mention,
 }
-QUERIES = (c.PrepareAnswer, c.ShowMine, c.ShowQueue, c.ShowStats)
+QUERIES = (c.PrepareAnswer, c.ShowMine, c.ShowQueue, c.ShowStats, c.ListPlaybooks, c.ShowCrisis)
 
 
 class Bus:

@@ -121,3 +121,95 @@ class ShowStats:
 
     actor: Actor
     period: str = "today"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a crisis command was typed or clicked: a Slack channel, or a Teams conversation (thread)."""
+
+    platform: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListPlaybooks:
+    """The playbooks a crisis can be started on."""
+
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class StartCrisis:
+    """Start a crisis (or a drill) on a playbook."""
+
+    actor: Actor
+    playbook: str
+    note: str | None = None
+    drill: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ShowCrisis:
+    """The checklist of the crisis of this place (or the only running one, or the one named)."""
+
+    actor: Actor
+    place: Place | None = None
+    crisis_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteStep:
+    """Mark a step of a crisis done."""
+
+    actor: Actor
+    step: str
+    note: str | None = None
+    place: Place | None = None
+    crisis_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkipStep:
+    """Skip an optional step of a crisis, with a reason."""
+
+    actor: Actor
+    step: str
+    reason: str
+    place: Place | None = None
+    crisis_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EndCrisis:
+    """End a crisis; before every required step is done, the lead forces it with a reason."""
+
+    actor: Actor
+    force_reason: str | None = None
+    place: Place | None = None
+    crisis_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCrisis:
+    """The markdown timeline of a crisis, posted to its room and stored."""
+
+    actor: Actor
+    place: Place | None = None
+    crisis_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkMention:
+    """Link a mention to a crisis by hand."""
+
+    mention_id: int
+    actor: Actor
+    crisis_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnlinkMention:
+    """Take a mention out of its crisis."""
+
+    mention_id: int
+    actor: Actor

@@ -144,12 +144,15 @@ def escalate(m: MentionFacts, actor: Actor, departments: tuple[str, ...], known:
                       detail=", ".join(departments))
 
 
-def submit_reply(m: MentionFacts, actor: Actor) -> tuple[Transition, DraftState]:
-    """Decide what a written reply becomes: a draft awaiting approval, a delivery, or a by-hand answer."""
+def submit_reply(m: MentionFacts, actor: Actor, *, crisis_approval: bool = False) -> tuple[Transition, DraftState]:
+    """Decide what a written reply becomes: a draft awaiting approval, a delivery, or a by-hand answer.
+
+    A reply waits for approval when the mention was escalated, or when its crisis' policy says so.
+    """
     if m.state not in OPEN_STATES:
         raise _refuse("answer", m)
     changes = _require_holder("answer", m, actor)
-    if m.escalated_to:
+    if m.escalated_to or crisis_approval:
         return Transition("submit_draft", MentionState.AWAITING_APPROVAL, changes), DraftState.AWAITING_APPROVAL
     if m.reply_via is None:
         return Transition("answer_by_hand", MentionState.ANSWERED, changes), DraftState.BY_HAND

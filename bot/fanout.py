@@ -39,6 +39,24 @@ class Fanout:
         for platform in self.platforms:
             await outbox.once(f"{platform}:notice:{key}", f"{platform}.notice", mention_id, payload, now)
 
+    def crisis_jobs(self, crisis_ids: list[int]) -> list[dict[str, Any]]:
+        """The checklist jobs (one per platform) of these crises, for `Outbox.sync_many`."""
+        return [{"key": f"{platform}:crisis:{crisis_id}", "kind": f"{platform}.crisis", "mention_id": None,
+                 "payload": {"crisis_id": crisis_id}} for crisis_id in crisis_ids for platform in self.platforms]
+
+    async def crisis_changed(self, outbox: Outbox, crisis_id: int, now: datetime) -> None:
+        """The crisis' room, checklist and banner must show its current state."""
+        await outbox.sync_many(self.crisis_jobs([crisis_id]), now)
+
+    async def crisis_notice(self, outbox: Outbox, crisis_id: int, key: str, payload: dict[str, Any],
+                            now: datetime) -> bool:
+        """Post a one-off message (a reminder, a report) in the crisis' room; False when asked for before."""
+        queued = False
+        for platform in self.platforms:
+            queued |= await outbox.once(f"{platform}:crisis-notice:{key}", f"{platform}.crisis_notice", None,
+                                        {"crisis_id": crisis_id, **payload}, now)
+        return queued
+
     async def deliver_reply(self, outbox: Outbox, mention_id: int, draft_id: int, now: datetime) -> None:
         """Deliver the draft to the social network while it is marked as sending."""
         await outbox.sync(f"reply:{draft_id}", "reply", mention_id, {"draft_id": draft_id}, now)

@@ -9,7 +9,10 @@ from bot import commands as c
 from bot.domain import Actor, DomainError
 from bot.views import DismissReason
 
-TEXT_COMMANDS = "help | mine | queue | stats [today|week]"
+TEXT_COMMANDS = "help | mine | queue | stats [today|week] | playbooks | crisis …"
+CRISIS_COMMANDS = ("crisis start <playbook> [--drill] [note] | crisis status | crisis done <step> [note] | "
+                   "crisis skip <step> <reason> | crisis end [--force <reason>] | crisis report [<id>]; "
+                   "add `--crisis <number>` when several crises run")
 
 
 def _departments(value: Any) -> tuple[str, ...]:
@@ -45,6 +48,15 @@ def command_for(intent: str, subject_id: int, who: Actor, inputs: Mapping[str, A
             return c.RequestChanges(subject_id, who, note)
         case "retry":
             return c.RetryDelivery(subject_id, who)
+        case "link":
+            crisis = inputs.get("crisis_id")
+            return c.LinkMention(subject_id, who, None if crisis in (None, "") else subject_number(crisis, "crisis"))
+        case "unlink":
+            return c.UnlinkMention(subject_id, who)
+        case "crisis_done":
+            return c.CompleteStep(who, str(inputs.get("step") or ""), note, crisis_id=subject_id)
+        case "crisis_skip":
+            return c.SkipStep(who, str(inputs.get("step") or ""), str(inputs.get("reason") or ""), crisis_id=subject_id)
     raise DomainError("This button is not one of ours; the card may be from an older version.")
 
 
@@ -56,9 +68,17 @@ def subject_number(value: Any, what: str = "mention") -> int:
         raise DomainError(f"This button does not name a {what}; the card may be from an older version.") from None
 
 
-def text_query(text: str, who: Actor) -> object | None:
-    """The query a typed `help | mine | queue | stats [today|week]` asks for (None for help)."""
-    match text.strip().lower().split():
+def text_query(text: str, who: Actor, place: c.Place | None = None) -> object | None:
+    """The command a typed `help | mine | queue | stats [today|week] | playbooks | crisis …` asks for (None: help).
+
+    `place` is the channel or thread it was typed in: crisis commands act on that crisis.
+    """
+    words = text.split()
+    if words[:1] and words[0].lower() == "crisis":
+        return crisis_command(words[1:], who, place)
+    match [w.lower() for w in words]:
+        case ["playbooks"]:
+            return c.ListPlaybooks(who)
         case [] | ["help", *_]:
             return None
         case ["mine"]:
@@ -70,3 +90,60 @@ def text_query(text: str, who: Actor) -> object | None:
         case ["stats", period]:
             return c.ShowStats(who, period)
     raise DomainError(f"Unknown command. Try: {TEXT_COMMANDS}.")
+
+
+def _crisis_number(words: list[str]) -> tuple[list[str], int | None]:
+    """Take `--crisis N` (or `--crisis=N`) out of the words."""
+    rest: list[str] = []
+    number: int | None = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.lower() == "--crisis" or word.lower().startswith("--crisis="):
+            value = word.partition("=")[2] or (words[i + 1] if i + 1 < len(words) else "")
+            i += 1 if "=" in word else 2
+            number = subject_number(value.lstrip("#"), "crisis")
+            continue
+        rest.append(word)
+        i += 1
+    return rest, number
+
+
+def crisis_command(words: list[str], who: Actor, place: c.Place | None) -> object:
+    """The command a typed `crisis <verb> …` stands for."""
+    words, number = _crisis_number(words)
+    verb = words[0].lower() if words else ""
+    args = words[1:]
+    match verb:
+        case "start" if args:
+            drill = any(a.lower() == "--drill" for a in args)
+            args = [a for a in args if a.lower() != "--drill"]
+            if args:
+                return c.StartCrisis(who, args[0], " ".join(args[1:]).strip() or None, drill)
+        case "status" | "":
+            return c.ShowCrisis(who, place, number)
+        case "done" if args:
+            return c.CompleteStep(who, args[0], " ".join(args[1:]).strip() or None, place, number)
+        case "skip" if args:
+            reason = " ".join(args[1:]).strip()
+            if not reason:
+                raise DomainError(f"Give a reason: `crisis skip {args[0]} <reason>`.")
+            return c.SkipStep(who, args[0], reason, place, number)
+        case "end":
+            if args and args[0].lower() == "--force":
+                reason = " ".join(args[1:]).strip()
+                if not reason:
+                    raise DomainError("Give a reason: `crisis end --force <reason>`.")
+                return c.EndCrisis(who, reason, place, number)
+            if args:
+                raise DomainError("`crisis end` takes no words, except `--force <reason>`.")
+            return c.EndCrisis(who, None, place, number)
+        case "report":
+            if args:
+                number = subject_number(args[0].lstrip("#"), "crisis")
+            return c.ReportCrisis(who, place, number)
+    usage = {"start": "crisis start <playbook> [--drill] [note]", "done": "crisis done <step> [note]",
+             "skip": "crisis skip <step> <reason>"}.get(verb)
+    if usage:
+        raise DomainError(f"Usage: `{usage}`.")
+    raise DomainError(f"Unknown crisis command. Try: {CRISIS_COMMANDS}.")

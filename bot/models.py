@@ -1,4 +1,4 @@
-"""Database tables: mentions, drafts, audit trail, chat messages, outbound work, ingest receipts."""
+"""Database tables: mentions, drafts, audit trail, chat messages, outbound work, ingest receipts, crises."""
 
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ class Mention(SQLModel, table=True):
     first_response_at: datetime | None = _time(nullable=True)
     received_at: datetime = _time(nullable=False)
     updated_at: datetime = _time(nullable=False)
+    crisis_id: int | None = Field(default=None, index=True)
+    crisis_linked_at: datetime | None = _time(nullable=True)
 
 
 class Draft(SQLModel, table=True):
@@ -93,13 +95,15 @@ class Draft(SQLModel, table=True):
     remote_url: str | None = Field(default=None, max_length=2000)
     created_at: datetime = _time(nullable=False)
     sent_at: datetime | None = _time(nullable=True)
+    crisis_id: int | None = None  # set when a crisis' lead role approves this draft instead of department heads
 
 
 class Audit(SQLModel, table=True):
-    """Who did what to which mention, from which state to which, when."""
+    """Who did what to which mention (or crisis), from which state to which, when."""
 
     id: int | None = Field(default=None, primary_key=True)
     mention_id: int | None = Field(default=None, foreign_key="mention.id", index=True)
+    crisis_id: int | None = Field(default=None, index=True)
     at: datetime = _time(nullable=False)
     actor: str = Field(max_length=200)
     actor_name: str = Field(max_length=200)
@@ -119,6 +123,7 @@ class ChatMessage(SQLModel, table=True):
     workspace: str = Field(max_length=200)
     subject: str = Field(max_length=100)
     mention_id: int | None = Field(default=None, foreign_key="mention.id", index=True)
+    crisis_id: int | None = Field(default=None, index=True)
     channel: str = Field(max_length=200)
     ts: str = Field(max_length=200)
     thread_ts: str | None = Field(default=None, max_length=200)
@@ -168,3 +173,40 @@ class ChatChannel(SQLModel, table=True):
     service_url: str = Field(max_length=2000)
     reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
     learned_at: datetime = _time(nullable=False)
+
+
+class Crisis(SQLModel, table=True):
+    """A crisis (or drill) run on a playbook whose text and version were frozen when it started."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    playbook: str = Field(max_length=200)
+    title: str = Field(max_length=500)
+    version: str = Field(max_length=100)
+    playbook_path: str = Field(max_length=2000)
+    playbook_text: str = Field(sa_column=Column(sa.Text, nullable=False))
+    drill: bool = False
+    note: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    started_at: datetime = _time(nullable=False)
+    started_by: str = Field(max_length=200)
+    started_by_name: str = Field(max_length=200)
+    ended_at: datetime | None = _time(nullable=True)
+    ended_by: str | None = Field(default=None, max_length=200)
+    ended_by_name: str | None = Field(default=None, max_length=200)
+    forced_reason: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    report: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+
+
+class CrisisStep(SQLModel, table=True):
+    """A step of a crisis that was completed or skipped; one row per step, so two clicks cannot both win."""
+
+    __tablename__ = "crisis_step"
+    __table_args__ = (sa.UniqueConstraint("crisis_id", "step_id", name="uq_crisis_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    crisis_id: int = Field(foreign_key="crisis.id", index=True)
+    step_id: str = Field(max_length=200)
+    outcome: str = Field(max_length=20)
+    by: str = Field(max_length=200)
+    by_name: str = Field(max_length=200)
+    at: datetime = _time(nullable=False)
+    note: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))

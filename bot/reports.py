@@ -1,10 +1,20 @@
-"""Answers to `help | mine | queue | stats` as text, in whichever markup the chat platform speaks."""
+"""Answers to typed commands (`mine`, `queue`, `stats`, `playbooks`, `crisis …`) in each platform's markup."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from bot.crisis_views import (
+    ChecklistView,
+    CrisisChanged,
+    CrisisReport,
+    CrisisStarted,
+    PlaybookCatalogue,
+    ReplyGate,
+    StepStatus,
+)
 from handlers.reporting import MineItem, QueueReport, StatsReport
 
 
@@ -53,10 +63,69 @@ def stats(report: StatsReport, m: Markup) -> str:
             f"Answered within {report.sla_minutes} min: {share}")
 
 
+def _when(view: ChecklistView, at: datetime) -> str:
+    return f"{at:%H:%M} UTC (+{_age(int((at - view.started_at).total_seconds() // 60))})"
+
+
+_GATE_WORDS = {ReplyGate.OPEN: "replies are open", ReplyGate.HOLD: "replies are on hold",
+               ReplyGate.APPROVAL: "each reply needs a lead's approval", ReplyGate.DRILL: "a drill gates no replies"}
+
+
+def gate_line(view: ChecklistView) -> str:
+    """What replies to linked mentions need, in words."""
+    if view.gate == ReplyGate.LOCKED and view.gate_step is not None:
+        return f"replies wait for “{view.gate_step.title}” (owner: {view.gate_step.owner_role})"
+    return _GATE_WORDS.get(view.gate, "replies are open")
+
+
+def crisis_status(view: ChecklistView, m: Markup) -> str:
+    """A crisis' checklist as text: its steps, who did them when, and the reply gate."""
+    kind = "Drill" if view.drill else "Crisis"
+    state = "running" if view.running else f"ended {_when(view, view.ended_at)}"  # type: ignore[arg-type]
+    lines = [m.bold(f"{kind} #{view.id}: {m.escape(view.title)}") + f" — {view.severity}, {state}; "
+             f"{gate_line(view)}; {view.linked} linked mention{'s' * (view.linked != 1)}"]
+    marks = {StepStatus.DONE: "✅", StepStatus.SKIPPED: "⏭", StepStatus.NEXT: "▶", StepStatus.WAITING: "⏳"}
+    for step in view.steps:
+        line = f"{marks[step.status]} {m.escape(step.title)} (`{step.id}`, {step.owner_role}"
+        line += ", optional)" if step.optional else ")"
+        if step.by is not None and step.at is not None:
+            line += f" — {step.status.value} by {m.escape(step.by.name)} at {_when(view, step.at)}"
+            line += f": {m.escape(step.note)}" if step.note else ""
+        elif step.due_at is not None:
+            line += f" — due {_when(view, step.due_at)}" + (" — OVERDUE" if step.overdue else "")
+        lines.append(line)
+    if view.forced_reason:
+        lines.append(f"Ended early: {m.escape(view.forced_reason)}")
+    return "\n".join(lines)
+
+
+def playbooks(catalogue: PlaybookCatalogue, m: Markup) -> str:
+    """The playbooks a crisis can be started on."""
+    if not catalogue.playbooks:
+        return "There are no valid playbooks; run `webcare playbooks check` to see why."
+    lines = [m.bold("Playbooks:")]
+    lines += [f"• `{p.key}` — {m.escape(p.title)} ({p.severity}, {p.steps} steps, version {p.version[:12]})"
+              for p in catalogue.playbooks]
+    return "\n".join(lines)
+
+
 def answer(result: object, m: Markup) -> str:
-    """The text for a query's result (a list of my mentions, the queue or the stats)."""
-    if isinstance(result, QueueReport):
-        return queue(result, m)
-    if isinstance(result, StatsReport):
-        return stats(result, m)
+    """The text for a command's result (my mentions, the queue, the stats, or a crisis answer)."""
+    match result:
+        case QueueReport():
+            return queue(result, m)
+        case StatsReport():
+            return stats(result, m)
+        case PlaybookCatalogue():
+            return playbooks(result, m)
+        case ChecklistView():
+            return crisis_status(result, m)
+        case CrisisStarted(checklist=view):
+            kind = "Drill" if view.drill else "Crisis"
+            return f"{kind} #{view.id} started.\n" + crisis_status(view, m)
+        case CrisisChanged(message=message, checklist=view):
+            return f"{m.escape(message)}\n" + crisis_status(view, m)
+        case CrisisReport(crisis_id=crisis_id):
+            return (f"The report of crisis #{crisis_id} is posted in its channel and stored; "
+                    f"`webcare crisis report {crisis_id}` prints it.")
     return mine(result, m)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Actor, Transition
-from bot.models import Audit, ChatChannel, ChatMessage, Draft, Mention, OutboxJob
+from bot.models import Audit, ChatChannel, ChatMessage, Crisis, CrisisStep, Draft, Mention, OutboxJob
 
 
 def insert(dialect_name: str, model: type) -> Any:
@@ -126,10 +126,16 @@ class Audits(_Repo):
     """The audit trail."""
 
     async def add(self, mention_id: int | None, actor: Actor, action: str, at: datetime,
-                  detail: str | None = None, state: str | None = None) -> None:
-        """Record something that happened without a state change of the mention."""
-        self.session.add(Audit(mention_id=mention_id, at=at, actor=actor.key, actor_name=actor.ref.name,
-                               action=action, from_state=state, to_state=state, detail=detail))
+                  detail: str | None = None, state: str | None = None, crisis_id: int | None = None) -> None:
+        """Record something that happened without a state change of the mention (or that concerns a crisis)."""
+        self.session.add(Audit(mention_id=mention_id, crisis_id=crisis_id, at=at, actor=actor.key,
+                               actor_name=actor.ref.name, action=action, from_state=state, to_state=state,
+                               detail=detail))
+
+    async def for_crisis(self, crisis_id: int) -> list[Audit]:
+        """Every audit row about a crisis, oldest first."""
+        query = select(Audit).where(Audit.crisis_id == crisis_id).order_by(col(Audit.id))
+        return list((await self.session.exec(query)).all())
 
     async def for_mention(self, mention_id: int) -> list[Audit]:
         """Every audit row of a mention, oldest first."""
@@ -151,11 +157,11 @@ class Outbox(_Repo):
         stmt = outbox_sync_statement(self.session.bind.dialect.name)
         await self.session.exec(stmt, params=[{**job, **fresh_job(now)} for job in jobs])
 
-    async def once(self, key: str, kind: str, mention_id: int | None, payload: dict[str, Any], now: datetime) -> None:
-        """Ask for an edge-triggered job that runs exactly once per key."""
-        stmt = _insert(self.session, OutboxJob).on_conflict_do_nothing(index_elements=["key"])
-        await self.session.exec(stmt, params=[{"key": key, "kind": kind, "mention_id": mention_id,
-                                               "payload": payload, **fresh_job(now)}])
+    async def once(self, key: str, kind: str, mention_id: int | None, payload: dict[str, Any], now: datetime) -> bool:
+        """Ask for an edge-triggered job that runs exactly once per key; False when it was asked for before."""
+        stmt = _insert(self.session, OutboxJob).values(key=key, kind=kind, mention_id=mention_id, payload=payload,
+                                                       **fresh_job(now)).on_conflict_do_nothing(index_elements=["key"])
+        return (await self.session.exec(stmt)).rowcount == 1
 
     async def lease_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxJob]:
         """Take up to `limit` due jobs for `lease`; a job leased elsewhere is skipped."""
@@ -203,6 +209,83 @@ class Outbox(_Repo):
         """How many jobs wait to be done."""
         query = sa.select(sa.func.count()).select_from(OutboxJob).where(col(OutboxJob.done).is_(False))
         return int((await self.session.exec(query)).scalar_one())
+
+
+class Crises(_Repo):
+    """Crises, their completed and skipped steps, and the mentions linked to them."""
+
+    async def add(self, crisis: Crisis) -> Crisis:
+        """Store a new crisis and learn its id."""
+        self.session.add(crisis)
+        await self.session.flush()
+        return crisis
+
+    async def get(self, crisis_id: int) -> Crisis | None:
+        """The crisis, fresh from the database."""
+        return await self.session.get(Crisis, crisis_id, populate_existing=True)
+
+    async def running(self) -> list[Crisis]:
+        """Every crisis (and drill) that has not ended, oldest first."""
+        query = select(Crisis).where(col(Crisis.ended_at).is_(None)).order_by(col(Crisis.id))
+        return list((await self.session.exec(query)).all())
+
+    async def latest(self) -> Crisis | None:
+        """The crisis started last."""
+        return (await self.session.exec(select(Crisis).order_by(col(Crisis.id).desc()).limit(1))).first()
+
+    async def steps(self, crisis_id: int) -> list[CrisisStep]:
+        """The completed and skipped steps of a crisis, in the order they happened."""
+        query = select(CrisisStep).where(CrisisStep.crisis_id == crisis_id).order_by(col(CrisisStep.id))
+        return list((await self.session.exec(query)).all())
+
+    async def record_step(self, step: CrisisStep) -> bool:
+        """Record a completed or skipped step unless someone recorded that step first."""
+        stmt = _insert(self.session, CrisisStep).values(
+            crisis_id=step.crisis_id, step_id=step.step_id, outcome=step.outcome, by=step.by, by_name=step.by_name,
+            at=step.at, note=step.note).on_conflict_do_nothing(index_elements=["crisis_id", "step_id"])
+        return (await self.session.exec(stmt)).rowcount == 1
+
+    async def end(self, crisis_id: int, *, at: datetime, by: str, by_name: str, forced_reason: str | None) -> bool:
+        """End a running crisis; False when it had already ended."""
+        result = await self.session.exec(
+            sa.update(Crisis).where(col(Crisis.id) == crisis_id, col(Crisis.ended_at).is_(None))
+            .values(ended_at=at, ended_by=by, ended_by_name=by_name, forced_reason=forced_reason)
+            .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    async def store_report(self, crisis_id: int, report: str) -> None:
+        """Keep the latest report of a crisis."""
+        await self.session.exec(sa.update(Crisis).where(col(Crisis.id) == crisis_id).values(report=report)
+                                .execution_options(synchronize_session=False))
+
+    async def link(self, mention_id: int, crisis_id: int | None, at: datetime | None) -> bool:
+        """Link a mention to a crisis (None unlinks); False when it already was (or was not) linked."""
+        linked = col(Mention.crisis_id).is_(None) if crisis_id is not None else col(Mention.crisis_id).is_not(None)
+        result = await self.session.exec(
+            sa.update(Mention).where(col(Mention.id) == mention_id, linked)
+            .values(crisis_id=crisis_id, crisis_linked_at=at, version=Mention.version + 1)
+            .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    async def linked(self, crisis_id: int) -> list[Mention]:
+        """The mentions linked to a crisis, in the order they were linked."""
+        query = select(Mention).where(Mention.crisis_id == crisis_id).order_by(col(Mention.crisis_linked_at),
+                                                                                col(Mention.id))
+        return list((await self.session.exec(query)).all())
+
+    async def sent_replies(self, crisis_id: int) -> list[Draft]:
+        """The replies sent (or answered by hand) to mentions linked to a crisis, in the order they went out."""
+        query = (select(Draft).join(Mention, col(Draft.mention_id) == col(Mention.id))
+                 .where(Mention.crisis_id == crisis_id, col(Draft.sent_at).is_not(None))
+                 .order_by(col(Draft.sent_at)))
+        return list((await self.session.exec(query)).all())
+
+    async def place_of(self, platform: str, channel: str) -> int | None:
+        """The crisis whose room or thread is this channel (or Teams conversation), if any."""
+        query = (select(ChatMessage.crisis_id).where(ChatMessage.platform == platform, ChatMessage.channel == channel,
+                                                      col(ChatMessage.crisis_id).is_not(None))
+                 .order_by(col(ChatMessage.id).desc()).limit(1))
+        return (await self.session.exec(query)).first()
 
 
 class ChatMessages(_Repo):

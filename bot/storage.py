@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.repositories import Audits, ChatChannels, ChatMessages, Drafts, Mentions, Outbox
+from bot.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ class UnitOfWork:
         self.outbox = Outbox(self.session)
         self.messages = ChatMessages(self.session)
         self.channels = ChatChannels(self.session)
+        self.crises = Crises(self.session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -97,6 +97,15 @@ class DraftView:
 
 
 @dataclass(frozen=True, slots=True)
+class CrisisTag:
+    """What a card shows of the crisis its mention is linked to (or may be linked to)."""
+
+    id: int
+    title: str
+    drill: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CardView:
     """Everything a triage card shows about one mention, at one moment."""
 
@@ -120,6 +129,9 @@ class CardView:
     response_minutes: int | None = None
     dismissed_by: PersonRef | None = None
     dismissed_reason: DismissReason | None = None
+    crisis: CrisisTag | None = None               # the crisis this mention is linked to
+    linkable: tuple[CrisisTag, ...] = ()          # running crises it could be linked to by hand
+    templates: tuple[str, ...] = ()               # holding statements its crisis has unlocked, for the Answer form
 
     @property
     def age_minutes(self) -> int:

@@ -4,38 +4,84 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import crisis as rules
 from bot import domain
 from bot.commands import Approve, PrepareAnswer, RequestChanges, RetryDelivery, SubmitReply
+from bot.crisis import CrisisState
 from bot.domain import Actor, DomainError, NotFound
-from bot.models import Draft, Mention
+from bot.models import Crisis, Draft, Mention
 from bot.replies.base import DeliveryReceipt
 from bot.storage import UnitOfWork
-from bot.views import DraftState, MentionState, PersonRef
-from handlers.context import Context, facts, get_mention, transition
+from bot.views import CrisisTag, DraftState, MentionState, PersonRef
+from handlers.context import SYSTEM, Context, facts, get_mention, transition
+from handlers.crisis import linked_crisis
 
 MAX_REPLY_CHARS = 3000
-SYSTEM = Actor(PersonRef(key="system", name="Webcare bot"))
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerForm:
-    """What the Answer dialog must tell its user."""
+    """What the Answer dialog must tell its user, and the holding statements it offers."""
 
     mention_id: int
     needs_approval: bool
     manual: bool
     approvers: tuple[PersonRef, ...]
+    templates: tuple[str, ...] = ()
+    crisis: CrisisTag | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Gate:
+    """What the crisis a mention is linked to says about replying to it."""
+
+    crisis: Crisis | None = None
+    state: CrisisState | None = None
+
+    @property
+    def approval(self) -> bool:
+        return self.state is not None and rules.needs_approval(self.state)
+
+    def approvers(self, ctx: Context, author: str) -> list[str]:
+        assert self.state is not None
+        return sorted(p.key for p in ctx.config.members(self.state.playbook.lead_role) if p.key != author)
+
+
+async def _gate(uow: UnitOfWork, mention: Mention) -> _Gate:
+    linked = await linked_crisis(uow, mention)
+    return _Gate() if linked is None else _Gate(*linked)
+
+
+async def _check_gate(ctx: Context, gate: _Gate, actor: Actor, mention_id: int) -> None:
+    """Refuse a reply the crisis does not allow yet, and keep the refusal in the audit trail."""
+    if gate.state is None or gate.crisis is None:
+        return
+    refusal = rules.may_reply(gate.state)
+    if refusal is not None:
+        async with ctx.db.uow() as uow:
+            await uow.audit.add(mention_id, actor, "reply_refused", ctx.clock(), detail=refusal.user_message,
+                                crisis_id=gate.crisis.id)
+            await uow.commit()
+        raise refusal
 
 
 async def prepare_answer(cmd: PrepareAnswer, *, ctx: Context) -> AnswerForm:
     """Refuse early if this person may not answer; otherwise say how the reply will go out."""
     async with ctx.db.uow() as uow:
         mention = await get_mention(uow, cmd.mention_id)
+        gate = await _gate(uow, mention)
     m = facts(ctx.config, mention)
     domain.submit_reply(m, cmd.actor)  # raises the same refusal the submission would
-    heads = sorted(ctx.config.heads_of(m.escalated_to) - {cmd.actor.key})
-    return AnswerForm(mention_id=cmd.mention_id, needs_approval=bool(m.escalated_to), manual=m.reply_via is None,
-                      approvers=tuple(ctx.config.people[h].ref for h in heads))
+    await _check_gate(ctx, gate, cmd.actor, cmd.mention_id)
+    if gate.approval:
+        approvers = gate.approvers(ctx, cmd.actor.key)
+    else:
+        approvers = sorted(ctx.config.heads_of(m.escalated_to) - {cmd.actor.key})
+    templates = tuple(rules.templates_available(gate.state)) if gate.state is not None else ()
+    tag = CrisisTag(gate.crisis.id or 0, gate.crisis.title, gate.crisis.drill) if gate.crisis else None
+    return AnswerForm(mention_id=cmd.mention_id, needs_approval=bool(m.escalated_to) or gate.approval,
+                      manual=m.reply_via is None, approvers=tuple(ctx.config.people[h].ref for h in approvers),
+                      templates=templates, crisis=tag)
 
 
 async def submit_reply(cmd: SubmitReply, *, ctx: Context) -> None:
@@ -45,22 +91,36 @@ async def submit_reply(cmd: SubmitReply, *, ctx: Context) -> None:
         raise DomainError("The reply is empty.")
     if len(text) > MAX_REPLY_CHARS:
         raise DomainError(f"The reply is {len(text)} characters; at most {MAX_REPLY_CHARS} fit.")
+    async with ctx.db.uow() as uow:
+        gate = await _gate(uow, await get_mention(uow, cmd.mention_id))
+    await _check_gate(ctx, gate, cmd.actor, cmd.mention_id)
     decided_state: list[DraftState] = []
 
     def decide(m: domain.MentionFacts) -> domain.Transition:
-        decided, draft_state = domain.submit_reply(m, cmd.actor)
+        decided, draft_state = domain.submit_reply(m, cmd.actor, crisis_approval=gate.approval)
         decided_state[:] = [draft_state]
         return decided
 
     async def write_draft(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
         now, state = ctx.clock(), decided_state[0]
-        approvers = sorted(ctx.config.heads_of(mention.escalated_to) - {cmd.actor.key})
+        current = await _gate(uow, mention)
+        if (current.crisis and current.crisis.id) != (gate.crisis and gate.crisis.id) or (
+                current.state is not None and rules.may_reply(current.state) is not None) or \
+                current.approval != gate.approval:
+            raise DomainError("This mention's crisis changed while you wrote; please submit your reply again.")
+        if gate.approval:
+            approvers = gate.approvers(ctx, cmd.actor.key)
+            if not approvers:
+                raise DomainError("Nobody else leads this crisis, so nobody can approve this reply.")
+        else:
+            approvers = sorted(ctx.config.heads_of(mention.escalated_to) - {cmd.actor.key})
         if state == DraftState.AWAITING_APPROVAL and not approvers:
             raise DomainError("Nobody else heads the escalated departments, so nobody can approve this reply.")
         draft = await uow.drafts.add(Draft(
             mention_id=mention.id or 0, author=cmd.actor.key, author_name=cmd.actor.ref.name, text=text,
             state=state.value, approvers=approvers, created_at=now,
-            sent_at=now if state == DraftState.BY_HAND else None))
+            sent_at=now if state == DraftState.BY_HAND else None,
+            crisis_id=gate.crisis.id if gate.approval and gate.crisis else None))
         if state == DraftState.BY_HAND:
             await uow.mentions.set_first_response(mention.id or 0, now)
         if state == DraftState.SENDING:
@@ -77,10 +137,29 @@ async def _load_draft(uow: UnitOfWork, draft_id: int) -> Draft:
     return draft
 
 
+async def _approvers(ctx: Context, draft: Draft, actor: Actor) -> set[str]:
+    """Who may decide on this draft: the crisis' leads (checked here, four eyes) or the escalated heads.
+
+    A reply the mention's crisis does not allow (any more) is refused and audited.
+    """
+    async with ctx.db.uow() as uow:
+        mention = await get_mention(uow, draft.mention_id)
+        gate = await _gate(uow, mention)
+    await _check_gate(ctx, gate, actor, draft.mention_id)
+    if draft.crisis_id is None:
+        return ctx.config.heads_of(mention.escalated_to)
+    if gate.state is not None and gate.crisis is not None and gate.crisis.id == draft.crisis_id:
+        refusal = rules.approval_refusal(gate.state, actor, draft.author)
+        if refusal is not None:
+            raise refusal
+    return set(draft.approvers)
+
+
 async def approve(cmd: Approve, *, ctx: Context) -> None:
-    """A head of an escalated department lets the draft go out."""
+    """A head of an escalated department (or a crisis lead) lets the draft go out."""
     async with ctx.db.uow() as uow:
         draft = await _load_draft(uow, cmd.draft_id)
+    approvers = await _approvers(ctx, draft, cmd.actor)
 
     async def send(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
         now = ctx.clock()
@@ -91,14 +170,14 @@ async def approve(cmd: Approve, *, ctx: Context) -> None:
         await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, now)
 
     await transition(ctx, draft.mention_id, cmd.actor,
-                     lambda m: domain.approve(m, cmd.actor, draft.author, DraftState(draft.state),
-                                              ctx.config.heads_of(m.escalated_to)), send)
+                     lambda m: domain.approve(m, cmd.actor, draft.author, DraftState(draft.state), approvers), send)
 
 
 async def request_changes(cmd: RequestChanges, *, ctx: Context) -> None:
     """A head sends the draft back to its author with a note."""
     async with ctx.db.uow() as uow:
         draft = await _load_draft(uow, cmd.draft_id)
+    approvers = await _approvers(ctx, draft, cmd.actor)
     note = (cmd.note or "").strip() or None
 
     async def send_back(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
@@ -109,7 +188,7 @@ async def request_changes(cmd: RequestChanges, *, ctx: Context) -> None:
 
     await transition(ctx, draft.mention_id, cmd.actor,
                      lambda m: domain.request_changes(m, cmd.actor, draft.author, DraftState(draft.state),
-                                                      ctx.config.heads_of(m.escalated_to), note), send_back)
+                                                      approvers, note), send_back)
 
 
 async def retry_delivery(cmd: RetryDelivery, *, ctx: Context) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot import crisis as rules
 from bot.config import Config
 from bot.models import Draft
 from bot.storage import UnitOfWork
-from bot.views import CardView, DismissReason, DraftState, DraftView, EscalationNotice, MentionState
+from bot.views import CardView, CrisisTag, DismissReason, DraftState, DraftView, EscalationNotice, MentionState
 from handlers.context import get_mention, person_ref
+from handlers.crisis import linked_crisis
 
 
 def _department_views(config: Config, keys: list[str]) -> tuple:  # type: ignore[type-arg]
@@ -37,6 +39,8 @@ async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datet
         answered_by = person_ref(config, draft.author, draft.author_name)
     if m.first_response_at is not None:
         response_minutes = max(0, int((m.first_response_at - m.published_at).total_seconds() // 60))
+    running = tuple(CrisisTag(c.id or 0, c.title, c.drill) for c in await uow.crises.running())
+    linked = await linked_crisis(uow, m)
     dismissed_by = None
     if state == MentionState.DISMISSED and m.claimed_by:
         dismissed_by = person_ref(config, m.claimed_by, m.claimed_by_name)
@@ -49,7 +53,10 @@ async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datet
         escalated_to=_department_views(config, m.escalated_to),
         draft=draft_view(config, draft) if draft is not None else None,
         answered_by=answered_by, response_minutes=response_minutes, dismissed_by=dismissed_by,
-        dismissed_reason=DismissReason(m.dismissed_reason) if m.dismissed_reason else None)
+        dismissed_reason=DismissReason(m.dismissed_reason) if m.dismissed_reason else None,
+        crisis=CrisisTag(linked[0].id or 0, linked[0].title, linked[0].drill) if linked else None,
+        linkable=running if m.crisis_id is None else (),
+        templates=tuple(rules.templates_available(linked[1])) if linked else ())
 
 
 def escalation_notice(config: Config, mention_id: int, payload: dict[str, Any]) -> EscalationNotice:

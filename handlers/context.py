@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar
 
 from bot.config import Config
@@ -18,6 +19,7 @@ from bot.views import MentionState, PersonRef
 T = TypeVar("T")
 
 MAX_DECISION_ROUNDS = 5
+SYSTEM = Actor(PersonRef(key="system", name="Webcare bot"))
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Context:
     fanout: Fanout = field(default_factory=Fanout)
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
+    playbooks_dir: Path = Path("playbooks")
 
 
 def person_ref(config: Config, key: str, name: str | None) -> PersonRef:

@@ -6,7 +6,7 @@ import json
 import time
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier as SlackSignatureVerifier
 
 from bot.app import CONTEXT, RELAY, create_app
 from bot.config import Config, load_config
+from bot.models import utcnow
 from bot.settings import Settings
 from bot.signing import signed_headers
 
@@ -30,6 +31,7 @@ TEAMS_APP_PASSWORD = "teams-app-password-for-tests-0123456789"
 SECRETS = (TEAMS_APP_PASSWORD, INGEST_SECRET, INGEST_SECRET.removeprefix("whsec_"), SLACK_SIGNING_SECRET, SLACK_TOKEN,
            REPLY_SECRET, REPLY_SECRET.removeprefix("whsec_"))
 TEAM_TOML = FIXTURES / "webcare.toml"
+TEAM_PLAYBOOKS = FIXTURES / "playbooks" / "team"
 
 
 def team_config() -> Config:
@@ -39,7 +41,8 @@ def team_config() -> Config:
 
 def settings(database_url: str, slack_url: str | None = None, **overrides: Any) -> Settings:
     """Settings for a test server; Slack is on when a fake's URL is given."""
-    values: dict[str, Any] = {"database_url": database_url, "ingest_secret": INGEST_SECRET}
+    values: dict[str, Any] = {"database_url": database_url, "ingest_secret": INGEST_SECRET,
+                              "playbooks_dir": TEAM_PLAYBOOKS}
     if slack_url is not None:
         values.update(slack_bot_token=SLACK_TOKEN, slack_signing_secret=SLACK_SIGNING_SECRET,
                       slack_triage_channel=TRIAGE_CHANNEL, slack_api_url=slack_url)
@@ -49,10 +52,11 @@ def settings(database_url: str, slack_url: str | None = None, **overrides: Any) 
 
 @asynccontextmanager
 async def running_app(database_url: str, slack_url: str | None = None, *, config: Config | None = None,
-                      **overrides: Any) -> AsyncIterator[TestClient]:
-    """The whole app served on a local port, relay running."""
+                      clock: Callable[[], datetime] = utcnow, **overrides: Any) -> AsyncIterator[TestClient]:
+    """The whole app served on a local port, relay running (reminders only when a test asks for them)."""
     app = create_app(settings(database_url, slack_url, **overrides),
-                     config=config if config is not None else team_config(), relay_poll_seconds=0.05)
+                     config=config if config is not None else team_config(), clock=clock, relay_poll_seconds=0.05,
+                     reminder_seconds=3600)
     async with TestClient(TestServer(app)) as client:
         yield client
 

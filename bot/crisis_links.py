@@ -1,0 +1,70 @@
+"""Link new mentions to the running crises whose triggers they mention (whole words or phrases, any case)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from bot.models import Audit, Crisis, Mention
+from bot.playbooks import parse_playbook
+
+SYSTEM_ACTOR = ("system", "Webcare bot")
+
+_CRISIS = Crisis.__table__
+_MENTION = Mention.__table__
+# Real crises only: a drill never takes real mentions.
+_RUNNING = sa.select(_CRISIS.c.id, _CRISIS.c.title, _CRISIS.c.playbook_path, _CRISIS.c.playbook_text,
+                     _CRISIS.c.version).where(_CRISIS.c.ended_at.is_(None), _CRISIS.c.drill.is_(False)) \
+    .order_by(_CRISIS.c.id.desc())
+_TEXTS = sa.select(_MENTION.c.id, _MENTION.c.text).where(_MENTION.c.id.in_(sa.bindparam("ids", expanding=True)),
+                                                           _MENTION.c.crisis_id.is_(None))
+_LINK = sa.update(_MENTION).where(_MENTION.c.id == sa.bindparam("mention"), _MENTION.c.crisis_id.is_(None)) \
+    .values(crisis_id=sa.bindparam("crisis"), crisis_linked_at=sa.bindparam("at"), version=_MENTION.c.version + 1)
+_ADD_AUDIT = sa.insert(Audit.__table__)
+
+
+def trigger_pattern(triggers: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern matching any trigger as a whole word or phrase, in any case; None without triggers."""
+    phrases = [r"\s+".join(re.escape(word) for word in t.split()) for t in triggers if t.strip()]
+    if not phrases:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(sorted(phrases, key=len, reverse=True))})(?!\w)", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern_of(path: str, text: str, version: str) -> re.Pattern[str] | None:
+    playbook, _ = parse_playbook(path, text, version=version)
+    return trigger_pattern(playbook.triggers) if playbook is not None else None
+
+
+def link_new_mentions(conn: sa.Connection, mention_ids: list[int], now: datetime) -> list[int]:
+    """Link each of these mentions to the newest running crisis whose triggers it matches, with an audit row.
+
+    Runs inside the ingest transaction; returns the crises that got new links (their checklists show counts).
+    """
+    if not mention_ids:
+        return []
+    crises = [(row.id, row.title, _pattern_of(row.playbook_path, row.playbook_text, row.version))
+              for row in conn.execute(_RUNNING)]
+    crises = [(crisis_id, title, pattern) for crisis_id, title, pattern in crises if pattern is not None]
+    if not crises:
+        return []
+    links: list[dict[str, object]] = []
+    audits: list[dict[str, object]] = []
+    for row in conn.execute(_TEXTS, {"ids": mention_ids}):
+        for crisis_id, title, pattern in crises:
+            if pattern.search(row.text):
+                links.append({"mention": row.id, "crisis": crisis_id, "at": now})
+                actor, actor_name = SYSTEM_ACTOR
+                audits.append({"mention_id": row.id, "crisis_id": crisis_id, "at": now, "actor": actor,
+                               "actor_name": actor_name, "action": "crisis_link", "from_state": "new",
+                               "to_state": "new", "detail": f"#{crisis_id} {title} (trigger matched)"})
+                break
+    if links:
+        conn.execute(_LINK, links)
+        conn.execute(_ADD_AUDIT, audits)
+    return sorted({int(link["crisis"]) for link in links})  # type: ignore[call-overload]
