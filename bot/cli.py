@@ -1,4 +1,4 @@
-"""The `webcare` command line: serve, db upgrade, ingest FILE, slack-manifest, teams-manifest."""
+"""The `webcare` command line: serve, db upgrade, ingest FILE, playbooks check, crisis report, manifests."""
 
 from __future__ import annotations
 
@@ -106,6 +106,43 @@ def playbooks_check(directory: Path | None) -> None:
                err=True)
     if problems:
         sys.exit(1)
+
+
+@main.group()
+def crisis() -> None:
+    """Crisis commands that need no chat (the rest is typed in Slack or Teams)."""
+
+
+async def _crisis_report(settings: Settings, crisis_id: int) -> str:
+    from bot.storage import Database
+    from handlers.context import Context
+    from handlers.crisis import stored_report
+
+    db = Database(settings.database_url)
+    try:
+        return await stored_report(Context(db=db, config=load_config(settings.resolved_config_path)), crisis_id)
+    finally:
+        await db.dispose()
+
+
+@crisis.command("report")
+@click.argument("crisis_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the markdown to FILE (e.g. next to the playbooks, for the post-mortem) instead of stdout.")
+def crisis_report(crisis_id: int, out: Path | None) -> None:
+    """Print the markdown timeline of crisis CRISIS_ID (the number the chat shows, e.g. #3)."""
+    from bot.domain import DomainError
+
+    settings = _settings()
+    try:
+        report = asyncio.run(_crisis_report(settings, crisis_id))
+    except (ConfigError, DomainError) as exc:
+        raise click.ClickException(getattr(exc, "user_message", str(exc))) from None
+    if out is None:
+        click.echo(report, nl=False)
+        return
+    out.write_text(report, encoding="utf-8")
+    click.echo(f"wrote {out}", err=True)
 
 
 @main.group()
