@@ -105,7 +105,7 @@ def create_app(settings: Settings, *, config: Config | None = None,
     if settings.slack_enabled:
         from bot.slack.edge import SlackEdge
 
-        slack = SlackEdge(settings, bus, db, metrics, clock)
+        slack = SlackEdge(settings, bus, metrics)
         if slack.messenger is not None:
             senders.update(slack.messenger.senders())
         else:
@@ -115,7 +115,7 @@ def create_app(settings: Settings, *, config: Config | None = None,
     if settings.teams_enabled:
         from bot.teams.edge import TeamsEdge
 
-        teams = TeamsEdge(settings, bus, db, metrics, clock)
+        teams = TeamsEdge(settings, bus, metrics)
         senders.update(teams.messenger.senders())
         app.router.add_post("/api/messages", teams.route.handle)
         if not settings.microsoft_app_id:

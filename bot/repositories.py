@@ -77,6 +77,11 @@ class Mentions(_Repo):
             sa.update(Mention).where(col(Mention.id) == mention_id, col(Mention.first_response_at).is_(None))
             .values(first_response_at=at).execution_options(synchronize_session=False))
 
+    async def recent_ids(self, states: Sequence[str], limit: int) -> list[int]:
+        """The ids of the newest mentions in these states (e.g. the open cards on the board)."""
+        query = select(Mention.id).where(col(Mention.state).in_(states)).order_by(col(Mention.id).desc()).limit(limit)
+        return [int(i) for i in (await self.session.exec(query)).all() if i is not None]
+
     async def claimed_by(self, actor_key: str, states: Sequence[str]) -> list[Mention]:
         """Open mentions held by this person, oldest first."""
         query = select(Mention).where(Mention.claimed_by == actor_key, col(Mention.state).in_(states))

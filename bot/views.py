@@ -132,6 +132,8 @@ class CardView:
     crisis: CrisisTag | None = None               # the crisis this mention is linked to
     linkable: tuple[CrisisTag, ...] = ()          # running crises it could be linked to by hand
     templates: tuple[str, ...] = ()               # holding statements its crisis has unlocked, for the Answer form
+    crisis_rule: str | None = None                # what its crisis says about replying now, in one sentence
+    crisis_approval: bool = False                 # a crisis lead other than the author approves each reply
 
     @property
     def age_minutes(self) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot import crisis as rules
 from bot.config import Config
+from bot.crisis import CrisisState
 from bot.models import Draft
 from bot.storage import UnitOfWork
 from bot.views import CardView, CrisisTag, DismissReason, DraftState, DraftView, EscalationNotice, MentionState
@@ -56,7 +57,20 @@ async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datet
         dismissed_reason=DismissReason(m.dismissed_reason) if m.dismissed_reason else None,
         crisis=CrisisTag(linked[0].id or 0, linked[0].title, linked[0].drill) if linked else None,
         linkable=running if m.crisis_id is None else (),
-        templates=tuple(rules.templates_available(linked[1])) if linked else ())
+        templates=tuple(rules.templates_available(linked[1])) if linked else (),
+        crisis_rule=_crisis_rule(config, linked[1]) if linked else None,
+        crisis_approval=rules.needs_approval(linked[1]) if linked else False)
+
+
+def _crisis_rule(config: Config, state: CrisisState) -> str | None:
+    """What the linked crisis says about replying now: the refusal, the approvers, or nothing."""
+    refusal = rules.may_reply(state)
+    if refusal is not None:
+        return refusal.user_message
+    if rules.needs_approval(state):
+        leads = ", ".join(p.name for p in config.members(state.playbook.lead_role)) or state.playbook.lead_role
+        return f"A crisis lead other than the author ({leads}) approves each reply before it goes out."
+    return None
 
 
 def escalation_notice(config: Config, mention_id: int, payload: dict[str, Any]) -> EscalationNotice:

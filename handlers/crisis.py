@@ -7,6 +7,7 @@ import difflib
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar
 
 from bot import crisis as rules
@@ -35,11 +36,11 @@ from bot.crisis_views import (
     StepStatus,
     StepView,
 )
-from bot.domain import Actor, DomainError, NotAllowed, NotFound
+from bot.domain import OPEN_STATES, Actor, DomainError, NotAllowed, NotFound
 from bot.models import Crisis, CrisisStep, Mention
 from bot.playbooks import Playbook, Step, load_playbooks, parse_playbook, slugify
 from bot.storage import UnitOfWork
-from bot.views import CrisisTag
+from bot.views import MentionState
 from handlers.context import SYSTEM, Context, get_mention, person_ref
 from handlers.crisis_report import render_report
 
@@ -47,6 +48,10 @@ T = TypeVar("T")
 
 DONE, SKIPPED = "done", "skipped"
 MAX_ROUNDS = 5
+# Open cards redrawn when a crisis starts or ends (their menus offer linking to the running crises);
+# the newest ones are what people look at, and redrawing thousands would hold up the channel for minutes.
+CARDS_REDRAWN = 100
+_OPEN = [s.value for s in (*OPEN_STATES, MentionState.AWAITING_APPROVAL)]
 
 
 # -- reading a crisis ---------------------------------------------------------------------------
@@ -137,9 +142,11 @@ async def checklist(uow: UnitOfWork, ctx: Context, crisis: Crisis, now: datetime
         forced_reason=crisis.forced_reason)
 
 
-async def crisis_tags(uow: UnitOfWork) -> tuple[CrisisTag, ...]:
-    """The running crises a mention could be linked to."""
-    return tuple(CrisisTag(c.id or 0, c.title, c.drill) for c in await uow.crises.running())
+async def current_checklist(ctx: Context, crisis_id: int) -> ChecklistView | None:
+    """The checklist of a crisis as it is now (None if there is no such crisis), for the chat edges."""
+    async with ctx.db.uow() as uow:
+        crisis = await uow.crises.get(crisis_id)
+        return None if crisis is None else await checklist(uow, ctx, crisis, ctx.clock())
 
 
 async def _resolve(uow: UnitOfWork, place: Place | None, crisis_id: int | None, *,
@@ -179,14 +186,14 @@ async def list_playbooks(cmd: ListPlaybooks, *, ctx: Context) -> PlaybookCatalog
                                    for p in await _playbooks(ctx)))
 
 
-def _find_playbook(playbooks: list[Playbook], name: str) -> Playbook:
+def _find_playbook(playbooks: list[Playbook], name: str, directory: Path) -> Playbook:
     wanted = slugify(name)
     for playbook in playbooks:
         if wanted in (playbook.key, slugify(playbook.title)):
             return playbook
     keys = [p.key for p in playbooks]
     if not keys:
-        raise NotFound(f"There are no valid playbooks in {name!r}'s directory; run `webcare playbooks check`.")
+        raise NotFound(f"There are no valid playbooks in {directory}; run `webcare playbooks check` there.")
     close = difflib.get_close_matches(wanted, keys, n=3, cutoff=0.4)
     hint = f"Did you mean: {', '.join(close)}?" if close else f"The playbooks are: {', '.join(keys)}."
     raise NotFound(f"There is no playbook {name!r}. {hint}")
@@ -203,7 +210,7 @@ def _known(ctx: Context, actor: Actor, verb: str) -> None:
 async def start_crisis(cmd: StartCrisis, *, ctx: Context) -> CrisisStarted:
     """Freeze the playbook into a new crisis, open its room and checklist, and show the banner."""
     _known(ctx, cmd.actor, "start a crisis")
-    playbook = _find_playbook(await _playbooks(ctx), cmd.playbook)
+    playbook = _find_playbook(await _playbooks(ctx), cmd.playbook, ctx.playbooks_dir)
     note = (cmd.note or "").strip() or None
     async with ctx.db.uow() as uow:
         now = ctx.clock()
@@ -215,6 +222,7 @@ async def start_crisis(cmd: StartCrisis, *, ctx: Context) -> CrisisStarted:
                             detail=f"{playbook.key}@{playbook.version}" + (f": {note}" if note else ""),
                             crisis_id=crisis.id)
         await ctx.fanout.crisis_changed(uow.outbox, crisis.id or 0, now)
+        await ctx.fanout.cards_changed(uow.outbox, await uow.mentions.recent_ids(_OPEN, CARDS_REDRAWN), now)
         view = await checklist(uow, ctx, crisis, now)
         await uow.commit()
     return CrisisStarted(view)
@@ -318,8 +326,9 @@ async def end_crisis(cmd: EndCrisis, *, ctx: Context) -> CrisisChanged:
             await ctx.fanout.crisis_changed(uow.outbox, fresh.id or 0, now)
             await ctx.fanout.crisis_notice(uow.outbox, fresh.id or 0, f"report:{fresh.id}:end", {"kind": "report"},
                                            now)
-            await ctx.fanout.cards_changed(uow.outbox, [m.id or 0 for m in await uow.crises.linked(fresh.id or 0)],
-                                           now)
+            redrawn = {m.id or 0 for m in await uow.crises.linked(fresh.id or 0)}
+            redrawn.update(await uow.mentions.recent_ids(_OPEN, CARDS_REDRAWN))
+            await ctx.fanout.cards_changed(uow.outbox, sorted(redrawn), now)
             view = await checklist(uow, ctx, fresh, now)
             await uow.commit()
         how = f"ended early by {cmd.actor.ref.name}: {ended.forced_reason}" if ended.forced_reason else "ended"
@@ -361,7 +370,12 @@ async def stored_report(ctx: Context, crisis_id: int) -> str:
 
 async def link_mention(cmd: LinkMention, *, ctx: Context) -> CrisisChanged:
     """Link a mention to a running crisis by hand (its replies then follow the crisis' gate)."""
-    _known(ctx, cmd.actor, "link mentions to a crisis")
+    try:
+        _known(ctx, cmd.actor, "link mentions to a crisis")
+    except NotAllowed as refusal:
+        if cmd.crisis_id is not None:
+            await _refused(ctx, cmd.crisis_id, cmd.actor, "link_refused", refusal, cmd.mention_id)
+        raise
     async with ctx.db.uow() as uow:
         mention = await get_mention(uow, cmd.mention_id)
         crisis = await _resolve(uow, None, cmd.crisis_id)
@@ -426,6 +440,7 @@ async def remind_overdue(ctx: Context) -> int:
         now = ctx.clock()
         for crisis in await uow.crises.running():
             state = await crisis_state(uow, crisis)
+            reminded = 0
             for late in rules.overdue(state, now):
                 key = f"reminder:{crisis.id}:{late.step.id}:{late.level}"
                 payload = {"kind": "reminder", "step": late.step.id, "level": late.level}
@@ -433,9 +448,10 @@ async def remind_overdue(ctx: Context) -> int:
                     await uow.audit.add(None, SYSTEM, "step_reminder", now,
                                         detail=f"{late.step.id} → {'lead' if late.level == rules.LEAD else 'owner'}",
                                         crisis_id=crisis.id)
-                    queued += 1
-            if queued:
+                    reminded += 1
+            if reminded:  # the checklist flags the step as overdue
                 await ctx.fanout.crisis_changed(uow.outbox, crisis.id or 0, now)
+            queued += reminded
         await uow.commit()
     return queued
 

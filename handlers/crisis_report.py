@@ -15,9 +15,11 @@ from handlers.context import person_ref
 
 # Audit actions the report lists as refusals and overrides.
 REFUSALS = {"step_refused": "step refused", "end_refused": "end refused", "reply_refused": "reply refused",
-            "unlink_refused": "unlink refused"}
+            "link_refused": "link refused", "unlink_refused": "unlink refused"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
-_TABLE_CELL = str.maketrans({"|": "\\|", "\n": " ", "\r": " "})
+# People's notes are escaped so that nothing in them becomes a link, emphasis or a table cell in the report.
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+_LINE_BREAKS = str.maketrans({"\n": " ", "\r": " "})
 
 
 def _clock(at: datetime) -> str:
@@ -33,8 +35,8 @@ def _span(delta: timedelta) -> str:
 
 
 def _cell(text: str | None) -> str:
-    """Text inside a table cell (our own people's notes): no pipes, no line breaks."""
-    return (text or "").translate(_TABLE_CELL).strip() or "—"
+    """People's text inside the report: markdown characters escaped, no line breaks."""
+    return _MARKDOWN.sub(r"\\\1", (text or "").translate(_LINE_BREAKS)).strip() or "—"
 
 
 def _handle(mention: Mention) -> str:

@@ -146,10 +146,11 @@ def view_submission(user_id: str, callback_id: str, private_metadata: str,
     return payload
 
 
-async def slash(client: TestClient, user_id: str, text: str) -> Any:
-    """Send `/webcare <text>` like Slack does and return the response."""
+async def slash(client: TestClient, user_id: str, text: str, *, channel_id: str = TRIAGE_CHANNEL) -> Any:
+    """Send `/webcare <text>`, typed in a channel (the triage channel unless given), like Slack does."""
     fields = dict(urllib.parse.parse_qsl((FIXTURES / "slack" / "slash_command.txt").read_text().strip()))
-    fields.update(command="/webcare", text=text, user_id=user_id, user_name=user_id, channel_id=TRIAGE_CHANNEL)
+    fields.update(command="/webcare", text=text, user_id=user_id, user_name=user_id, channel_id=channel_id)
     body = urllib.parse.urlencode(fields)
     return await client.post("/slack/events", data=body,
                              headers=slack_headers(body, content_type="application/x-www-form-urlencoded"))
+

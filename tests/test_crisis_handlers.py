@@ -260,7 +260,8 @@ async def test_the_report_is_a_timeline_against_due_times(ctx):
     await done(ctx, CARLA, CONFIRM, note="confirmed | by IT")
     ctx.clock.advance(minutes=40)
     await done(ctx, BRAM, HOLDING)
-    await crisis.skip_step(c.SkipStep(ANNA, LEGAL, "no legal angle"), ctx=ctx)
+    await crisis.skip_step(c.SkipStep(ANNA, LEGAL, "no legal angle, see [this](http://evil.example) *now*"),
+                           ctx=ctx)
     await answering.submit_reply(c.SubmitReply(mention_id, CARLA, "We weten van de storing."), ctx=ctx)
     [draft] = await rows(ctx, Draft)
     await answering.approve(c.Approve(draft.id, EVA), ctx=ctx)
@@ -275,6 +276,20 @@ async def test_the_report_is_a_timeline_against_due_times(ctx):
     assert "**Time to holding statement:** 45 min (due 30 min)" in report
     assert "| Confirm the outage | webcare | 10 min | done | Carla Smit | +5 min | confirmed \\| by IT |" in report
     assert "| Approve the holding statement | corporate-communications | 30 min | done (late) | Bram Jansen |" in report
-    assert "- +45 min Anna de Vries: skipped — brief-legal: no legal angle" in report
+    # people's notes cannot turn into links or emphasis in the shared report
+    assert ("- +45 min Anna de Vries: skipped — brief-legal: no legal angle, see \\[this\\](http://evil.example) "
+            "\\*now\\*") in report
     assert f"| +0 min | #{mention_id} | X | @sannedv |" in report
     assert f"| +45 min | #{mention_id} | Carla Smit | Eva Hendriks | sent |" in report
+
+
+async def test_starting_and_ending_a_crisis_redraws_the_open_cards_so_they_offer_linking(ctx):
+    mention_id = await new_mention(ctx, text="Iets heel anders")
+    async with ctx.db.uow() as uow:
+        [job] = [j for j in await uow.session.exec(select(OutboxJob)) if j.key == f"slack:card:{mention_id}"]
+    crisis_id = await start(ctx)
+    [after_start] = await rows(ctx, OutboxJob, OutboxJob.key == f"slack:card:{mention_id}")
+    assert after_start.generation == job.generation + 1
+    await crisis.end_crisis(c.EndCrisis(ANNA, "drill over", crisis_id=crisis_id), ctx=ctx)
+    [after_end] = await rows(ctx, OutboxJob, OutboxJob.key == f"slack:card:{mention_id}")
+    assert after_end.generation == job.generation + 2

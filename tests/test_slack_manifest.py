@@ -19,7 +19,7 @@ def test_http_manifest_points_everything_at_slack_events() -> None:
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/webcare"
     assert command["url"] == endpoint
-    assert command["usage_hint"] == "help | mine | queue | stats [today|week]"
+    assert command["usage_hint"] == "help | mine | queue | stats [today|week] | playbooks | crisis …"
 
 
 def test_socket_mode_manifest_has_no_urls() -> None:
@@ -33,7 +33,8 @@ def test_socket_mode_manifest_has_no_urls() -> None:
 
 def test_manifest_asks_for_the_scopes_the_bot_uses() -> None:
     scopes = build_manifest(url=None, socket_mode=True)["oauth_config"]["scopes"]["bot"]
-    for needed in ("chat:write", "commands", "app_mentions:read", "channels:history", "users:read"):
+    for needed in ("chat:write", "commands", "app_mentions:read", "channels:history", "users:read",
+                   "channels:manage"):
         assert needed in scopes
     assert len(scopes) == len(set(scopes))
 

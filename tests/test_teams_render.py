@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.crisis_views import ChecklistView, ReplyGate, StepStatus, StepView
+from bot.teams.checklist import render_checklist, render_report
 from bot.teams.ids import Input, Verb
 from bot.teams.render import escape_markdown, render_card, render_draft, render_escalation_notice
 from bot.views import (
     CardView,
+    CrisisTag,
     DepartmentView,
     DismissReason,
     DraftState,
@@ -411,3 +415,71 @@ def test_escape_markdown_leaves_nothing_to_format_but_reads_the_same(text: str) 
     for line in escaped.splitlines():
         assert not line.lstrip(" ").startswith(("-", "+", "*", "#", ">", "1.", "2)", "["))
     assert shown(escaped).translate(str.maketrans("\u2217\u02cd", "*_")) == text
+
+
+# -- crises ----------------------------------------------------------------------------------------
+
+
+def _checklist(**changes: object) -> ChecklistView:
+    start = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    carla = PersonRef("carla", "Carla Smit")  # no Teams id: named, never pinged
+    steps = (
+        StepView("confirm", "Confirm the outage", "webcare", (ANNA, carla), StepStatus.DONE, False, False,
+                 start + timedelta(minutes=10), by=ANNA, at=start + timedelta(minutes=4), note=HOSTILE),
+        StepView("holding", "Approve the holding statement", "corporate-communications", (BRAM,), StepStatus.NEXT,
+                 False, True, start + timedelta(minutes=30), overdue=True),
+        StepView("legal", "Brief legal", "legal", (DORA,), StepStatus.WAITING, True, False),
+        StepView("all-clear", "Post the all-clear", "webcare", (ANNA, carla), StepStatus.WAITING, False, False,
+                 start + timedelta(hours=4)),
+    )
+    view = ChecklistView(id=3, playbook="outage", title="Service outage", severity="high", version="abc123",
+                         drill=False, started_at=start, started_by=ANNA, lead_role="crisis-lead", leads=(ANNA,),
+                         steps=steps, gate=ReplyGate.LOCKED, gate_step=steps[1], linked=2,
+                         now=start + timedelta(minutes=40), note=HOSTILE)
+    return replace(view, **changes)
+
+
+def test_checklist_mentions_owners_by_teams_id_and_keeps_notes_inert() -> None:
+    rendered = render_checklist(_checklist())
+    assert_inert(rendered)
+    assert_valid_card(rendered)
+    assert sorted(e["mentioned"]["id"] for e in entities(rendered)) == ["29:1anna", "29:2bram"]
+    text = shown(json.dumps(rendered, ensure_ascii=False))
+    assert "Carla Smit" in text and "Dora" in text
+    assert shown(runs_text(block(rendered, "crisis-3-note"))) == "Note: " + HOSTILE
+    assert "Due 09:30 UTC — **overdue**" in block(rendered, "crisis-3-step-holding-due")["text"]
+    verbs = [(a["verb"], a["data"]["step"]) for a in nodes(rendered) if a.get("type") == "Action.Execute"]
+    assert verbs == [("webcare.crisis_done", "holding"), ("webcare.crisis_skip", "legal")]
+    [reason] = [n for n in nodes(rendered) if n.get("type") == "Input.Text"]
+    assert reason["id"] == "reason-legal" and reason["isRequired"] is True
+
+
+def test_an_ended_checklist_offers_nothing_and_says_why_it_ended_early() -> None:
+    view = _checklist()
+    rendered = render_checklist(replace(view, ended_at=view.now, ended_by=ANNA, forced_reason="Restored <at>x</at>"))
+    assert [n for n in nodes(rendered) if n.get("type") in ("Action.Execute", "Action.ShowCard")] == []
+    assert shown(runs_text(block(rendered, "crisis-3-forced"))) == "Ended early: Restored <at>x</at>"
+    assert "ended at 09:40 UTC by Anna de Vries after 40 min" in block(rendered, "crisis-3-state")["text"]
+
+
+def test_a_long_report_is_cut_to_fit_a_message_and_says_how_to_get_all_of_it() -> None:
+    rendered = render_report(CrisisTag(3, "Service outage", True), "| a | b |\n" * 5000)
+    assert_valid_card(rendered)
+    assert "🧪 Drill #3" in shown(json.dumps(rendered, ensure_ascii=False))
+    assert "webcare crisis report 3 --out FILE` saves all of it" in json.dumps(rendered, ensure_ascii=False)
+
+
+def test_a_linked_card_shows_its_crisis_and_offers_unlink_and_the_holding_statements() -> None:
+    linked = card(crisis=CrisisTag(3, "Service outage", False), templates=("We weten het.", "We know."))
+    rendered = render_card(linked, DEPARTMENTS)
+    assert runs_text(block(rendered, "mention-42-crisis")) == "🚨 Crisis #3: Service outage"
+    assert [a["title"] for a in actions(rendered)][-1] == "Unlink from crisis"
+    [reply] = [n for n in nodes(rendered) if n.get("id") == str(Input.REPLY_TEXT)]
+    assert reply["value"] == "We weten het."
+    [second] = [n for n in nodes(rendered) if n.get("id") == "mention-42-template-2"]
+    assert runs_text(second) == "We know."
+    linkable = render_card(card(linkable=(CrisisTag(3, "Service outage", False), CrisisTag(4, "Outage", True))),
+                           DEPARTMENTS)
+    links = [a for a in actions(linkable) if a.get("verb") == Verb.LINK]
+    assert [(a["title"], a["data"]["crisis_id"]) for a in links] == [("Link to crisis: Service outage", 3),
+                                                                    ("Link to crisis: Outage (drill)", 4)]

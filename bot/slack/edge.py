@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -21,7 +20,6 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack import calls, listeners
 from bot.slack.messenger import SlackMessenger
-from bot.storage import Database
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +29,7 @@ MAX_SLACK_BODY = 256 * 1024
 class SlackEdge:
     """Everything Slack-specific the composition root needs."""
 
-    def __init__(self, settings: Settings, bus: Bus, db: Database, metrics: Metrics,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(self, settings: Settings, bus: Bus, metrics: Metrics) -> None:
         assert settings.slack_bot_token is not None
         self._settings = settings
         self.client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
@@ -42,8 +39,8 @@ class SlackEdge:
         self.app = AsyncApp(client=self.client, signing_secret=signing,
                             request_verification_enabled=not self.socket_mode, process_before_response=False)
         listeners.register(self.app, bus)
-        self.messenger = (SlackMessenger(self.client, db, bus.ctx.config, settings.slack_triage_channel, metrics,
-                                         clock=clock) if settings.slack_triage_channel else None)
+        self.messenger = (SlackMessenger(self.client, bus.ctx, settings.slack_triage_channel, metrics)
+                          if settings.slack_triage_channel else None)
 
     async def handle(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: one Request URL for events, interactivity and slash commands."""

@@ -15,23 +15,29 @@ class Action(StrEnum):
     REQUEST_CHANGES = "webcare.request_changes"  # value: draft id
     RETRY = "webcare.retry"          # value: draft id
     OPEN_POST = "webcare.open_post"  # link button, acknowledged and ignored
+    # Checklist buttons: `<id>:<step index>` keeps action_ids unique per message; value `<crisis id>:<step id>`.
+    CRISIS_DONE = "webcare.crisis_done"
+    CRISIS_SKIP = "webcare.crisis_skip"  # opens the Skip modal
 
 
 class MoreOption(StrEnum):
-    """Overflow menu option values are `<option>:<mention id>`."""
+    """Overflow menu option values are `<option>:<mention id>` (`link:<mention id>:<crisis id>`)."""
 
     UNCLAIM = "unclaim"
     REOPEN = "reopen"
     CLOSE = "close"
+    LINK = "link"
+    UNLINK = "unlink"
 
 
 class View(StrEnum):
-    """`callback_id`s of modals; `private_metadata` is the mention id (or draft id) as text."""
+    """`callback_id`s of modals; `private_metadata` is the mention id (or draft id, or `<crisis id>:<step id>`)."""
 
     ESCALATE = "webcare.escalate_modal"
     ANSWER = "webcare.answer_modal"
     DISMISS = "webcare.dismiss_modal"
     REQUEST_CHANGES = "webcare.request_changes_modal"
+    CRISIS_SKIP = "webcare.crisis_skip_modal"
 
 
 class Block(StrEnum):

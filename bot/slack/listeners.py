@@ -13,11 +13,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import commands as c
 from bot import reports
 from bot.bus import Bus
+from bot.crisis_views import ChecklistView
 from bot.domain import AlreadyClaimed, DomainError
 from bot.slack import calls, translate
 from bot.slack.escape import escape_mrkdwn
 from bot.slack.ids import Action
-from bot.slack.modals import answer_modal, dismiss_modal, escalate_modal, request_changes_modal
+from bot.slack.modals import (
+    answer_modal,
+    crisis_skip_modal,
+    dismiss_modal,
+    escalate_modal,
+    request_changes_modal,
+)
 from bot.slack.render import mention
 from handlers.answering import AnswerForm
 
@@ -87,7 +94,8 @@ def register(app: AsyncApp, bus: Bus) -> None:
             form: AnswerForm = await bus.dispatch(c.PrepareAnswer(translate.subject_id(action), who))
             await calls.call(client.views_open, trigger_id=body["trigger_id"],
                              view=answer_modal(form.mention_id, needs_approval=form.needs_approval,
-                                               manual=form.manual, approvers=list(form.approvers)))
+                                               manual=form.manual, approvers=list(form.approvers),
+                                               templates=form.templates, crisis=form.crisis))
         except DomainError as exc:
             await _tell(client, body, exc.user_message)
 
@@ -107,6 +115,30 @@ def register(app: AsyncApp, bus: Bus) -> None:
         try:
             await calls.call(client.views_open, trigger_id=body["trigger_id"],
                              view=request_changes_modal(translate.subject_id(action, "draft")))
+        except DomainError as exc:
+            await _tell(client, body, exc.user_message)
+
+    @app.action(re.compile(rf"^{re.escape(Action.CRISIS_DONE)}:\d+$"))
+    async def on_crisis_done(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+        await ack()
+        who = translate.actor(config, body.get("user") or {})
+        try:
+            await bus.dispatch(translate.crisis_done_command(action, who))
+        except DomainError as exc:
+            await _refuse(client, body, exc)
+
+    @app.action(re.compile(rf"^{re.escape(Action.CRISIS_SKIP)}:\d+$"))
+    async def on_crisis_skip(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+        await ack()
+        who = translate.actor(config, body.get("user") or {})
+        try:
+            crisis_id, step_id = translate.crisis_step(action.get("value"))
+            view: ChecklistView = await bus.dispatch(c.ShowCrisis(who, crisis_id=crisis_id))
+            title = next((s.title for s in view.steps if s.id == step_id), step_id)
+            await calls.call(client.views_open, trigger_id=body["trigger_id"],
+                             view=crisis_skip_modal(crisis_id, step_id, title))
         except DomainError as exc:
             await _tell(client, body, exc.user_message)
 
@@ -131,7 +163,7 @@ def register(app: AsyncApp, bus: Bus) -> None:
     async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         who = translate.actor(config, {"id": command.get("user_id"), "name": command.get("user_name")})
         try:
-            query = translate.slash_command(command.get("text") or "", who)
+            query = translate.slash_command(command.get("text") or "", who, command.get("channel_id"))
             text = translate.HELP if query is None else reports.answer(await bus.dispatch(query), MRKDWN)
         except DomainError as exc:
             text = exc.user_message

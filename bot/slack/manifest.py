@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 EVENTS_PATH = "/slack/events"
 COMMAND = "/webcare"
-USAGE_HINT = "help | mine | queue | stats [today|week]"
+USAGE_HINT = "help | mine | queue | stats [today|week] | playbooks | crisis …"
 _NAME_LIMIT = 35  # Slack: display_information.name
 
 BOT_SCOPES = (
@@ -18,6 +18,7 @@ BOT_SCOPES = (
     "channels:read",  # conversations.info: check the triage channel exists and the bot is in it
     "groups:read",  # the same for a private triage channel
     "users:read",  # users.info: name chat users who are not in webcare.toml
+    "channels:manage",  # conversations.create and .invite: a crisis' own channel with its people
 )
 
 
@@ -33,7 +34,7 @@ def build_manifest(*, url: str | None, socket_mode: bool, name: str = "Webcare")
     with_url = {"request_url": endpoint} if endpoint else {}
     command = {
         "command": COMMAND,
-        "description": "Your webcare queue, your claims and response-time stats",
+        "description": "Your webcare queue, your claims, response-time stats and crisis playbooks",
         "usage_hint": USAGE_HINT,
         "should_escape": False,
     }

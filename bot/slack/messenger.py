@@ -1,26 +1,25 @@
-"""Outbox senders for Slack: post or update cards, drafts and notices, exactly once, paced per channel."""
+"""Outbox senders for Slack: post or update cards, drafts, notices and crises, exactly once, paced per channel."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Config
 from bot.metrics import Metrics
 from bot.models import ChatMessage, OutboxJob
 from bot.outbox import RetryLater, Sender
 from bot.slack import calls
+from bot.slack.crisis_messenger import CrisisMessenger
 from bot.slack.render import render_card, render_draft, render_escalation_notice
-from bot.storage import Database
 from handlers.cards import card_view, draft_view, escalation_notice
+from handlers.context import Context
 
 logger = logging.getLogger(__name__)
 
@@ -50,21 +49,23 @@ class ChannelPacer:
 class SlackMessenger:
     """Sends what the outbox asks for to the triage channel and the cards' threads."""
 
-    def __init__(self, client: AsyncWebClient, db: Database, config: Config, channel: str, metrics: Metrics, *,
-                 clock: Callable[[], datetime], pacer: ChannelPacer | None = None) -> None:
-        self._client, self._db, self._config, self._channel = client, db, config, channel
-        self._metrics, self._clock = metrics, clock
+    def __init__(self, client: AsyncWebClient, ctx: Context, channel: str, metrics: Metrics, *,
+                 pacer: ChannelPacer | None = None) -> None:
+        self._client, self._db, self._config, self._channel = client, ctx.db, ctx.config, channel
+        self._metrics, self._clock = metrics, ctx.clock
         self._pacer = pacer or ChannelPacer()
         self._workspace: str | None = None
+        self._crises = CrisisMessenger(self, client, ctx, channel)
 
     def senders(self) -> dict[str, Sender]:
         """The outbox job kinds this messenger handles."""
-        return {"slack.card": self.sync_card, "slack.draft": self.sync_draft, "slack.notice": self.post_notice}
+        return {"slack.card": self.sync_card, "slack.draft": self.sync_draft, "slack.notice": self.post_notice,
+                "slack.crisis": self._crises.sync_crisis, "slack.crisis_notice": self._crises.post_notice}
 
     async def workspace(self) -> str:
         """The Slack team id the bot token belongs to."""
         if self._workspace is None:
-            self._workspace = (await self._call(self._client.auth_test))["team_id"]
+            self._workspace = (await self.call(self._client.auth_test))["team_id"]
         return self._workspace
 
     async def sync_card(self, job: OutboxJob) -> None:
@@ -72,7 +73,7 @@ class SlackMessenger:
         mention_id = job.mention_id or 0
         async with self._db.uow() as uow:
             text, blocks = render_card(await card_view(uow, self._config, mention_id, self._clock()))
-        posted = await self._upsert(job, f"card:{mention_id}", mention_id, text, blocks, thread_ts=None)
+        posted = await self.upsert(job, f"card:{mention_id}", mention_id, text, blocks, thread_ts=None)
         if posted:
             self._metrics.posted.labels(platform=PLATFORM).inc()
 
@@ -85,7 +86,7 @@ class SlackMessenger:
             if draft is None:
                 return
             text, blocks = render_draft(draft_view(self._config, draft))
-        await self._upsert(job, f"draft:{draft_id}", job.mention_id, text, blocks, thread_ts=card.ts)
+        await self.upsert(job, f"draft:{draft_id}", job.mention_id, text, blocks, thread_ts=card.ts)
 
     async def post_notice(self, job: OutboxJob) -> None:
         """Post a one-off notice (e.g. an escalation pinging heads) in the card's thread."""
@@ -94,7 +95,7 @@ class SlackMessenger:
             raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
         text, blocks = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
         subject = f"notice:{job.key.split(':', 2)[2]}"
-        await self._upsert(job, subject, job.mention_id, text, blocks, thread_ts=card.ts, update=False)
+        await self.upsert(job, subject, job.mention_id, text, blocks, thread_ts=card.ts, update=False)
 
     async def _card_message(self, mention_id: int) -> ChatMessage:
         workspace = await self.workspace()
@@ -104,45 +105,52 @@ class SlackMessenger:
             raise RetryLater("the card is not posted yet", delay=1.0, count_attempt=False)
         return card
 
-    async def _upsert(self, job: OutboxJob, subject: str, mention_id: int | None, text: str,
-                      blocks: list[dict[str, Any]], *, thread_ts: str | None, update: bool = True) -> bool:
-        """Update the subject's message if posted, else post it; returns whether a new message was posted."""
+    async def upsert(self, job: OutboxJob, subject: str, mention_id: int | None, text: str,
+                     blocks: list[dict[str, Any]], *, thread_ts: str | None, update: bool = True,
+                     channel: str | None = None, crisis_id: int | None = None) -> bool:
+        """Update the subject's message if posted, else post it; returns whether a new message was posted.
+
+        The message goes to the triage channel unless `channel` names another; `crisis_id` marks a message in a
+        crisis' own room, so that commands typed there act on that crisis.
+        """
+        channel = channel or self._channel
         workspace = await self.workspace()
         async with self._db.uow() as uow:
             existing = await uow.messages.get(PLATFORM, workspace, subject)
         if existing is not None:
             if update:
-                await self._call(self._client.chat_update, channel=existing.channel, ts=existing.ts, text=text,
+                await self.call(self._client.chat_update, channel=existing.channel, ts=existing.ts, text=text,
                                  blocks=blocks)
             return False
-        ts = await self._find_earlier_post(subject, thread_ts, job) if job.attempts > 1 else None
+        ts = await self._find_earlier_post(channel, subject, thread_ts, job) if job.attempts > 1 else None
         if ts is None:
-            await self._pacer.wait(self._channel)
-            response = await self._call(
-                self._client.chat_postMessage, idempotent=False, channel=self._channel, text=text, blocks=blocks,
+            await self._pacer.wait(channel)
+            response = await self.call(
+                self._client.chat_postMessage, idempotent=False, channel=channel, text=text, blocks=blocks,
                 thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"subject": subject}})
             ts = response["ts"]
         elif update:
-            await self._call(self._client.chat_update, channel=self._channel, ts=ts, text=text, blocks=blocks)
+            await self.call(self._client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)
         async with self._db.uow() as uow:
             await uow.messages.add(ChatMessage(platform=PLATFORM, workspace=workspace, subject=subject,
-                                               mention_id=mention_id, channel=self._channel, ts=ts,
+                                               mention_id=mention_id, crisis_id=crisis_id, channel=channel, ts=ts,
                                                thread_ts=thread_ts, posted_at=self._clock()))
             await uow.commit()
         return True
 
-    async def _find_earlier_post(self, subject: str, thread_ts: str | None, job: OutboxJob) -> str | None:
+    async def _find_earlier_post(self, channel: str, subject: str, thread_ts: str | None,
+                                 job: OutboxJob) -> str | None:
         """After an attempt whose outcome is unknown (crash, timeout), find the message it may have posted."""
         oldest = (job.created_at - timedelta(minutes=1)).timestamp()
         cursor = None
         while True:
-            kwargs: dict[str, Any] = {"channel": self._channel, "include_all_metadata": True, "limit": 200,
+            kwargs: dict[str, Any] = {"channel": channel, "include_all_metadata": True, "limit": 200,
                                       "oldest": f"{oldest:.6f}", "cursor": cursor}
             if thread_ts is None:
-                response = await self._call(self._client.conversations_history, **kwargs)
+                response = await self.call(self._client.conversations_history, **kwargs)
             else:
-                response = await self._call(self._client.conversations_replies, ts=thread_ts, **kwargs)
+                response = await self.call(self._client.conversations_replies, ts=thread_ts, **kwargs)
             for message in response.get("messages", []):
                 metadata = message.get("metadata") or {}
                 if (metadata.get("event_type") == METADATA_TYPE
@@ -153,7 +161,7 @@ class SlackMessenger:
             if not cursor:
                 return None
 
-    async def _call(self, fn: Any, *, idempotent: bool = True, **kwargs: Any) -> Any:
+    async def call(self, fn: Any, *, idempotent: bool = True, **kwargs: Any) -> Any:
         """Call Slack; a transient failure sends the job back to the outbox (a post's next attempt looks first)."""
         try:
             return await calls.call(fn, idempotent=idempotent, **kwargs)

@@ -1,14 +1,20 @@
-"""Build the Escalate, Answer, Dismiss and Request-changes modals as Block Kit views."""
+"""Build the Escalate, Answer, Dismiss, Request-changes and crisis Skip modals as Block Kit views."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from bot.slack.escape import escape_mrkdwn, truncate
 from bot.slack.ids import Block, View
-from bot.slack.render import mention
-from bot.views import DepartmentView, DismissReason, PersonRef
+from bot.slack.render import crisis_label, mention
+from bot.views import CrisisTag, DepartmentView, DismissReason, PersonRef
 
 INPUT_LIMIT = 3000  # Block Kit: max_length of a plain_text_input
 _OPTION_LIMIT = 75  # Block Kit: text of an option
 _OPTIONS_MAX = 100  # Block Kit: options of a static select
+_SECTION_LIMIT = 3000  # Block Kit: text of a section
+_TITLE_LIMIT = 200  # a step's title inside a sentence
+_TEMPLATES_SHOWN = 10  # a modal holds 100 blocks; a handful of holding statements is plenty
 
 
 def escalate_modal(mention_id: int, departments: list[DepartmentView]) -> dict:
@@ -33,9 +39,14 @@ def escalate_modal(mention_id: int, departments: list[DepartmentView]) -> dict:
 
 
 def answer_modal(
-    mention_id: int, *, needs_approval: bool, manual: bool, approvers: list[PersonRef]
+    mention_id: int, *, needs_approval: bool, manual: bool, approvers: list[PersonRef],
+    templates: Sequence[str] = (), crisis: CrisisTag | None = None,
 ) -> dict:
-    """Ask for the reply, saying whether it is sent, sent after approval, or was posted by hand."""
+    """Ask for the reply, saying whether it is sent, sent after approval, or was posted by hand.
+
+    When the mention's crisis has unlocked holding statements, the reply starts as the first one and all are
+    listed to copy from.
+    """
     heads = ", ".join(mention(p) for p in approvers) or "a head of the escalated departments"
     if manual and needs_approval:
         explain = (
@@ -49,15 +60,42 @@ def answer_modal(
             "then paste what you replied here."
         )
         label, submit = "What you replied", "Save answer"
+    elif needs_approval and crisis is not None:
+        explain = f"This mention is linked to a crisis: {heads} must approve your reply before it is sent."
+        label, submit = "Your reply", "Ask approval"
     elif needs_approval:
         explain = f"This mention is escalated: {heads} must approve your reply before it is sent."
         label, submit = "Your reply", "Ask approval"
     else:
         explain = "Your reply is sent to the post as soon as you submit."
         label, submit = "Your reply", "Send reply"
-    reply = _input(Block.REPLY_TEXT, label, _text_input(Block.REPLY_TEXT))
-    blocks = [_section(explain), reply]
+    blocks = [_section(explain)]
+    if crisis is not None:
+        icon = ":performing_arts:" if crisis.drill else ":rotating_light:"
+        blocks.insert(0, _section(f"{icon} *{escape_mrkdwn(crisis_label(crisis))}*"))
+    field = _text_input(Block.REPLY_TEXT)
+    if templates:
+        field["initial_value"] = templates[0][:INPUT_LIMIT]
+        blocks += _template_blocks(templates)
+    blocks.append(_input(Block.REPLY_TEXT, label, field))
     return _modal(View.ANSWER, str(mention_id), "Answer mention", blocks, submit=submit)
+
+
+def crisis_skip_modal(crisis_id: int, step_id: str, step_title: str) -> dict:
+    """Ask the lead why an optional crisis step is skipped."""
+    reason = _input(Block.REASON, "Why is it skipped?", _text_input(Block.REASON),
+                    hint="Kept in the crisis report.")
+    question = _section(f"Skip *{escape_mrkdwn(step_title[:_TITLE_LIMIT])}*?")
+    return _modal(View.CRISIS_SKIP, f"{crisis_id}:{step_id}", "Skip crisis step", [question, reason], submit="Skip")
+
+
+def _template_blocks(templates: Sequence[str]) -> list[dict]:
+    """The holding statements, quoted for copying; the reply below starts as the first."""
+    shown = templates[:_TEMPLATES_SHOWN]
+    head = (f"*Holding statements* ({len(templates)}): your reply starts as the first; "
+            "copy another one into it if it fits better.")
+    quoted = [_section(truncate(f"*{i}.* " + escape_mrkdwn(t), _SECTION_LIMIT)) for i, t in enumerate(shown, 1)]
+    return [_section(head), *quoted]
 
 
 def dismiss_modal(mention_id: int) -> dict:

@@ -8,6 +8,7 @@ from bot.slack.escape import escape_mrkdwn, link, safe_url, split, truncate
 from bot.slack.ids import Action, MoreOption
 from bot.views import (
     CardView,
+    CrisisTag,
     DepartmentView,
     DraftState,
     DraftView,
@@ -26,6 +27,8 @@ _NAME_LIMIT = 80  # one name or handle inside a line
 _SNIPPET_LIMIT = 300  # customer text in a card's notification
 _NOTE_LIMIT = 1000  # a note or delivery error inside a line
 _TEXT_LIMIT = 10 * SECTION_LIMIT  # long texts span at most ~11 sections, far below 50 blocks
+_MENU_MAX = 5  # Block Kit: options of an overflow menu
+_OPTION_LIMIT = 75  # Block Kit: text of an option
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 
 _WORKING = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})
@@ -39,6 +42,7 @@ def render_card(view: CardView) -> Message:
     text = truncate(escape_mrkdwn(view.text), SECTION_LIMIT, url) or "_(no text)_"
     blocks = [
         {"type": "context", "block_id": f"{prefix}-author", "elements": [_mrkdwn(_byline(view))]},
+        *_crisis_tag(prefix, view.crisis, view.crisis_rule),
         _section(f"{prefix}-text", text, verbatim=True),
         _section(f"{prefix}-status", truncate(_status(view), SECTION_LIMIT)),
     ]
@@ -74,6 +78,20 @@ def render_escalation_notice(notice: EscalationNotice) -> Message:
     headline = truncate(headline, SECTION_LIMIT)
     notes = _text_sections(f"{prefix}-note", notice.note) if notice.note else []
     return headline, [_section(prefix, headline), *notes]
+
+
+def crisis_label(tag: CrisisTag) -> str:
+    """Name a crisis in plain words: "Crisis #3: Service outage" (or "Drill #3: …")."""
+    return f"{'Drill' if tag.drill else 'Crisis'} #{tag.id}: {tag.title}"
+
+
+def _crisis_tag(prefix: str, tag: CrisisTag | None, rule: str | None) -> list[dict]:
+    if tag is None:
+        return []
+    icon = ":performing_arts:" if tag.drill else ":rotating_light:"
+    text = f"{icon} *{escape_mrkdwn(crisis_label(tag))}*" + (f" — {escape_mrkdwn(rule)}" if rule else "")
+    text = truncate(text, _NOTE_LIMIT)
+    return [{"type": "context", "block_id": f"{prefix}-crisis", "elements": [_mrkdwn(text, verbatim=True)]}]
 
 
 def mention(person: PersonRef) -> str:
@@ -188,15 +206,24 @@ def _more(view: CardView) -> list[dict]:
     """Return the overflow menu of secondary actions (Slack allows 1 to 5 options)."""
     options = []
     if view.claimed_by and view.state in _WORKING:
-        options.append(("Unclaim", MoreOption.UNCLAIM))
+        options.append(("Unclaim", f"{MoreOption.UNCLAIM}:{view.mention_id}"))
     if view.state in _DONE:
-        options.append(("Reopen", MoreOption.REOPEN))
+        options.append(("Reopen", f"{MoreOption.REOPEN}:{view.mention_id}"))
     if view.state is MentionState.ANSWERED:
-        options.append(("Close", MoreOption.CLOSE))
+        options.append(("Close", f"{MoreOption.CLOSE}:{view.mention_id}"))
+    if view.crisis is not None:
+        options.append(("Unlink from crisis", f"{MoreOption.UNLINK}:{view.mention_id}"))
+    for tag in view.linkable[: _MENU_MAX - len(options)]:
+        options.append((f"Link to {crisis_label(tag)}", f"{MoreOption.LINK}:{view.mention_id}:{tag.id}"))
     if not options:
         return []
-    menu = [{"text": _plain(label), "value": f"{opt}:{view.mention_id}"} for label, opt in options]
+    menu = [{"text": _plain(_option_text(label)), "value": value} for label, value in options]
     return [{"type": "overflow", "action_id": str(Action.MORE), "options": menu}]
+
+
+def _option_text(label: str) -> str:
+    """Cut an option's label to what Slack allows (plain text: nothing in it is live)."""
+    return label if len(label) <= _OPTION_LIMIT else label[: _OPTION_LIMIT - 1] + "…"
 
 
 def _card_fallback(view: CardView) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.commands import Place
 from bot.config import Config
 from bot.domain import Actor, DomainError
 from bot.intents import TEXT_COMMANDS, command_for, subject_number, text_query
@@ -24,9 +25,10 @@ def actor(config: Config, user: dict[str, Any]) -> Actor:
 # Buttons that act at once; the others open a dialog first.
 _BUTTON_INTENTS = {Action.CLAIM: ("claim", "mention"), Action.APPROVE: ("approve", "draft"),
                    Action.RETRY: ("retry", "draft")}
-_MENU_INTENTS = {MoreOption.UNCLAIM: "unclaim", MoreOption.REOPEN: "reopen", MoreOption.CLOSE: "close"}
+_MENU_INTENTS = {MoreOption.UNCLAIM: "unclaim", MoreOption.REOPEN: "reopen", MoreOption.CLOSE: "close",
+                 MoreOption.LINK: "link", MoreOption.UNLINK: "unlink"}
 _DIALOG_INTENTS = {View.ESCALATE: "escalate", View.ANSWER: "answer", View.DISMISS: "dismiss",
-                   View.REQUEST_CHANGES: "request_changes"}
+                   View.REQUEST_CHANGES: "request_changes", View.CRISIS_SKIP: "crisis_skip"}
 
 
 def button_command(action: dict[str, Any], who: Actor) -> object | None:
@@ -36,11 +38,26 @@ def button_command(action: dict[str, Any], who: Actor) -> object | None:
         intent, what = _BUTTON_INTENTS[action_id]
         return command_for(intent, subject_number(action.get("value"), what), who, {})
     if action_id == Action.MORE:
-        option, _, mention = str((action.get("selected_option") or {}).get("value", "")).partition(":")
+        option, _, rest = str((action.get("selected_option") or {}).get("value", "")).partition(":")
         if option not in _MENU_INTENTS:
             raise DomainError("Unknown menu option.")
-        return command_for(_MENU_INTENTS[option], subject_number(mention), who, {})
+        mention, _, crisis = rest.partition(":")
+        return command_for(_MENU_INTENTS[option], subject_number(mention), who, {"crisis_id": crisis})
     return None
+
+
+def crisis_step(value: Any) -> tuple[int, str]:
+    """The crisis id and step id a checklist button (or the Skip modal) carries as `<crisis id>:<step id>`."""
+    crisis, _, step = str(value or "").partition(":")
+    if not step:
+        raise DomainError("This button does not name a crisis step; the checklist may be from an older version.")
+    return subject_number(crisis, "crisis"), step
+
+
+def crisis_done_command(action: dict[str, Any], who: Actor) -> object:
+    """The command a checklist's Mark done button stands for."""
+    crisis_id, step = crisis_step(action.get("value"))
+    return command_for("crisis_done", crisis_id, who, {"step": step})
 
 
 def subject_id(action: dict[str, Any], what: str = "mention") -> int:
@@ -67,22 +84,36 @@ def view_command(view: dict[str, Any], who: Actor) -> object:
     intent = _DIALOG_INTENTS.get(view.get("callback_id"))  # type: ignore[call-overload]
     if intent is None:
         raise DomainError("This dialog is not one of ours.")
+    if intent == "crisis_skip":
+        crisis_id, step = crisis_step(view.get("private_metadata"))
+        return command_for(intent, crisis_id, who, {**_inputs(view), "step": step})
     what = "draft" if intent == "request_changes" else "mention"
     return command_for(intent, subject_number(view.get("private_metadata"), what), who, _inputs(view))
 
 
 # Which modal input shows a refusal, per dialog.
 ERROR_BLOCK = {View.ESCALATE: Block.DEPARTMENTS, View.ANSWER: Block.REPLY_TEXT, View.DISMISS: Block.REASON,
-               View.REQUEST_CHANGES: Block.NOTE}
+               View.REQUEST_CHANGES: Block.NOTE, View.CRISIS_SKIP: Block.REASON}
 
 HELP = ("*/webcare help* — this list\n*/webcare mine* — mentions you have claimed\n"
         "*/webcare queue* — unclaimed mentions and the oldest one's age\n"
-        "*/webcare stats [today|week]* — volume, median first response, share within the SLA")
+        "*/webcare stats [today|week]* — volume, median first response, share within the SLA\n"
+        "*/webcare playbooks* — the crisis playbooks, with severity, steps and version\n"
+        "*/webcare crisis start <playbook> [--drill] [note]* — start a crisis (or a drill): its own channel, "
+        "checklist and banner\n"
+        "*/webcare crisis status* — the checklist of the crisis\n"
+        "*/webcare crisis done <step> [note]* · *crisis skip <step> <reason>* — complete or skip a step\n"
+        "*/webcare crisis end [--force <reason>]* · *crisis report [<id>]* — end it; post the report\n"
+        "Typed in a crisis' channel, crisis commands act on that crisis; elsewhere add `--crisis <number>` "
+        "when several run.")
 
 
-def slash_command(text: str, who: Actor) -> object | None:
-    """The query a `/webcare …` line asks for (None for help)."""
+def slash_command(text: str, who: Actor, channel: str | None) -> object | None:
+    """The query a `/webcare …` line typed in `channel` asks for (None for help)."""
+    place = Place("slack", channel) if channel else None
     try:
-        return text_query(text, who)
+        return text_query(text, who, place)
     except DomainError:
+        if text.split()[:1] and text.split()[0].lower() == "crisis":
+            raise  # the refusal says how to type that crisis command
         raise DomainError(f"Unknown /webcare command. Try `/webcare help` ({TEXT_COMMANDS}).") from None

@@ -15,11 +15,13 @@ from bot import commands as c
 from bot import reports
 from bot.bus import Bus
 from bot.domain import DomainError
-from bot.intents import TEXT_COMMANDS
+from bot.intents import CRISIS_COMMANDS, TEXT_COMMANDS
 from bot.teams import translate
+from bot.teams.checklist import render_checklist
 from bot.teams.escape import escape_markdown
 from bot.teams.render import render_card, render_draft
 from handlers.cards import card_view, draft_view
+from handlers.crisis import checklist
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +29,8 @@ PLATFORM = "teams"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 MARKDOWN = reports.Markup(bold=lambda text: f"**{text}**", escape=escape_markdown,
                           link=lambda url, label: f"[{escape_markdown(label)}]({url.replace(')', '%29')})")
-HELP = f"I post every mention here as a card. Type **@Webcare** followed by: {TEXT_COMMANDS}."
+HELP = (f"I post every mention here as a card. Type **@Webcare** followed by: {TEXT_COMMANDS}.\n\n"
+        f"Crises: {escape_markdown(CRISIS_COMMANDS)}. Typed in a crisis' thread, they act on that crisis.")
 APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothing was changed twice; please try again."
 
 
@@ -55,7 +58,7 @@ class TeamsBot(ActivityHandler):
         logger.info("teams: installed in channel %s of tenant %s", channel, tenant)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        """An `Action.Submit` fallback click, or a typed `@Webcare help | mine | queue | stats`."""
+        """An `Action.Submit` fallback click, or a typed command (`@Webcare queue`, `@Webcare crisis …`)."""
         activity = turn_context.activity
         raw = activity.serialize()
         who = translate.actor(self._config, raw.get("from") or {})
@@ -92,7 +95,12 @@ class TeamsBot(ActivityHandler):
 
     async def _refreshed(self, command: object, notice: str | None) -> dict[str, Any]:
         async with self._bus.ctx.db.uow() as uow:
-            if isinstance(command, c.Approve | c.RequestChanges | c.RetryDelivery):
+            if isinstance(command, c.CompleteStep | c.SkipStep):
+                crisis = await uow.crises.get(command.crisis_id or 0)
+                if crisis is None:
+                    raise DomainError(f"There is no crisis #{command.crisis_id}.")
+                card = render_checklist(await checklist(uow, self._bus.ctx, crisis, self._clock()))
+            elif isinstance(command, c.Approve | c.RequestChanges | c.RetryDelivery):
                 draft = await uow.drafts.get(command.draft_id)
                 if draft is None:
                     raise DomainError(f"Draft {command.draft_id} does not exist.")

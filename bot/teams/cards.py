@@ -35,7 +35,7 @@ def adaptive_card(body: list[dict], actions: Iterable[dict] = (), *, entities: I
     return card
 
 
-def execute(title: str, verb: Verb, data: Mapping[str, int], *, style: str | None = None,
+def execute(title: str, verb: Verb, data: Mapping[str, int | str], *, style: str | None = None,
             secondary: bool = False) -> dict:
     """Return an `Action.Execute` whose `fallback` is the same click as an `Action.Submit`.
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 
 from botbuilder.core import MessageFactory, TurnContext
 
 from bot.bus import Bus
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.storage import Database
 from bot.teams.adapter import create_adapter
 from bot.teams.bot import APOLOGY, TeamsBot
 from bot.teams.messenger import TeamsMessenger
@@ -24,12 +21,11 @@ logger = logging.getLogger(__name__)
 class TeamsEdge:
     """Everything Teams-specific the composition root needs."""
 
-    def __init__(self, settings: Settings, bus: Bus, db: Database, metrics: Metrics,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(self, settings: Settings, bus: Bus, metrics: Metrics) -> None:
         self.adapter = create_adapter(settings)
         self.adapter.on_turn_error = self._on_turn_error
-        self.route = MessagesRoute(self.adapter, TeamsBot(bus, clock))
-        self.messenger = TeamsMessenger(self.adapter, settings, db, bus.ctx.config, metrics, clock=clock)
+        self.route = MessagesRoute(self.adapter, TeamsBot(bus, bus.ctx.clock))
+        self.messenger = TeamsMessenger(self.adapter, settings, bus.ctx, metrics)
 
     @staticmethod
     async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:

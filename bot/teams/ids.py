@@ -1,9 +1,10 @@
 """Verbs and input ids shared by the Teams renderer and the translator of card actions.
 
-Every `Action.Execute` carries `data` of `{"mention_id": n}` (card actions) or `{"draft_id": n}`
-(draft actions) and its `verb`; the `Action.Submit` put in its `fallback` carries the same data
-plus `"verb"`, so one translator reads both an `adaptiveCard/action` invoke and a message
-activity's `value`. Input values arrive beside the data, under the `Input` ids.
+Every `Action.Execute` carries `data` of `{"mention_id": n}` (card actions), `{"draft_id": n}`
+(draft actions) or `{"crisis_id": n, "step": id}` (checklist actions) and its `verb`; the
+`Action.Submit` put in its `fallback` carries the same data plus `"verb"`, so one translator
+reads both an `adaptiveCard/action` invoke and a message activity's `value`. Input values
+arrive beside the data, under the `Input` ids.
 """
 
 from enum import StrEnum
@@ -22,6 +23,10 @@ class Verb(StrEnum):
     APPROVE = "webcare.approve"  # data: draft id
     REQUEST_CHANGES = "webcare.request_changes"  # data: draft id
     RETRY = "webcare.retry"  # data: draft id
+    LINK = "webcare.link"  # data: mention id and crisis id
+    UNLINK = "webcare.unlink"
+    CRISIS_DONE = "webcare.crisis_done"  # data: crisis id and step
+    CRISIS_SKIP = "webcare.crisis_skip"  # data: crisis id and step; the reason is the input `skip_reason(step)`
 
 
 class Input(StrEnum):
@@ -31,3 +36,8 @@ class Input(StrEnum):
     NOTE = "note"
     REPLY_TEXT = "reply_text"
     REASON = "reason"  # a DismissReason value
+
+
+def skip_reason(step: str) -> str:
+    """The id of a step's Skip reason input: one per step, as input ids must be unique in a card."""
+    return f"reason-{step}"

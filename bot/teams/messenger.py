@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -14,16 +13,16 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from bot.config import Config
 from bot.metrics import Metrics
 from bot.models import ChatMessage, OutboxJob
 from bot.outbox import RetryLater, Sender
 from bot.settings import Settings
-from bot.storage import Database
 from bot.teams.adapter import connector_client
+from bot.teams.crisis_messenger import TeamsCrisisMessenger
 from bot.teams.pacing import CONVERSATION_WINDOWS, TENANT_WINDOWS, Pacer
 from bot.teams.render import render_card, render_draft, render_escalation_notice
 from handlers.cards import card_view, draft_view, escalation_notice
+from handlers.context import Context
 
 logger = logging.getLogger(__name__)
 
@@ -64,19 +63,20 @@ def card_activity(card: dict[str, Any], activity_id: str | None = None) -> Activ
 class TeamsMessenger:
     """Sends what the outbox asks for to the Teams triage channel and the cards' threads."""
 
-    def __init__(self, adapter: CloudAdapter, settings: Settings, db: Database, config: Config, metrics: Metrics,
-                 *, clock: Callable[[], datetime]) -> None:
-        self._adapter, self._settings, self._db, self._config = adapter, settings, db, config
-        self._metrics, self._clock = metrics, clock
+    def __init__(self, adapter: CloudAdapter, settings: Settings, ctx: Context, metrics: Metrics) -> None:
+        self._adapter, self._settings, self._db, self._config = adapter, settings, ctx.db, ctx.config
+        self._metrics, self._clock = metrics, ctx.clock
         self._clients: dict[str, ConnectorClient] = {}
         self._conversations = Pacer(CONVERSATION_WINDOWS)
         self._tenants = Pacer(TENANT_WINDOWS)
+        self._crises = TeamsCrisisMessenger(self, ctx)
 
     def senders(self) -> dict[str, Sender]:
         """The outbox job kinds this messenger handles."""
-        return {"teams.card": self.sync_card, "teams.draft": self.sync_draft, "teams.notice": self.post_notice}
+        return {"teams.card": self.sync_card, "teams.draft": self.sync_draft, "teams.notice": self.post_notice,
+                **self._crises.senders()}
 
-    async def _target(self) -> tuple[str, str, str]:
+    async def target(self) -> tuple[str, str, str]:
         """(service URL, tenant, channel id) of the triage channel: configured, or learned on install."""
         s = self._settings
         if s.teams_triage_channel and s.teams_service_url:
@@ -95,20 +95,36 @@ class TeamsMessenger:
             view = await card_view(uow, self._config, mention_id, self._clock())
         departments = [self._config.department_view(key) for key in self._config.departments]
         card = render_card(view, departments)
-        service_url, tenant, channel = await self._target()
+        service_url, tenant, channel = await self.target()
         async with self._db.uow() as uow:
             existing = await uow.messages.get(PLATFORM, tenant, f"card:{mention_id}")
         if existing is not None:
-            await self._send(service_url, tenant, existing.channel, lambda c: c.conversations.update_activity(
-                existing.channel, existing.ts, card_activity(card, existing.ts)))
+            await self.update(service_url, tenant, existing.channel, existing.ts, card)
             return
+        conversation, activity_id = await self.start_thread(service_url, tenant, channel, card)
+        await self.remember(tenant, f"card:{mention_id}", mention_id, conversation, activity_id)
+        self._metrics.posted.labels(platform=PLATFORM).inc()
+
+    async def start_thread(self, service_url: str, tenant: str, channel: str, card: dict[str, Any]) -> tuple[str, str]:
+        """Post a card as a new thread in the channel; return the thread's conversation id and the post's id."""
         bot = ChannelAccount(id=f"28:{self._settings.microsoft_app_id}") if self._settings.microsoft_app_id else None
         parameters = ConversationParameters(is_group=True, channel_data={"channel": {"id": channel}},
                                             activity=card_activity(card), tenant_id=tenant or None, bot=bot)
-        created = await self._send(service_url, tenant, channel,
-                                   lambda c: c.conversations.create_conversation(parameters))
-        await self._remember(tenant, f"card:{mention_id}", mention_id, created.id, created.activity_id)
-        self._metrics.posted.labels(platform=PLATFORM).inc()
+        created = await self.send(service_url, tenant, channel,
+                                  lambda c: c.conversations.create_conversation(parameters))
+        return created.id, created.activity_id
+
+    async def update(self, service_url: str, tenant: str, conversation: str, activity_id: str,
+                     card: dict[str, Any]) -> None:
+        """Replace a posted card in place."""
+        await self.send(service_url, tenant, conversation, lambda c: c.conversations.update_activity(
+            conversation, activity_id, card_activity(card, activity_id)))
+
+    async def post_in(self, service_url: str, tenant: str, conversation: str, card: dict[str, Any]) -> str:
+        """Post a card in a conversation (a thread: `<channel>;messageid=<root>`); return its id."""
+        sent = await self.send(service_url, tenant, conversation,
+                               lambda c: c.conversations.send_to_conversation(conversation, card_activity(card)))
+        return sent.id
 
     async def sync_draft(self, job: OutboxJob) -> None:
         """Post or update a draft in the card's thread."""
@@ -127,7 +143,7 @@ class TeamsMessenger:
         await self._in_thread(job, f"notice:{job.key.split(':', 2)[2]}", card, update=False)
 
     async def _in_thread(self, job: OutboxJob, subject: str, card: dict[str, Any], *, update: bool) -> None:
-        service_url, tenant, _channel = await self._target()
+        service_url, tenant, _channel = await self.target()
         async with self._db.uow() as uow:
             thread = await uow.messages.get(PLATFORM, tenant, f"card:{job.mention_id}")
             existing = await uow.messages.get(PLATFORM, tenant, subject)
@@ -135,22 +151,22 @@ class TeamsMessenger:
             raise RetryLater("the card is not posted yet", delay=1.0, count_attempt=False)
         if existing is not None:
             if update:
-                await self._send(service_url, tenant, thread.channel, lambda c: c.conversations.update_activity(
-                    existing.channel, existing.ts, card_activity(card, existing.ts)))
+                await self.update(service_url, tenant, existing.channel, existing.ts, card)
             return
-        sent = await self._send(service_url, tenant, thread.channel,
-                                lambda c: c.conversations.send_to_conversation(thread.channel, card_activity(card)))
-        await self._remember(tenant, subject, job.mention_id, thread.channel, sent.id)
+        sent = await self.post_in(service_url, tenant, thread.channel, card)
+        await self.remember(tenant, subject, job.mention_id, thread.channel, sent)
 
-    async def _remember(self, tenant: str, subject: str, mention_id: int | None, conversation: str, ts: str) -> None:
+    async def remember(self, tenant: str, subject: str, mention_id: int | None, conversation: str, ts: str, *,
+                       crisis_id: int | None = None) -> None:
+        """Keep where a message went, so later runs update it instead of posting it again."""
         async with self._db.uow() as uow:
             await uow.messages.add(ChatMessage(platform=PLATFORM, workspace=tenant, subject=subject,
-                                               mention_id=mention_id, channel=conversation, ts=ts,
-                                               posted_at=self._clock()))
+                                               mention_id=mention_id, crisis_id=crisis_id, channel=conversation,
+                                               ts=ts, posted_at=self._clock()))
             await uow.commit()
 
-    async def _send(self, service_url: str, tenant: str, conversation: str,
-                    call: Callable[[ConnectorClient], Awaitable[Any]]) -> Any:
+    async def send(self, service_url: str, tenant: str, conversation: str,
+                   call: Callable[[ConnectorClient], Awaitable[Any]]) -> Any:
         """One Bot Connector call, paced, retried on 429/412/502/504 with jitter (Retry-After first)."""
         client = self._clients.get(service_url) or await connector_client(
             self._adapter, self._settings.microsoft_app_id, service_url)

@@ -20,6 +20,7 @@ from bot.teams.ids import Input, Verb
 from bot.teams.thread import render_draft, render_escalation_notice
 from bot.views import (
     CardView,
+    CrisisTag,
     DepartmentView,
     DismissReason,
     DraftState,
@@ -29,7 +30,7 @@ from bot.views import (
     network_label,
 )
 
-__all__ = ["escape_markdown", "render_card", "render_draft", "render_escalation_notice"]
+__all__ = ["crisis_label", "escape_markdown", "render_card", "render_draft", "render_escalation_notice"]
 
 TEXT_LIMIT = 5000  # characters of customer text on a card; the post is a click away
 _CHOICE_LIMIT = 100  # title of one choice
@@ -54,6 +55,7 @@ def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
         if was_cut and url:
             inlines.append(run(" Read the whole post", color="accent", selectAction=open_url("Open post", url)))
         body = [
+            *_crisis_tag(view),
             rich_text(f"mention-{view.mention_id}-author", _byline(view)),
             rich_text(f"mention-{view.mention_id}-text", inlines, spacing="small"),
             rich_text(f"mention-{view.mention_id}-status", _status(view), separator=True),
@@ -61,6 +63,20 @@ def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
         return adaptive_card(body, actions, fallback_text=fallback)
 
     return fit(build, view.text, chars=TEXT_LIMIT)
+
+
+def crisis_label(tag: CrisisTag) -> str:
+    """Return how a crisis is named everywhere: "🚨 Crisis #N: title", or "🧪 Drill #N: title" for a drill."""
+    kind = "🧪 Drill" if tag.drill else "🚨 Crisis"
+    return f"{kind} #{tag.id}: {clip(tag.title, NAME_LIMIT)}"
+
+
+def _crisis_tag(view: CardView) -> list[dict]:
+    if view.crisis is None:
+        return []
+    color = "default" if view.crisis.drill else "attention"
+    return [rich_text(f"mention-{view.mention_id}-crisis", [run(crisis_label(view.crisis), weight="bolder",
+                                                                 color=color)])]
 
 
 def _byline(view: CardView) -> list[dict]:
@@ -160,6 +176,11 @@ def _actions(view: CardView, departments: list[DepartmentView], url: str | None)
         actions.append(execute("Reopen", Verb.REOPEN, data, secondary=True))
     if view.state is MentionState.ANSWERED:
         actions.append(execute("Close", Verb.CLOSE, data, secondary=True))
+    for crisis in view.linkable:
+        title = f"Link to crisis: {clip(crisis.title, _CHOICE_LIMIT)}" + (" (drill)" if crisis.drill else "")
+        actions.append(execute(title, Verb.LINK, {**data, "crisis_id": crisis.id}, secondary=True))
+    if view.crisis is not None:
+        actions.append(execute("Unlink from crisis", Verb.UNLINK, data, secondary=True))
     return actions
 
 
@@ -192,9 +213,11 @@ def _department_label(department: DepartmentView) -> str:
 
 def _answer(view: CardView, data: dict[str, int]) -> dict:
     """Ask for the reply, saying whether it is sent, sent after approval, or was posted by hand."""
-    needs_approval, manual = bool(view.escalated_to), view.reply_via is None
+    needs_approval, manual = bool(view.escalated_to) or view.crisis_approval, view.reply_via is None
     approvers = list(dict.fromkeys(h for d in view.escalated_to for h in d.heads))
     heads = ", ".join(escape_markdown(name(p)) for p in approvers) or "a head of the escalated departments"
+    if view.crisis_approval:
+        heads = "a crisis lead"
     if manual and needs_approval:
         explain = (f"This network is answered by hand. Write the reply here first: {heads} (someone other "
                    "than you) must approve it before you post it on the network yourself.")
@@ -203,14 +226,25 @@ def _answer(view: CardView, data: dict[str, int]) -> dict:
         explain = "This network is answered by hand. Reply on the post yourself, then paste what you replied here."
         label, submit = "What you replied", "Save answer"
     elif needs_approval:
-        explain = (f"This mention is escalated: {heads} (someone other than you) must approve "
-                   "your reply before it is sent.")
+        why = "linked to a crisis" if view.crisis_approval else "escalated"
+        explain = f"This mention is {why}: {heads} (someone other than you) must approve your reply before it is sent."
         label, submit = "Your reply", "Ask approval"
     else:
         explain = "Your reply is sent to the post as soon as you submit."
         label, submit = "Your reply", "Send reply"
     reply = {**_text_input(Input.REPLY_TEXT, label), "isRequired": True, "errorMessage": "Write the reply first."}
-    return show_card("Answer", [text_block(explain), reply], [execute(submit, Verb.ANSWER, data, style="positive")])
+    body = [text_block(explain), reply]
+    if view.crisis is not None:
+        rule = view.crisis_rule or "replies follow its playbook."
+        body.insert(0, text_block(f"Linked to {escape_markdown(crisis_label(view.crisis))}: {escape_markdown(rule)}",
+                                  weight="bolder"))
+    if view.templates:
+        # The form opens with the first holding statement filled in; the others are listed to copy from.
+        reply["value"] = clip(view.templates[0], INPUT_LIMIT)
+        body += [text_block("Holding statements from the playbook (the first is filled in above):", isSubtle=True),
+                 *(rich_text(f"mention-{view.mention_id}-template-{i}", [run(clip(t, INPUT_LIMIT))], separator=True)
+                   for i, t in enumerate(view.templates, 1))]
+    return show_card("Answer", body, [execute(submit, Verb.ANSWER, data, style="positive")])
 
 
 def _dismiss(data: dict[str, int]) -> dict:

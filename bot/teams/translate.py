@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.commands import Place
 from bot.config import Config
 from bot.domain import Actor, DomainError
 from bot.intents import command_for, subject_number, text_query
-from bot.teams.ids import Verb
+from bot.teams.ids import Verb, skip_reason
 from bot.views import PersonRef
 
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 _DRAFT_VERBS = frozenset({Verb.APPROVE, Verb.REQUEST_CHANGES, Verb.RETRY})
+_CRISIS_VERBS = frozenset({Verb.CRISIS_DONE, Verb.CRISIS_SKIP})
+PLATFORM = "teams"
 
 
 def actor(config: Config, sender: dict[str, Any]) -> Actor:
@@ -48,6 +51,10 @@ def card_command(activity: dict[str, Any], who: Actor) -> object:
     intent = verb.value.removeprefix("webcare.")
     if verb in _DRAFT_VERBS:
         return command_for(intent, subject_number(data.get("draft_id"), "draft"), who, data)
+    if verb in _CRISIS_VERBS:
+        step = str(data.get("step") or "")
+        inputs = {**data, "reason": data.get(skip_reason(step)) or data.get("reason")}
+        return command_for(intent, subject_number(data.get("crisis_id"), "crisis"), who, inputs)
     return command_for(intent, subject_number(data.get("mention_id")), who, data)
 
 
@@ -58,5 +65,10 @@ def typed_text(activity: dict[str, Any]) -> str:
 
 
 def typed_query(activity: dict[str, Any], who: Actor) -> object | None:
-    """The query `@Webcare help | mine | queue | stats` asks for (None for help)."""
-    return text_query(typed_text(activity), who)
+    """The command `@Webcare help | mine | queue | stats | playbooks | crisis …` asks for (None for help).
+
+    Crisis commands act on the crisis of the conversation they were typed in: Teams names a thread
+    `<channel>;messageid=<root>`, so one typed in a crisis' thread acts on that crisis.
+    """
+    place = Place(PLATFORM, str((activity.get("conversation") or {}).get("id") or ""))
+    return text_query(typed_text(activity), who, place)

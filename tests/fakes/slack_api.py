@@ -36,6 +36,8 @@ _JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
 _FLAG_FIELDS = ("unfurl_links", "unfurl_media", "reply_broadcast", "mrkdwn")
 _STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_CHANNEL_NAME = re.compile(r"[a-z0-9_-]+")  # lowercase letters, digits, hyphens and underscores
+MAX_CHANNEL_NAME = 80
 _APP_LEVEL_METHODS = frozenset({"apps.connections.open"})  # called with the app-level (xapp-) token
 
 
@@ -90,7 +92,13 @@ class SlackFake(LocalServer):
             "conversations.history": self._history,
             "conversations.replies": self._replies_of,
             "users.info": self._users_info,
+            "conversations.create": self._create_channel,
+            "conversations.invite": self._invite,
         }
+        self.channel_names: dict[str, str] = {}  # name → id, of channels created (or taken beforehand)
+        self.members: dict[str, set[str]] = defaultdict(set)
+        # When set, conversations.create answers this error (e.g. "restricted_action": admins only).
+        self.refuse_channel_creation: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -143,6 +151,16 @@ class SlackFake(LocalServer):
         if status == 429 and retry_after is None:
             retry_after = 1
         self._faults[method].extend([_Fault(status, error, retry_after)] * times)
+
+    def take_channel_name(self, name: str) -> str:
+        """Make a channel name taken, as if someone had created that channel; returns its id."""
+        channel = f"C{next(self._ids):09d}"
+        self.channel_names[name] = channel
+        return channel
+
+    def channel_named(self, name: str) -> str | None:
+        """The id of the channel with this name, if it exists."""
+        return self.channel_names.get(name)
 
     def accept_then_drop(self, method: str, *, times: int = 1) -> None:
         """Perform the next `times` calls to `method`, then abort the connection without answering."""
@@ -332,6 +350,47 @@ class SlackFake(LocalServer):
             "has_more": has_more,
             "response_metadata": {"next_cursor": f"offset:{start + limit}" if has_more else ""},
         }
+
+    def _create_channel(self, p: Params) -> Reply:
+        if self.refuse_channel_creation:
+            raise SlackError(self.refuse_channel_creation)
+        name = str(p.get("name") or "")
+        if not name:
+            raise SlackError("invalid_name_required")
+        if len(name) > MAX_CHANNEL_NAME:
+            raise SlackError("invalid_name_maxlength")
+        if not _CHANNEL_NAME.fullmatch(name):
+            raise SlackError("invalid_name_specials")
+        if name in self.channel_names:
+            raise SlackError("name_taken")
+        channel = self.take_channel_name(name)
+        self.members[channel].add(BOT_USER_ID)
+        private = _flag(p.get("is_private"))
+        return {"channel": {"id": channel, "name": name, "is_channel": not private, "is_group": private,
+                            "is_private": private, "created": int(time.time()), "creator": BOT_USER_ID,
+                            "is_member": True, "is_archived": False, "name_normalized": name}}
+
+    def _invite(self, p: Params) -> Reply:
+        channel = _required(p, "channel", "channel_not_found")
+        if channel not in self.channel_names.values():
+            raise SlackError("channel_not_found")
+        users = [u.strip() for u in str(p.get("users") or "").split(",") if u.strip()]
+        if not users:
+            raise SlackError("no_user")
+        errors = []
+        for user in users:
+            if not _USER_ID.fullmatch(user):
+                errors.append({"user": user, "ok": False, "error": "user_not_found"})
+            elif user == BOT_USER_ID:
+                errors.append({"user": user, "ok": False, "error": "cant_invite_self"})
+            elif user in self.members[channel]:
+                errors.append({"user": user, "ok": False, "error": "already_in_channel"})
+        if errors and not _flag(p.get("force")):
+            raise SlackError(errors[0]["error"])
+        failed = {e["user"] for e in errors}
+        self.members[channel].update(u for u in users if u not in failed)
+        reply: Reply = {"channel": {"id": channel, "is_member": True}}
+        return {**reply, "errors": errors} if errors else reply
 
     def _users_info(self, p: Params) -> Reply:
         user = str(p.get("user") or "")

@@ -1,0 +1,148 @@
+"""Render crises as Adaptive Cards: the checklist (the thread's root, and the banner), reminders and the report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.crisis_views import ChecklistView, CrisisReminder, StepStatus, StepView
+from bot.reports import gate_line
+from bot.teams.cards import (
+    INPUT_LIMIT,
+    NAME_LIMIT,
+    Mentions,
+    adaptive_card,
+    execute,
+    fit,
+    rich_text,
+    run,
+    show_card,
+    text_block,
+)
+from bot.teams.escape import clip, escape_markdown
+from bot.teams.ids import Verb, skip_reason
+from bot.teams.render import crisis_label
+from bot.views import CrisisTag, PersonRef
+
+REPORT_LIMIT = 20_000  # characters of a report on a card; the whole one is stored and printable
+_NOTE_LIMIT = 1000
+_MARKS = {StepStatus.DONE: "✅", StepStatus.SKIPPED: "⏭️", StepStatus.NEXT: "▶️", StepStatus.WAITING: "⏳"}
+
+
+def _at(moment: datetime) -> str:
+    return f"{moment:%H:%M} UTC"
+
+
+def _name(person: PersonRef) -> str:
+    return escape_markdown(clip(person.name, NAME_LIMIT))
+
+
+def render_checklist(view: ChecklistView) -> dict:
+    """Render a crisis' checklist: steps with owners @mentioned, due times, status, and Mark done / Skip.
+
+    It is the root post of the crisis' thread in the triage channel, so its top is the banner.
+    Owners and leads are mentioned only by their Teams id from webcare.toml; notes and reasons,
+    which anyone may type, are TextRuns.
+    """
+    mentions = Mentions()
+    prefix = f"crisis-{view.id}"
+    elapsed = int(view.elapsed.total_seconds() // 60)
+    if view.running:
+        state = f"running for {elapsed} min"
+    else:
+        assert view.ended_at is not None
+        by = f" by {_name(view.ended_by)}" if view.ended_by else ""
+        state = f"ended at {_at(view.ended_at)}{by} after {elapsed} min"
+    linked = f"{view.linked} linked mention{'' if view.linked == 1 else 's'}"
+    leads = ", ".join(mentions(p) for p in view.leads) or "nobody holds this role"
+    banner = [
+        rich_text(f"{prefix}-title", [run(crisis_label(view.tag), weight="bolder", size="large")]),
+        text_block(f"Severity {escape_markdown(view.severity)} · started {_at(view.started_at)} by "
+                   f"{_name(view.started_by)} · {state} · {linked}", id=f"{prefix}-state", spacing="none"),
+    ]
+    if view.drill:
+        banner.append(text_block("**DRILL** — training only: it never gates real replies.", id=f"{prefix}-drill"))
+    body: list[dict] = [
+        {"type": "Container", "style": "emphasis" if view.drill else "attention", "bleed": True, "items": banner},
+        text_block(f"Lead ({escape_markdown(view.lead_role)}): {leads}", id=f"{prefix}-leads"),
+        text_block(f"Replies: {escape_markdown(gate_line(view))}", id=f"{prefix}-gate", spacing="none"),
+    ]
+    if view.note:
+        body.append(rich_text(f"{prefix}-note", [run("Note: ", weight="bolder"), run(clip(view.note, _NOTE_LIMIT))]))
+    if view.forced_reason:
+        body.append(rich_text(f"{prefix}-forced", [run("Ended early: ", weight="bolder"),
+                                                    run(clip(view.forced_reason, _NOTE_LIMIT))]))
+    body += [_step(view, step, mentions) for step in view.steps]
+    fallback = f"{crisis_label(view.tag)} — checklist ({'running' if view.running else 'ended'})"
+    return adaptive_card(body, entities=mentions.entities, fallback_text=escape_markdown(fallback))
+
+
+def _step(view: ChecklistView, step: StepView, mention: Mentions) -> dict:
+    prefix = f"crisis-{view.id}-step-{step.id}"
+    flags = (" · optional" if step.optional else "") + (" · unlocks replies" if step.unlocks_replies else "")
+    headline = f"{_MARKS[step.status]} **{escape_markdown(step.title)}**{flags}"
+    owners = ", ".join(mention(p) for p in step.owners) or "nobody holds this role"
+    who = f"Owner: {escape_markdown(step.owner_role)} ({owners})"
+    items = [text_block(headline, id=prefix), text_block(who, id=f"{prefix}-owner", spacing="none")]
+    if step.by is not None and step.at is not None:
+        outcome = [run(f"{step.status.value.capitalize()} by {clip(step.by.name, NAME_LIMIT)} at {_at(step.at)}")]
+        if step.note:
+            outcome.append(run(f": {clip(step.note, _NOTE_LIMIT)}"))
+        items.append(rich_text(f"{prefix}-outcome", outcome, spacing="none"))
+    elif step.due_at is not None:
+        late = " — **overdue**" if step.overdue else ""
+        items.append(text_block(f"Due {_at(step.due_at)}{late}", id=f"{prefix}-due", spacing="none",
+                                color="attention" if step.overdue else "default"))
+    if actions := _step_actions(view, step):
+        items.append({"type": "ActionSet", "actions": actions})
+    return {"type": "Container", "id": f"{prefix}-box", "separator": True, "items": items}
+
+
+def _step_actions(view: ChecklistView, step: StepView) -> list[dict]:
+    """Mark done on the step that can be done now; Skip (with a reason) on optional steps still open."""
+    if not view.running or step.status in (StepStatus.DONE, StepStatus.SKIPPED):
+        return []
+    data: dict[str, int | str] = {"crisis_id": view.id, "step": step.id}
+    actions = []
+    if step.status is StepStatus.NEXT:
+        actions.append(execute("Mark done", Verb.CRISIS_DONE, data, style="positive"))
+    if step.optional:
+        reason = {"type": "Input.Text", "id": skip_reason(step.id), "label": "Why skip it?", "isMultiline": True,
+                  "maxLength": INPUT_LIMIT, "isRequired": True, "errorMessage": "Give a reason for skipping."}
+        actions.append(show_card("Skip", [reason], [execute("Skip", Verb.CRISIS_SKIP, data, style="destructive")]))
+    return actions
+
+
+def render_reminder(reminder: CrisisReminder) -> dict:
+    """Render a reminder for the crisis' thread, @mentioning the step's owners (or, past twice its due, the leads)."""
+    mentions = Mentions()
+    step = reminder.step
+    who = ", ".join(mentions(p) for p in reminder.notify) or "nobody holds this role"
+    title = escape_markdown(step.title)
+    due = f" (due {_at(step.due_at)})" if step.due_at is not None else ""
+    if reminder.to_lead:
+        text = (f"⏰ {who}: “{title}” (owner: {escape_markdown(step.owner_role)}) is still not done, more than "
+                f"twice past its due time{due}. Chase its owner, or end the crisis with a reason.")
+    else:
+        text = f"⏰ {who}: “{title}” is overdue{due}. Mark it done on the checklist once it is."
+    body = [rich_text(f"crisis-{reminder.crisis.id}-reminder-label", [run(crisis_label(reminder.crisis),
+                                                                          weight="bolder")]),
+            text_block(text, id=f"crisis-{reminder.crisis.id}-reminder-{step.id}")]
+    return adaptive_card(body, entities=mentions.entities, fallback_text=f"Overdue: {title}")
+
+
+def render_report(tag: CrisisTag, markdown: str) -> dict:
+    """Render the stored markdown report as written (a monospace TextRun), cut to fit with a pointer to the rest."""
+    headline = f"📄 Report of {escape_markdown(crisis_label(tag))}"
+    command = f"webcare crisis report {tag.id} --out FILE"
+
+    def build(text: str, was_cut: bool) -> dict:
+        body = [text_block(headline, weight="bolder", id=f"crisis-{tag.id}-report-title"),
+                rich_text(f"crisis-{tag.id}-report", [run(text, fontType="Monospace")])]
+        if was_cut:
+            body.append(text_block(f"The report is longer than a Teams message: `{command}` saves all of it.",
+                                   isSubtle=True))
+        else:
+            body.append(text_block(f"Stored with the crisis; `{command}` saves it as markdown.", isSubtle=True))
+        return adaptive_card(body, fallback_text=escape_markdown(f"Report of {crisis_label(tag)}"))
+
+    return fit(build, markdown, chars=REPORT_LIMIT)
