@@ -94,8 +94,8 @@ def create_app(settings: Settings, *, config: Config | None = None,
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
     app[CONTEXT] = ctx
     app[RELAY] = relay
-    batcher = IngestBatcher(ctx)
-    ingest = IngestRoute(batcher, SignatureVerifier(settings.ingest_secrets), relay.wake)
+    batcher = IngestBatcher(ctx, on_stored=relay.wake)
+    ingest = IngestRoute(batcher, SignatureVerifier(settings.ingest_secrets))
     app.router.add_post("/ingest/v1/mentions", ingest.handle)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

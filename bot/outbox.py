@@ -58,7 +58,8 @@ class Relay:
 
     def wake(self) -> None:
         """New work was committed: look for it now instead of at the next poll."""
-        self._wake.set()
+        if len(self._running) < self._concurrency:  # when every slot is taken, the next job to end wakes us
+            self._wake.set()
 
     async def run(self) -> None:
         """Work until cancelled."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
@@ -21,10 +22,12 @@ class IngestBatcher:
     """One writer task takes every waiting delivery and commits them at once; each caller gets its own answer.
 
     Nothing is acknowledged before its transaction committed: a caller's future resolves only after it.
+    `on_stored` is called once per transaction that stored a new mention (its card jobs are then due).
     """
 
-    def __init__(self, ctx: Context, *, max_batch: int = 200, max_waiting: int = 1000) -> None:
-        self._ctx, self._max_batch = ctx, max_batch
+    def __init__(self, ctx: Context, *, on_stored: Callable[[], None] = lambda: None, max_batch: int = 200,
+                 max_waiting: int = 1000) -> None:
+        self._ctx, self._on_stored, self._max_batch = ctx, on_stored, max_batch
         self._queue: asyncio.Queue[tuple[Delivery, asyncio.Future[list[Ingested]]]] = asyncio.Queue(max_waiting)
 
     async def submit(self, delivery: Delivery) -> list[Ingested]:
@@ -62,9 +65,14 @@ class IngestBatcher:
             for delivery, future in live:
                 await self._write_one(delivery, future)
             return
+        self._stored(answers)
         for (_, future), answer in zip(live, answers, strict=True):
             if not future.done():
                 future.set_result(answer)
+
+    def _stored(self, answers: list[list[Ingested]]) -> None:
+        if any(not r.duplicate for results in answers for r in results):
+            self._on_stored()
 
     async def _write_one(self, delivery: Delivery, future: asyncio.Future[list[Ingested]]) -> None:
         try:
@@ -73,5 +81,6 @@ class IngestBatcher:
             if not future.done():
                 future.set_exception(exc)
             return
+        self._stored([answer])
         if not future.done():
             future.set_result(answer)

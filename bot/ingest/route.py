@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from aiohttp import web
 
@@ -27,8 +26,8 @@ def _error(status: int, code: str, message: str, **extra: object) -> web.Respons
 class IngestRoute:
     """The signed mention ingest endpoint; deliveries are written by the group-commit batcher."""
 
-    def __init__(self, batcher: IngestBatcher, verifier: SignatureVerifier, on_change: Callable[[], None]) -> None:
-        self._batcher, self._verifier, self._on_change = batcher, verifier, on_change
+    def __init__(self, batcher: IngestBatcher, verifier: SignatureVerifier) -> None:
+        self._batcher, self._verifier = batcher, verifier
 
     async def handle(self, request: web.Request) -> web.Response:
         """Verify, validate and store one delivery (a single event or a batch)."""
@@ -51,5 +50,4 @@ class IngestRoute:
             results = await self._batcher.submit(Delivery(items, delivery_id))
         except Overloaded:
             return _error(503, "overloaded", "Too many deliveries at once; retry shortly.")
-        self._on_change()
         return web.json_response({"mentions": [r.as_json() for r in results]}, status=202)

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 NETWORKS = frozenset({"x", "facebook", "instagram", "threads", "mastodon", "bluesky", "linkedin", "tiktok",
                       "youtube", "reddit", "web", "news", "blog", "forum", "review", "rss"})
@@ -119,6 +119,11 @@ class MentionBatch(_Strict):
     data: BatchData
 
 
+# A valid event is read in one pass, the model picked by `type`; this adapter's error paths start with
+# the tag, so an invalid one is validated again by `_validate_by_type` to report its errors.
+_EVENT = TypeAdapter(Annotated[MentionCreated | MentionBatch, Field(discriminator="type")])
+
+
 class _Envelope(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str
@@ -140,6 +145,15 @@ def _problems(exc: ValidationError) -> list[dict[str, str]]:
 def parse_event(body: bytes | str) -> list[MentionIn]:
     """Validate a `mention.created` or `mention.batch` event; raise SchemaError naming every bad field."""
     try:
+        event = _EVENT.validate_json(body)
+    except ValidationError:
+        event = _validate_by_type(body)
+    return [event.data] if isinstance(event, MentionCreated) else list(event.data.items)
+
+
+def _validate_by_type(body: bytes | str) -> MentionCreated | MentionBatch:
+    """Read `type`, then validate that model: errors name paths as sent (`data.text`, not `mention.created.…`)."""
+    try:
         kind = _Envelope.model_validate_json(body).type
     except ValidationError as exc:
         raise SchemaError(_problems(exc)) from None
@@ -151,7 +165,6 @@ def parse_event(body: bytes | str) -> list[MentionIn]:
     else:
         raise SchemaError([{"path": "type", "problem": "must be 'mention.created' or 'mention.batch'"}])
     try:
-        event = model.model_validate_json(body)
+        return model.model_validate_json(body)
     except ValidationError as exc:
         raise SchemaError(_problems(exc)) from None
-    return [event.data] if isinstance(event, MentionCreated) else list(event.data.items)

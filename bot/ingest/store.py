@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from bot.ingest.schema import MentionIn
 from bot.models import Audit, IngestReceipt, Mention
@@ -56,10 +57,8 @@ def _values(item: MentionIn, now: datetime) -> dict[str, Any]:
 
 # Constant statements, compiled once by SQLAlchemy's cache.
 _RECEIPTS = IngestReceipt.__table__
-_EARLIER_ANSWERS = sa.select(_RECEIPTS.c.webhook_id, _RECEIPTS.c.response).where(
-    _RECEIPTS.c.webhook_id.in_(sa.bindparam("ids", expanding=True)))
+_AUDIT = Audit.__table__
 _ADD_RECEIPTS = sa.insert(_RECEIPTS)
-_ADD_AUDIT = sa.insert(Audit.__table__)
 
 
 @functools.cache
@@ -69,10 +68,40 @@ def _insert_mentions(dialect_name: str) -> Any:
         table.c.id, table.c.source, table.c.source_mention_id)
 
 
+def _listed(dialect_name: str, item_type: type[sa.types.TypeEngine[Any]]) -> Any:
+    """The list bound as the one parameter `ids`, as rows of a column `value`.
+
+    An expanding `IN (…)` is rendered anew for every list length; this keeps the statement text constant.
+    """
+    if dialect_name == "postgresql":
+        ids = sa.bindparam("ids", type_=postgresql.ARRAY(item_type()))
+        return sa.func.unnest(ids).table_valued("value").render_derived()
+    return sa.func.json_each(sa.bindparam("ids", type_=sa.JSON)).table_valued("value")
+
+
+@functools.cache
+def _earlier_answers_statement(dialect_name: str) -> Any:
+    listed = _listed(dialect_name, sa.String)
+    return sa.select(_RECEIPTS.c.webhook_id, _RECEIPTS.c.response).where(
+        _RECEIPTS.c.webhook_id.in_(sa.select(listed.c.value)))
+
+
+@functools.cache
+def _add_audit_statement(dialect_name: str) -> Any:
+    """One `ingest` audit row per mention id in `ids`, all at `at`: no per-row parameters to process."""
+    listed = _listed(dialect_name, sa.Integer)
+    actor, actor_name = SYSTEM_ACTOR
+    columns = {"mention_id": listed.c.value, "at": sa.bindparam("at", type_=_AUDIT.c.at.type),
+               "actor": sa.literal(actor), "actor_name": sa.literal(actor_name), "action": sa.literal("ingest"),
+               "to_state": sa.literal("new")}
+    return sa.insert(_AUDIT).from_select(list(columns), sa.select(*columns.values()))
+
+
 def _earlier_answers(conn: sa.Connection, delivery_ids: list[str]) -> dict[str, dict[str, Any]]:
     if not delivery_ids:
         return {}
-    return {row.webhook_id: row.response for row in conn.execute(_EARLIER_ANSWERS, {"ids": delivery_ids})}
+    statement = _earlier_answers_statement(conn.dialect.name)
+    return {row.webhook_id: row.response for row in conn.execute(statement, {"ids": delivery_ids})}
 
 
 def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
@@ -122,10 +151,7 @@ def write_deliveries(conn: sa.Connection, deliveries: list[Delivery], now: datet
             new_answers[delivery.delivery_id] = {"mentions": [r.as_json() for r in results]}
         answers.append(results)
     if new_ids:
-        actor, actor_name = SYSTEM_ACTOR
-        conn.execute(_ADD_AUDIT, [
-            {"mention_id": i, "at": now, "actor": actor, "actor_name": actor_name, "action": "ingest",
-             "from_state": None, "to_state": "new", "detail": None} for i in new_ids])
+        conn.execute(_add_audit_statement(conn.dialect.name), {"ids": new_ids, "at": now})
         jobs = card_jobs(new_ids)
         if jobs:
             conn.execute(outbox_sync_statement(conn.dialect.name), [{**job, **fresh_job(now)} for job in jobs])
