@@ -42,6 +42,12 @@ class _Gate:
     def approval(self) -> bool:
         return self.state is not None and rules.needs_approval(self.state)
 
+    @property
+    def decision(self) -> tuple[int | None, bool, bool]:
+        """Which crisis, whether it refuses replies now, and whether it wants approval: to spot a change."""
+        refused = self.state is not None and rules.may_reply(self.state) is not None
+        return (self.crisis.id if self.crisis else None), refused, self.approval
+
     def approvers(self, ctx: Context, author: str) -> list[str]:
         assert self.state is not None
         return sorted(p.key for p in ctx.config.members(self.state.playbook.lead_role) if p.key != author)
@@ -103,10 +109,7 @@ async def submit_reply(cmd: SubmitReply, *, ctx: Context) -> None:
 
     async def write_draft(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
         now, state = ctx.clock(), decided_state[0]
-        current = await _gate(uow, mention)
-        if (current.crisis and current.crisis.id) != (gate.crisis and gate.crisis.id) or (
-                current.state is not None and rules.may_reply(current.state) is not None) or \
-                current.approval != gate.approval:
+        if (await _gate(uow, mention)).decision != gate.decision:
             raise DomainError("This mention's crisis changed while you wrote; please submit your reply again.")
         if gate.approval:
             approvers = gate.approvers(ctx, cmd.actor.key)
