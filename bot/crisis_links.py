@@ -9,10 +9,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from bot.ingest.store import SYSTEM_ACTOR
 from bot.models import Audit, Crisis, Mention
 from bot.playbooks import parse_playbook
-
-SYSTEM_ACTOR = ("system", "Webcare bot")
 
 _CRISIS = Crisis.__table__
 _MENTION = Mention.__table__

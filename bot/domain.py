@@ -10,6 +10,8 @@ from bot.views import DismissReason, DraftState, MentionState, PersonRef
 LEAD_ROLE = "webcare-lead"
 OPEN_STATES = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})
 DONE_STATES = frozenset({MentionState.ANSWERED, MentionState.CLOSED, MentionState.DISMISSED})
+# Still being handled: open, or a reply waiting for approval (values, as stored).
+ACTIVE_STATES = tuple(s.value for s in (*OPEN_STATES, MentionState.AWAITING_APPROVAL))
 
 
 class DomainError(Exception):

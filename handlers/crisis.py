@@ -36,11 +36,10 @@ from bot.crisis_views import (
     StepStatus,
     StepView,
 )
-from bot.domain import OPEN_STATES, Actor, DomainError, NotAllowed, NotFound
+from bot.domain import ACTIVE_STATES, LEAD_ROLE, Actor, DomainError, NotAllowed, NotFound
 from bot.models import Crisis, CrisisStep, Mention
 from bot.playbooks import Playbook, Step, load_playbooks, parse_playbook, slugify
 from bot.storage import UnitOfWork
-from bot.views import MentionState
 from handlers.context import SYSTEM, Context, get_mention, person_ref
 from handlers.crisis_report import render_report
 
@@ -51,7 +50,6 @@ MAX_ROUNDS = 5
 # Open cards redrawn when a crisis starts or ends (their menus offer linking to the running crises);
 # the newest ones are what people look at, and redrawing thousands would hold up the channel for minutes.
 CARDS_REDRAWN = 100
-_OPEN = [s.value for s in (*OPEN_STATES, MentionState.AWAITING_APPROVAL)]
 
 
 # -- reading a crisis ---------------------------------------------------------------------------
@@ -222,7 +220,7 @@ async def start_crisis(cmd: StartCrisis, *, ctx: Context) -> CrisisStarted:
                             detail=f"{playbook.key}@{playbook.version}" + (f": {note}" if note else ""),
                             crisis_id=crisis.id)
         await ctx.fanout.crisis_changed(uow.outbox, crisis.id or 0, now)
-        await ctx.fanout.cards_changed(uow.outbox, await uow.mentions.recent_ids(_OPEN, CARDS_REDRAWN), now)
+        await ctx.fanout.cards_changed(uow.outbox, await uow.mentions.recent_ids(ACTIVE_STATES, CARDS_REDRAWN), now)
         view = await checklist(uow, ctx, crisis, now)
         await uow.commit()
     return CrisisStarted(view)
@@ -327,7 +325,7 @@ async def end_crisis(cmd: EndCrisis, *, ctx: Context) -> CrisisChanged:
             await ctx.fanout.crisis_notice(uow.outbox, fresh.id or 0, f"report:{fresh.id}:end", {"kind": "report"},
                                            now)
             redrawn = {m.id or 0 for m in await uow.crises.linked(fresh.id or 0)}
-            redrawn.update(await uow.mentions.recent_ids(_OPEN, CARDS_REDRAWN))
+            redrawn.update(await uow.mentions.recent_ids(ACTIVE_STATES, CARDS_REDRAWN))
             await ctx.fanout.cards_changed(uow.outbox, sorted(redrawn), now)
             view = await checklist(uow, ctx, fresh, now)
             await uow.commit()
@@ -406,7 +404,7 @@ async def unlink_mention(cmd: UnlinkMention, *, ctx: Context) -> CrisisChanged:
         crisis = await uow.crises.get(mention.crisis_id)
         assert crisis is not None
         state = await crisis_state(uow, crisis)
-        if not rules.is_lead(state, cmd.actor) and "webcare-lead" not in cmd.actor.roles:
+        if not rules.is_lead(state, cmd.actor) and LEAD_ROLE not in cmd.actor.roles:
             refusal = NotAllowed(f"Only a member of {state.playbook.lead_role} or a webcare lead can unlink "
                                  f"a mention from “{crisis.title}”.")
         else:

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.commands import ShowMine, ShowQueue, ShowStats
-from bot.domain import OPEN_STATES, DomainError
+from bot.domain import ACTIVE_STATES, DomainError
 from bot.views import MentionState
 from handlers.context import Context
 
 PERIODS = {"today": None, "week": timedelta(days=7)}
-_ACTIVE = [s.value for s in (*OPEN_STATES, MentionState.AWAITING_APPROVAL)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +49,7 @@ async def show_mine(cmd: ShowMine, *, ctx: Context) -> list[MineItem]:
     """The open mentions this person holds, oldest first."""
     now = ctx.clock()
     async with ctx.db.uow() as uow:
-        rows = await uow.mentions.claimed_by(cmd.actor.key, _ACTIVE)
+        rows = await uow.mentions.claimed_by(cmd.actor.key, ACTIVE_STATES)
     return [MineItem(mention_id=m.id or 0, network=m.network, author=m.author_handle or m.author_name or "unknown",
                      state=MentionState(m.state), age_minutes=_minutes(now - m.published_at), url=m.url)
             for m in rows]
@@ -59,7 +58,7 @@ async def show_mine(cmd: ShowMine, *, ctx: Context) -> list[MineItem]:
 async def show_queue(cmd: ShowQueue, *, ctx: Context) -> QueueReport:
     """How many open mentions nobody holds, and how old the oldest is."""
     async with ctx.db.uow() as uow:
-        count, oldest = await uow.mentions.unclaimed_summary(_ACTIVE)
+        count, oldest = await uow.mentions.unclaimed_summary(ACTIVE_STATES)
     return QueueReport(unclaimed=count, oldest_age_minutes=_minutes(ctx.clock() - oldest) if oldest else None)
 
 
