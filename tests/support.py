@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.parse
@@ -64,6 +65,16 @@ async def running_app(database_url: str, slack_url: str | None = None, *, config
 def relay_of(client: TestClient):  # type: ignore[no-untyped-def]
     """The app's outbox relay (to drain it in tests)."""
     return client.server.app[RELAY]
+
+
+async def settle_slack(client: TestClient) -> None:
+    """Wait for the Bolt listeners still running after their ack, then for the outbox work they queued."""
+    for _ in range(1000):  # at most 10 s; a listener normally takes milliseconds
+        if not any(task.get_coro().__qualname__.endswith("run_ack_function_asynchronously")  # type: ignore[union-attr]
+                   for task in asyncio.all_tasks()):
+            break
+        await asyncio.sleep(0.01)
+    await relay_of(client).drain()
 
 
 def context_of(client: TestClient):  # type: ignore[no-untyped-def]

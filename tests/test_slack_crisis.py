@@ -1,6 +1,5 @@
 """Edge: crises through the real app over HTTP, signed Slack requests in, calls to the fake Slack Web API out."""
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -19,8 +18,8 @@ from tests.support import (
     ingest,
     mention_data,
     post_interaction,
-    relay_of,
     running_app,
+    settle_slack,
     slash,
     view_submission,
 )
@@ -64,12 +63,7 @@ async def lite(sqlite_url, slack, receiver, clock):
 
 
 async def settle(client) -> None:
-    await asyncio.sleep(0.05)  # Bolt runs a listener after acknowledging
-    for _ in range(40):
-        if not relay_of(client)._running:
-            break
-        await asyncio.sleep(0.02)
-    await relay_of(client).drain()
+    await settle_slack(client)  # Bolt runs a listener after acknowledging
 
 
 async def typed(client, user, text, channel=TRIAGE_CHANNEL) -> str:

@@ -19,6 +19,7 @@ from tests.support import (
     post_interaction,
     relay_of,
     running_app,
+    settle_slack,
     slack_headers,
     slash,
     view_submission,
@@ -62,18 +63,13 @@ async def one_mention(client, n=1, **overrides) -> int:
 async def click(client, user, action_id, value, **kw):
     response = await post_interaction(client, block_action(user, action_id, str(value), **kw))
     assert response.status == 200, await response.text()
-    await asyncio.sleep(0.05)  # Bolt runs the listener after acknowledging
-    for _ in range(40):
-        if not relay_of(client)._running:
-            break
-        await asyncio.sleep(0.02)
-    await settle(client)
+    await settle_slack(client)  # Bolt runs the listener after acknowledging
 
 
 async def submit(client, user, callback_id, metadata, values):
     response = await post_interaction(client, view_submission(user, callback_id, str(metadata), values))
     assert response.status == 200, await response.text()
-    await settle(client)
+    await settle_slack(client)
     return await response.text()
 
 
@@ -105,8 +101,7 @@ async def test_double_click_claims_once(app, slack):
     mention_id = await one_mention(app)
     await asyncio.gather(*(post_interaction(app, block_action("U03CARLA", "webcare.claim", str(mention_id)))
                            for _ in range(2)))
-    await asyncio.sleep(0.2)
-    await settle(app)
+    await settle_slack(app)
     from tests.support import context_of
     async with context_of(app).db.uow() as uow:
         audits = await uow.audit.for_mention(mention_id)
