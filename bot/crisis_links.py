@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from bot.ingest.store import SYSTEM_ACTOR
 from bot.models import Audit, Crisis, Mention
 from bot.playbooks import parse_playbook
+from bot.raw_sql import select_rows
 
 _CRISIS = Crisis.__table__
 _MENTION = Mention.__table__
@@ -47,8 +48,8 @@ def link_new_mentions(conn: sa.Connection, mention_ids: list[int], now: datetime
     """
     if not mention_ids:
         return []
-    crises = [(row.id, row.title, _pattern_of(row.playbook_path, row.playbook_text, row.version))
-              for row in conn.execute(_RUNNING)]
+    crises = [(crisis_id, title, _pattern_of(path, text, version))
+              for crisis_id, title, path, text, version in select_rows(conn, _RUNNING)]
     crises = [(crisis_id, title, pattern) for crisis_id, title, pattern in crises if pattern is not None]
     if not crises:
         return []

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -16,7 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.raw_sql import sqlalchemy_errors
 from bot.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
+from bot.sqlite_batches import SqliteBatches
 
 logger = logging.getLogger(__name__)
 
@@ -49,22 +52,39 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def _configure_sqlite(engine: sa.Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+                      autocheckpoint: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that later writes can fail with "database is locked" without
         # waiting; taking the write lock at BEGIN makes the busy timeout apply instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        driver = conn.connection.driver_connection
+        if isinstance(driver, sqlite3.Connection):  # a synchronous engine: straight to the driver
+            with sqlalchemy_errors("BEGIN IMMEDIATE"):
+                driver.execute("BEGIN IMMEDIATE").close()
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sync_sqlite_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+                        autocheckpoint: bool = True) -> sa.Engine:
+    """One synchronous connection on the SQLite file, configured like the async engine's."""
+    engine = sa.create_engine(async_url(url).set(drivername="sqlite+pysqlite"), poolclass=sa.pool.StaticPool,
+                              connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+    _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, autocheckpoint=autocheckpoint)
+    return engine
 
 
 class UnitOfWork:
@@ -128,15 +148,9 @@ class Database:
         # waiting in SQLite's busy handler sleeps in growing steps (the busy timeout remains for other
         # processes sharing the file).
         self._writer = asyncio.Lock() if self.is_sqlite else None
-        self._sqlite: sa.Engine | None = None
-        if self.is_sqlite:
-            # Each statement through aiosqlite is a hop to its thread; a batch written through this
-            # synchronous engine on one dedicated thread is a single hop.
-            self._sqlite = sa.create_engine(
-                async_url(url).set(drivername="sqlite+pysqlite"), poolclass=sa.pool.StaticPool,
-                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
-            _configure_sqlite(self._sqlite)
-            self._sqlite_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-batch")
+        # Each statement through aiosqlite is a hop to its thread; a batch written through a synchronous
+        # connection is none (on the loop) or one (on a thread, when another process holds the lock).
+        self._batches = SqliteBatches(partial(_sync_sqlite_engine, url)) if self.is_sqlite else None
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as `async with db.uow() as uow`)."""
@@ -144,16 +158,11 @@ class Database:
 
     async def run_in_transaction(self, fn: Callable[[sa.Connection], T]) -> T:
         """Run `fn` with a synchronous connection in one transaction, committed if it returns."""
-        if self._sqlite is None:
+        if self._batches is None:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(fn)
         async with self._writer:  # type: ignore[union-attr]
-            return await asyncio.get_running_loop().run_in_executor(self._sqlite_thread, self._sqlite_txn, fn)
-
-    def _sqlite_txn(self, fn: Callable[[sa.Connection], T]) -> T:
-        assert self._sqlite is not None
-        with self._sqlite.begin() as conn:
-            return fn(conn)
+            return await self._batches.run(fn)
 
     async def ping(self) -> None:
         """Raise unless the database answers."""
@@ -163,6 +172,5 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
-        if self._sqlite is not None:
-            self._sqlite_thread.shutdown(wait=True)
-            self._sqlite.dispose()
+        if self._batches is not None:
+            self._batches.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -467,3 +468,24 @@ async def test_ten_concurrent_deliveries_with_one_webhook_id_have_one_effect(app
     assert [answer for _, answer in answers] == [answers[0][1]] * 10
     assert answers[0][1]["mentions"][0]["duplicate"] is False
     assert await counts(app) == {"mention": 1, "outbox": 1, "ingestreceipt": 1, "audit": 1}
+
+
+async def test_a_delivery_during_another_process_write_waits_without_stalling_the_server(sqlite_url, slack):
+    async with running_app(sqlite_url, slack.url) as client:
+        other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # e.g. `webcare ingest FILE` writing to the same file
+        try:
+            body = encode(event(data := mention_data(1)))
+            delivery = asyncio.create_task(deliver(client, body, signed(body)))
+            started = time.monotonic()
+            await asyncio.sleep(0.3)
+            health = await client.get("/healthz")
+            assert health.status == 200
+            assert time.monotonic() - started < 1.5  # the server's loop never sat in SQLite's busy wait
+            assert not delivery.done()
+        finally:
+            other.execute("COMMIT")
+            other.close()
+        status, answer = await asyncio.wait_for(delivery, 10)
+        assert status == 202
+        assert (await stored(client, answer["mentions"][0]["id"])).source_mention_id == data["source_mention_id"]

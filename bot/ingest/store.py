@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 from bot.ingest.schema import MentionIn
 from bot.models import Audit, IngestReceipt, Mention
+from bot.raw_sql import insert_each, insert_rows, select_rows
 from bot.repositories import fresh_job, insert, outbox_sync_statement
 
 SYSTEM_ACTOR = ("system", "Webcare bot")
@@ -63,9 +64,13 @@ _ADD_RECEIPTS = sa.insert(_RECEIPTS)
 
 @functools.cache
 def _insert_mentions(dialect_name: str) -> Any:
+    return insert(dialect_name, Mention).on_conflict_do_nothing()
+
+
+@functools.cache
+def _insert_mentions_returning(dialect_name: str) -> Any:
     table = Mention.__table__
-    return insert(dialect_name, Mention).on_conflict_do_nothing().returning(
-        table.c.id, table.c.source, table.c.source_mention_id)
+    return _insert_mentions(dialect_name).returning(table.c.id, table.c.source, table.c.source_mention_id)
 
 
 def _listed(dialect_name: str, item_type: type[sa.types.TypeEngine[Any]]) -> Any:
@@ -101,14 +106,17 @@ def _earlier_answers(conn: sa.Connection, delivery_ids: list[str]) -> dict[str, 
     if not delivery_ids:
         return {}
     statement = _earlier_answers_statement(conn.dialect.name)
-    return {row.webhook_id: row.response for row in conn.execute(statement, {"ids": delivery_ids})}
+    return dict(select_rows(conn, statement, {"ids": delivery_ids}))
 
 
 def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
     """Insert the mentions not stored yet, in one statement; their ids by (source, source_mention_id)."""
     if not rows:
         return {}
-    result = conn.execute(_insert_mentions(conn.dialect.name), rows)
+    if conn.dialect.name == "sqlite":
+        ids = insert_each(conn, _insert_mentions("sqlite"), rows)
+        return {(row["source"], row["source_mention_id"]): i for row, i in zip(rows, ids, strict=True) if i is not None}
+    result = conn.execute(_insert_mentions_returning(conn.dialect.name), rows)
     return {(row.source, row.source_mention_id): row.id for row in result}
 
 
@@ -151,11 +159,11 @@ def write_deliveries(conn: sa.Connection, deliveries: list[Delivery], now: datet
             new_answers[delivery.delivery_id] = {"mentions": [r.as_json() for r in results]}
         answers.append(results)
     if new_ids:
-        conn.execute(_add_audit_statement(conn.dialect.name), {"ids": new_ids, "at": now})
+        insert_rows(conn, _add_audit_statement(conn.dialect.name), [{"ids": new_ids, "at": now}])
         jobs = card_jobs(new_ids)
         if jobs:
-            conn.execute(outbox_sync_statement(conn.dialect.name), [{**job, **fresh_job(now)} for job in jobs])
+            insert_rows(conn, outbox_sync_statement(conn.dialect.name), [{**job, **fresh_job(now)} for job in jobs])
     if new_answers:
-        conn.execute(_ADD_RECEIPTS, [
+        insert_rows(conn, _ADD_RECEIPTS, [
             {"webhook_id": key, "received_at": now, "response": value} for key, value in new_answers.items()])
     return answers, new_ids

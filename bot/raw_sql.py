@@ -1,0 +1,151 @@
+"""Hot statements on SQLite straight through the DBAPI cursor, with the SQL and value conversion SQLAlchemy gives.
+
+SQLAlchemy's per-execute and per-row parameter handling costs more than SQLite's own work for the
+ingest batch. Here a Core statement is compiled once, each value goes through its type's own bind and
+result processors (a timestamp shared by many rows is converted once), and rows go to the cursor in one
+call. On other databases the same statements run through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import pysqlite
+
+_DIALECT = pysqlite.dialect()
+
+
+def _is_timestamp(type_: sa.types.TypeEngine[Any]) -> bool:
+    return isinstance(type_, sa.DateTime) or isinstance(getattr(type_, "impl", None), sa.DateTime)
+
+
+def _processor(type_: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy itself applies to a value of this type on SQLite (a TypeDecorator's impl included)."""
+    return type_.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+
+
+def _getter(name: str, type_: sa.types.TypeEngine[Any]) -> Callable[[Mapping[str, Any]], Any]:
+    process = _processor(type_)
+    if process is None:
+        return operator.itemgetter(name)
+    if _is_timestamp(type_):
+        process = functools.lru_cache(maxsize=16)(process)  # the rows of a batch share their timestamps
+    return lambda row: process(row[name])
+
+
+def _constant(value: Any, type_: sa.types.TypeEngine[Any]) -> Callable[[Mapping[str, Any]], Any]:
+    process = _processor(type_)
+    converted = process(value) if process is not None else value
+    return lambda _row: converted
+
+
+@contextmanager
+def sqlalchemy_errors(sql: str) -> Iterator[None]:
+    """Raise the driver's errors as SQLAlchemy's (IntegrityError, OperationalError…), as its own execute does."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+
+
+def _binds(compiled: sa.sql.compiler.Compiled, params: set[str]) -> list[Callable[[Mapping[str, Any]], Any]]:
+    """A getter per positional parameter: a named parameter from the row, or the statement's own constant."""
+    return [_getter(name, bind.type) if name in params else _constant(bind.value, bind.type)
+            for name in compiled.positiontup or () for bind in [compiled.binds[name]]]  # type: ignore[attr-defined]
+
+
+class RawInsert:
+    """An INSERT of the given columns (the statement's own constants included), for rows given as mappings."""
+
+    def __init__(self, statement: sa.Insert, columns: Sequence[str]) -> None:
+        compiled = statement.compile(dialect=_DIALECT, column_keys=list(columns))
+        self.sql = compiled.string
+        self._getters = _binds(compiled, set(columns))
+
+    def _params(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple([get(row) for get in self._getters])
+
+    def each(self, conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> list[int | None]:
+        """Insert row by row; the new row's id, or None where the statement inserted nothing (a conflict)."""
+        cursor = conn.connection.cursor()
+        try:
+            ids: list[int | None] = []
+            with sqlalchemy_errors(self.sql):
+                for row in rows:
+                    cursor.execute(self.sql, self._params(row))
+                    ids.append(cursor.lastrowid if cursor.rowcount == 1 else None)
+            return ids
+        finally:
+            cursor.close()
+
+    def many(self, conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Insert every row in one call."""
+        cursor = conn.connection.cursor()
+        try:
+            with sqlalchemy_errors(self.sql):
+                cursor.executemany(self.sql, [self._params(row) for row in rows])
+        finally:
+            cursor.close()
+
+
+class RawSelect:
+    """A SELECT whose named parameters come from a mapping; rows come back as tuples of converted values."""
+
+    def __init__(self, statement: sa.Select[Any], params: Sequence[str]) -> None:
+        compiled = statement.compile(dialect=_DIALECT)
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError("an expanding IN renders anew per call: bind a JSON list (json_each) instead")
+        self.sql = compiled.string
+        self._getters = _binds(compiled, set(params))
+        self._results = [column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, None)
+                         for column in statement.selected_columns]
+
+    def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row the statement selects."""
+        cursor = conn.connection.cursor()
+        try:
+            with sqlalchemy_errors(self.sql):
+                fetched = cursor.execute(self.sql, tuple([get(params) for get in self._getters])).fetchall()
+        finally:
+            cursor.close()
+        if not any(self._results):
+            return fetched
+        return [tuple([value if process is None else process(value) for process, value in zip(
+            self._results, row, strict=True)]) for row in fetched]
+
+
+@functools.cache
+def _raw_insert(statement: sa.Insert, columns: tuple[str, ...]) -> RawInsert:
+    return RawInsert(statement, columns)
+
+
+@functools.cache
+def _raw_select(statement: sa.Select[Any], params: tuple[str, ...]) -> RawSelect:
+    return RawSelect(statement, params)
+
+
+def insert_rows(conn: sa.Connection, statement: sa.Insert, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that all have the same keys, in one call (`statement` must be a constant, built once)."""
+    if conn.dialect.name == "sqlite":
+        _raw_insert(statement, tuple(rows[0])).many(conn, rows)
+    else:
+        conn.execute(statement, rows)
+
+
+def insert_each(conn: sa.Connection, statement: sa.Insert, rows: list[dict[str, Any]]) -> list[int | None]:
+    """SQLite only: insert row by row; each new row's id, or None where nothing was inserted (a conflict)."""
+    return _raw_insert(statement, tuple(rows[0])).each(conn, rows)
+
+
+def select_rows(conn: sa.Connection, statement: sa.Select[Any], params: dict[str, Any] | None = None
+                ) -> list[tuple[Any, ...]]:
+    """The rows of a constant (built once) SELECT, as tuples."""
+    if conn.dialect.name == "sqlite":
+        return _raw_select(statement, tuple(params or ())).rows(conn, params or {})
+    return [tuple(row) for row in conn.execute(statement, params)]

@@ -1,0 +1,76 @@
+"""SQLite batch transactions: on the event loop when the write lock is free at once, else on a thread that waits.
+
+A short batch (the ingest group commit) costs less run in place than handed to a thread, but the loop
+must never sleep in SQLite's busy handler while another process holds the write lock, nor wait for a
+checkpoint's fsync. So the loop's connection has no busy timeout and never checkpoints: a busy database
+sends the batch to the thread's connection, which waits up to the busy timeout and also checkpoints the
+write-ahead log every CHECKPOINT_EVERY batches committed on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_EVERY = 64
+
+T = TypeVar("T")
+
+
+def _transaction(engine: sa.Engine, fn: Callable[[sa.Connection], T]) -> T:
+    with engine.begin() as conn:
+        return fn(conn)
+
+
+def _is_busy(exc: sa.exc.OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
+class SqliteBatches:
+    """Runs `fn(connection)` in one write transaction; the caller serialises its own writers."""
+
+    def __init__(self, make_engine: Callable[..., sa.Engine], *, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+        """`make_engine(busy_timeout_ms=…, autocheckpoint=…)` opens a synchronous engine on the database."""
+        self._on_loop = make_engine(busy_timeout_ms=0, autocheckpoint=False)
+        self._waiting = make_engine(autocheckpoint=True)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-batch")
+        self._checkpoint_every, self._since_checkpoint = checkpoint_every, 0
+
+    async def run(self, fn: Callable[[sa.Connection], T]) -> T:
+        """Commit `fn`'s writes; rolled back and raised if it raises. `fn` may run twice (once rolled back)."""
+        try:
+            result = _transaction(self._on_loop, fn)
+        except sa.exc.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            # Another process writes: wait for it on the thread (the first attempt was rolled back).
+            return await asyncio.get_running_loop().run_in_executor(self._thread, _transaction, self._waiting, fn)
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= self._checkpoint_every:
+            self._since_checkpoint = 0
+            self._thread.submit(self._checkpoint)
+        return result
+
+    def _checkpoint(self) -> None:
+        conn = self._waiting.raw_connection()  # no BEGIN: a checkpoint runs outside any transaction
+        try:
+            conn.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:  # a later checkpoint catches up; nothing was lost
+            logger.warning("sqlite: write-ahead log checkpoint failed (%s)", type(exc).__name__)
+        finally:
+            conn.close()
+
+    def dispose(self) -> None:
+        """Finish the thread's work and close both connections."""
+        self._thread.shutdown(wait=True)
+        self._on_loop.dispose()
+        self._waiting.dispose()

@@ -1,0 +1,86 @@
+"""SQLite batch transactions: never waiting on the event loop for another process, and checkpointed off it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.models import IngestReceipt
+from bot.sqlite_batches import SqliteBatches
+from bot.storage import _sync_sqlite_engine
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def batches(sqlite_url: str) -> AsyncIterator[SqliteBatches]:
+    running = SqliteBatches(partial(_sync_sqlite_engine, sqlite_url), checkpoint_every=5)
+    yield running
+    running.dispose()
+
+
+def add_receipt(conn: sa.Connection, webhook_id: str, calls: list[str] | None = None) -> None:
+    if calls is not None:
+        calls.append(webhook_id)
+    conn.execute(sa.insert(IngestReceipt.__table__), {"webhook_id": webhook_id, "received_at": NOW, "response": {}})
+
+
+def receipts_in(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM ingestreceipt").fetchone()[0]
+
+
+async def test_a_batch_waits_for_another_writer_off_the_loop_and_commits_once(batches, sqlite_url):
+    path = sqlite_url.removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    calls: list[str] = []
+    try:
+        batch = asyncio.create_task(batches.run(partial(add_receipt, webhook_id="msg_1", calls=calls)))
+        started = time.monotonic()
+        for _ in range(20):  # the loop keeps running while the batch waits
+            await asyncio.sleep(0.01)
+        assert time.monotonic() - started < 1.0  # it never sat in SQLite's busy wait
+        assert not batch.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    await asyncio.wait_for(batch, 10)
+    assert receipts_in(Path(path)) == 1
+    assert calls == ["msg_1"]  # the attempt on the loop stopped at BEGIN, before running the batch
+
+
+async def test_a_failing_batch_is_rolled_back_and_not_retried(batches, sqlite_url):
+    await batches.run(partial(add_receipt, webhook_id="msg_1"))
+    calls: list[str] = []
+
+    def twice(conn: sa.Connection) -> None:
+        add_receipt(conn, "msg_2", calls)
+        add_receipt(conn, "msg_1", calls)  # already there
+
+    with pytest.raises(sa.exc.IntegrityError):
+        await batches.run(twice)
+    assert calls == ["msg_2", "msg_1"]
+    assert receipts_in(Path(sqlite_url.removeprefix("sqlite:///"))) == 1
+
+
+async def test_batches_committed_on_the_loop_are_checkpointed_into_the_database_file(batches, sqlite_url, tmp_path):
+    for n in range(20):
+        await batches.run(partial(add_receipt, webhook_id=f"msg_{n}"))
+    # The file alone (without its write-ahead log) holds only what a checkpoint copied into it.
+    copy = tmp_path / "file-only.db"
+    for _ in range(100):
+        shutil.copyfile(sqlite_url.removeprefix("sqlite:///"), copy)
+        if receipts_in(copy) >= 15:
+            break
+        await asyncio.sleep(0.05)
+    assert receipts_in(copy) >= 15
