@@ -9,7 +9,6 @@ call. On other databases the same statements run through SQLAlchemy.
 from __future__ import annotations
 
 import functools
-import operator
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import pysqlite
 
-_DIALECT = pysqlite.dialect()
+_DIALECT = pysqlite.dialect(paramstyle="named")  # the driver reads named parameters straight from a dict
 
 
 def _is_timestamp(type_: sa.types.TypeEngine[Any]) -> bool:
@@ -30,21 +29,6 @@ def _processor(type_: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
     return type_.dialect_impl(_DIALECT).bind_processor(_DIALECT)
 
 
-def _getter(name: str, type_: sa.types.TypeEngine[Any]) -> Callable[[Mapping[str, Any]], Any]:
-    process = _processor(type_)
-    if process is None:
-        return operator.itemgetter(name)
-    if _is_timestamp(type_):
-        process = functools.lru_cache(maxsize=16)(process)  # the rows of a batch share their timestamps
-    return lambda row: process(row[name])
-
-
-def _constant(value: Any, type_: sa.types.TypeEngine[Any]) -> Callable[[Mapping[str, Any]], Any]:
-    process = _processor(type_)
-    converted = process(value) if process is not None else value
-    return lambda _row: converted
-
-
 @contextmanager
 def sqlalchemy_errors(sql: str) -> Iterator[None]:
     """Raise the driver's errors as SQLAlchemy's (IntegrityError, OperationalError…), as its own execute does."""
@@ -54,10 +38,28 @@ def sqlalchemy_errors(sql: str) -> Iterator[None]:
         raise sa.exc.DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 
 
-def _binds(compiled: sa.sql.compiler.Compiled, params: set[str]) -> list[Callable[[Mapping[str, Any]], Any]]:
-    """A getter per positional parameter: a named parameter from the row, or the statement's own constant."""
-    return [_getter(name, bind.type) if name in params else _constant(bind.value, bind.type)
-            for name in compiled.positiontup or () for bind in [compiled.binds[name]]]  # type: ignore[attr-defined]
+class _Params:
+    """Turns a mapping of the statement's named parameters into the driver's: converted, constants added."""
+
+    def __init__(self, compiled: sa.sql.compiler.Compiled, names: Iterable[str]) -> None:
+        given = set(names)
+        self._constants: dict[str, Any] = {}
+        self._converters: list[tuple[str, Callable[[Any], Any]]] = []
+        for name in compiled.params:
+            bind = compiled.binds[name]  # type: ignore[attr-defined]
+            process = _processor(bind.type)
+            if name not in given:  # a constant of the statement itself, e.g. `generation + 1`
+                self._constants[name] = process(bind.value) if process is not None else bind.value
+            elif process is not None:
+                # The rows of a batch share their timestamps: each is converted once.
+                self._converters.append((name, functools.lru_cache(maxsize=16)(process)
+                                         if _is_timestamp(bind.type) else process))
+
+    def __call__(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        params = {**given, **self._constants}
+        for name, process in self._converters:
+            params[name] = process(params[name])
+        return params
 
 
 class RawInsert:
@@ -66,10 +68,7 @@ class RawInsert:
     def __init__(self, statement: sa.Insert, columns: Sequence[str]) -> None:
         compiled = statement.compile(dialect=_DIALECT, column_keys=list(columns))
         self.sql = compiled.string
-        self._getters = _binds(compiled, set(columns))
-
-    def _params(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple([get(row) for get in self._getters])
+        self._params = _Params(compiled, columns)
 
     def each(self, conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> list[int | None]:
         """Insert row by row; the new row's id, or None where the statement inserted nothing (a conflict)."""
@@ -102,7 +101,7 @@ class RawSelect:
         if "POSTCOMPILE" in compiled.string:
             raise ValueError("an expanding IN renders anew per call: bind a JSON list (json_each) instead")
         self.sql = compiled.string
-        self._getters = _binds(compiled, set(params))
+        self._params = _Params(compiled, params)
         self._results = [column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, None)
                          for column in statement.selected_columns]
 
@@ -111,7 +110,7 @@ class RawSelect:
         cursor = conn.connection.cursor()
         try:
             with sqlalchemy_errors(self.sql):
-                fetched = cursor.execute(self.sql, tuple([get(params) for get in self._getters])).fetchall()
+                fetched = cursor.execute(self.sql, self._params(params)).fetchall()
         finally:
             cursor.close()
         if not any(self._results):

@@ -1,6 +1,7 @@
 """Storage: the Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
 import asyncio
+import sqlite3
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -34,3 +35,13 @@ def test_migrations_go_down_and_up_again(database_url):
     command.downgrade(config, "base")
     command.upgrade(config, "head")
     assert schema_drift(database_url) == []
+
+
+def test_crisis_lookups_use_indexes_that_skip_rows_without_a_crisis(sqlite_url):
+    """Ingest writes no index entry for an unlinked mention or audit row, and `crisis_id = ?` still searches."""
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as conn:
+        for table in ("mention", "audit"):
+            [(sql,)] = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (f"ix_{table}_crisis_id",))
+            assert sql.endswith("WHERE crisis_id IS NOT NULL")
+            [*_, plan] = conn.execute(f"EXPLAIN QUERY PLAN SELECT id FROM {table} WHERE crisis_id = ?", (1,)).fetchone()
+            assert f"USING COVERING INDEX ix_{table}_crisis_id" in plan or f"USING INDEX ix_{table}_crisis_id" in plan
