@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from bot import commands as c
 from bot.domain import Actor, AlreadyClaimed, DomainError, NotAllowed
 from bot.fanout import Fanout
+from bot.ingest.batcher import IngestBatcher
 from bot.ingest.schema import MentionIn
 from bot.models import Audit, Draft, Mention, OutboxJob
 from bot.replies.base import DeliveryReceipt
@@ -17,7 +18,7 @@ from bot.storage import Database
 from bot.views import DismissReason, PersonRef
 from handlers import answering, escalation, reporting, triage
 from handlers.context import Context
-from handlers.ingest import ingest
+from handlers.ingest import Delivery, ingest
 from tests.support import mention_data, team_config
 
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
@@ -207,3 +208,32 @@ async def test_reports_count_what_the_team_did(ctx):
     assert stats.within_sla_share == pytest.approx(1 / 3)  # one of three mentions needing an answer
     with pytest.raises(DomainError, match="Unknown period"):
         await reporting.show_stats(c.ShowStats(CARLA, "year"), ctx=ctx)
+
+
+def delivery(webhook_id: str, numbers: range) -> Delivery:
+    return Delivery([MentionIn.model_validate_json(json.dumps(mention_data(n))) for n in numbers], webhook_id)
+
+
+async def test_group_commit_keeps_each_transaction_near_the_item_cap(ctx):
+    """On SQLite a transaction pauses the event loop: waiting batches are split, never written all at once."""
+    transactions = []
+    batcher = IngestBatcher(ctx, on_stored=lambda: transactions.append(1))  # the default cap: 500 mentions
+    writer = asyncio.create_task(batcher.run())
+    try:
+        deliveries = [delivery(f"msg_{d}", range(100 * d, 100 * d + 40)) for d in range(3)]
+        answers = await asyncio.gather(*(batcher.submit(d) for d in deliveries))
+    finally:
+        writer.cancel()
+    assert [len(a) for a in answers] == [40, 40, 40]
+    assert len(await rows(ctx, Mention)) == 120
+    assert len(transactions) == 1  # all three fit under the cap together
+
+    transactions.clear()
+    big = [delivery(f"big_{d}", range(10_000 + 500 * d, 10_000 + 500 * d + 400)) for d in range(3)]
+    writer = asyncio.create_task(batcher.run())
+    try:
+        await asyncio.gather(*(batcher.submit(d) for d in big))
+    finally:
+        writer.cancel()
+    assert len(transactions) == 2  # 400 + 400 reached the cap; the third waited for its own transaction
+    assert len(await rows(ctx, Mention)) == 1320

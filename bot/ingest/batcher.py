@@ -26,8 +26,9 @@ class IngestBatcher:
     """
 
     def __init__(self, ctx: Context, *, on_stored: Callable[[], None] = lambda: None, max_batch: int = 200,
-                 max_waiting: int = 1000) -> None:
-        self._ctx, self._on_stored, self._max_batch = ctx, on_stored, max_batch
+                 max_items: int = 500, max_waiting: int = 1000) -> None:
+        # max_items: on SQLite the transaction runs on the event loop, so its size bounds the loop's pause.
+        self._ctx, self._on_stored, self._max_batch, self._max_items = ctx, on_stored, max_batch, max_items
         self._queue: asyncio.Queue[tuple[Delivery, asyncio.Future[list[Ingested]]]] = asyncio.Queue(max_waiting)
 
     async def submit(self, delivery: Delivery) -> list[Ingested]:
@@ -45,8 +46,10 @@ class IngestBatcher:
         try:
             while True:
                 batch = [await self._queue.get()]
-                while len(batch) < self._max_batch and not self._queue.empty():
+                items = len(batch[0][0].items)
+                while len(batch) < self._max_batch and items < self._max_items and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
+                    items += len(batch[-1][0].items)
                 await self._write(batch)
         finally:
             while not self._queue.empty():
