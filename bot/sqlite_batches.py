@@ -63,7 +63,7 @@ class SqliteBatches:
     def _checkpoint(self) -> None:
         conn = self._waiting.raw_connection()  # no BEGIN: a checkpoint runs outside any transaction
         try:
-            conn.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
         except sqlite3.Error as exc:  # a later checkpoint catches up; nothing was lost
             logger.warning("sqlite: write-ahead log checkpoint failed (%s)", type(exc).__name__)
         finally:

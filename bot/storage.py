@@ -78,7 +78,7 @@ def _configure_sqlite(engine: sa.Engine, *, busy_timeout_ms: int = SQLITE_BUSY_T
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _sync_sqlite_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+def sync_sqlite_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
                         autocheckpoint: bool = True) -> sa.Engine:
     """One synchronous connection on the SQLite file, configured like the async engine's."""
     engine = sa.create_engine(async_url(url).set(drivername="sqlite+pysqlite"), poolclass=sa.pool.StaticPool,
@@ -150,14 +150,18 @@ class Database:
         self._writer = asyncio.Lock() if self.is_sqlite else None
         # Each statement through aiosqlite is a hop to its thread; a batch written through a synchronous
         # connection is none (on the loop) or one (on a thread, when another process holds the lock).
-        self._batches = SqliteBatches(partial(_sync_sqlite_engine, url)) if self.is_sqlite else None
+        self._batches = SqliteBatches(partial(sync_sqlite_engine, url)) if self.is_sqlite else None
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as `async with db.uow() as uow`)."""
         return UnitOfWork(self.engine, self._writer)
 
     async def run_in_transaction(self, fn: Callable[[sa.Connection], T]) -> T:
-        """Run `fn` with a synchronous connection in one transaction, committed if it returns."""
+        """Run `fn` with a synchronous connection in one transaction, committed if it returns.
+
+        On SQLite `fn` may be run a second time after its first attempt was rolled back (another process
+        held the write lock), so it must do nothing but database work.
+        """
         if self._batches is None:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(fn)

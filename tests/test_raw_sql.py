@@ -13,7 +13,7 @@ from bot.ingest.store import _earlier_answers_statement, _insert_mentions
 from bot.models import IngestReceipt, Mention, OutboxJob
 from bot.raw_sql import RawSelect, insert_each, insert_rows, select_rows
 from bot.repositories import fresh_job, outbox_sync_statement
-from bot.storage import _sync_sqlite_engine
+from bot.storage import sync_sqlite_engine
 
 # Whole seconds: SQLite's own adapter would write these without ".000000", SQLAlchemy with.
 WHOLE_SECOND = datetime(2026, 11, 20, 10, 0, 7, tzinfo=UTC)
@@ -27,7 +27,7 @@ MENTION = {"source": "meltwater", "network": "x", "network_item_id": None, "url"
 
 @pytest.fixture
 def engine(sqlite_url: str) -> sa.Engine:
-    engine = _sync_sqlite_engine(sqlite_url)
+    engine = sync_sqlite_engine(sqlite_url)
     yield engine
     engine.dispose()
 

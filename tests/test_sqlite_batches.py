@@ -16,14 +16,14 @@ import sqlalchemy as sa
 
 from bot.models import IngestReceipt
 from bot.sqlite_batches import SqliteBatches
-from bot.storage import _sync_sqlite_engine
+from bot.storage import sync_sqlite_engine
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def batches(sqlite_url: str) -> AsyncIterator[SqliteBatches]:
-    running = SqliteBatches(partial(_sync_sqlite_engine, sqlite_url), checkpoint_every=5)
+    running = SqliteBatches(partial(sync_sqlite_engine, sqlite_url), checkpoint_every=5)
     yield running
     running.dispose()
 
