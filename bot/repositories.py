@@ -225,9 +225,9 @@ class Crises(_Repo):
         await self.session.flush()
         return crisis
 
-    async def get(self, crisis_id: int) -> Crisis | None:
-        """The crisis, fresh from the database."""
-        return await self.session.get(Crisis, crisis_id, populate_existing=True)
+    async def get(self, crisis_id: int, *, lock: bool = False) -> Crisis | None:
+        """The crisis, fresh from the database; with `lock`, other locking transactions wait for this one."""
+        return await self.session.get(Crisis, crisis_id, populate_existing=True, with_for_update=lock)
 
     async def running(self) -> list[Crisis]:
         """Every crisis (and drill) that has not ended, oldest first."""

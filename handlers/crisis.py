@@ -259,7 +259,8 @@ async def _record_step(ctx: Context, place: Place | None, crisis_id: int | None,
     async def attempt() -> CrisisChanged:
         for _ in range(MAX_ROUNDS):
             async with ctx.db.uow() as uow:
-                fresh = await uow.crises.get(crisis.id or 0)
+                # Locked: a step is recorded before the crisis ends (and is in its report), or not at all.
+                fresh = await uow.crises.get(crisis.id or 0, lock=True)
                 assert fresh is not None
                 state = await crisis_state(uow, fresh)
                 now = ctx.clock()
@@ -308,7 +309,7 @@ async def end_crisis(cmd: EndCrisis, *, ctx: Context) -> CrisisChanged:
 
     async def attempt() -> CrisisChanged:
         async with ctx.db.uow() as uow:
-            fresh = await uow.crises.get(crisis.id or 0)
+            fresh = await uow.crises.get(crisis.id or 0, lock=True)
             assert fresh is not None
             now = ctx.clock()
             ended = rules.end(await crisis_state(uow, fresh), cmd.actor, now, cmd.force_reason)

@@ -293,3 +293,25 @@ async def test_starting_and_ending_a_crisis_redraws_the_open_cards_so_they_offer
     await crisis.end_crisis(c.EndCrisis(ANNA, "drill over", crisis_id=crisis_id), ctx=ctx)
     [after_end] = await rows(ctx, OutboxJob, OutboxJob.key == f"slack:card:{mention_id}")
     assert after_end.generation == job.generation + 2
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite runs one writer at a time
+async def test_a_step_done_while_the_crisis_ends_is_in_its_report_or_not_recorded(ctx, database_url):
+    crisis_id = await start(ctx)
+    async with ctx.db.engine.begin() as conn:  # the step's insert takes half a second, as under load
+        await conn.exec_driver_sql(
+            "CREATE FUNCTION slow_step() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(0.5); RETURN NEW; END $$ "
+            "LANGUAGE plpgsql")
+        await conn.exec_driver_sql(
+            "CREATE TRIGGER slow_step BEFORE INSERT ON crisis_step FOR EACH ROW EXECUTE FUNCTION slow_step()")
+    step = asyncio.create_task(done(ctx, CARLA, CONFIRM, note="status page red"))
+    await asyncio.sleep(0.1)
+    await crisis.end_crisis(c.EndCrisis(EVA, "false alarm", crisis_id=crisis_id), ctx=ctx)
+    outcome = (await asyncio.gather(step, return_exceptions=True))[0]
+    [stored] = await rows(ctx, Crisis)
+    recorded = await rows(ctx, CrisisStep)
+    if isinstance(outcome, Exception):
+        assert "has ended" in str(outcome) and recorded == []
+    else:
+        assert [s.step_id for s in recorded] == [CONFIRM]
+        assert "status page red" in stored.report  # the end waited for the step, so its report shows it
