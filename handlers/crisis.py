@@ -387,13 +387,20 @@ async def link_mention(cmd: LinkMention, *, ctx: Context) -> CrisisChanged:
         now = ctx.clock()
         if not await uow.crises.link(mention.id or 0, crisis.id, now):
             raise DomainError("This mention was linked meanwhile; look at its card.")
-        await uow.audit.add(mention.id, cmd.actor, "crisis_link", now, detail=f"#{crisis.id} {crisis.title}",
-                            state=mention.state, crisis_id=crisis.id)
-        await ctx.fanout.card_changed(uow.outbox, mention.id or 0, now)
-        await ctx.fanout.crisis_changed(uow.outbox, crisis.id or 0, now)
-        view = await checklist(uow, ctx, crisis, now)
-        await uow.commit()
+        view = await _link_changed(uow, ctx, cmd.actor, "crisis_link", mention, crisis, now)
     return CrisisChanged(f"Mention {cmd.mention_id} is linked to “{crisis.title}”.", view)
+
+
+async def _link_changed(uow: UnitOfWork, ctx: Context, actor: Actor, action: str, mention: Mention,
+                        crisis: Crisis, now: datetime) -> ChecklistView:
+    """Audit a link or unlink, redraw the card and the checklist, and commit; the checklist as it now is."""
+    await uow.audit.add(mention.id, actor, action, now, detail=f"#{crisis.id} {crisis.title}", state=mention.state,
+                        crisis_id=crisis.id)
+    await ctx.fanout.card_changed(uow.outbox, mention.id or 0, now)
+    await ctx.fanout.crisis_changed(uow.outbox, crisis.id or 0, now)
+    view = await checklist(uow, ctx, crisis, now)
+    await uow.commit()
+    return view
 
 
 async def unlink_mention(cmd: UnlinkMention, *, ctx: Context) -> CrisisChanged:
@@ -417,12 +424,7 @@ async def unlink_mention(cmd: UnlinkMention, *, ctx: Context) -> CrisisChanged:
         now = ctx.clock()
         if not await uow.crises.link(mention.id or 0, None, None):
             raise DomainError("This mention was unlinked meanwhile.")
-        await uow.audit.add(mention.id, cmd.actor, "crisis_unlink", now, detail=f"#{crisis.id} {crisis.title}",
-                            state=mention.state, crisis_id=crisis.id)
-        await ctx.fanout.card_changed(uow.outbox, mention.id or 0, now)
-        await ctx.fanout.crisis_changed(uow.outbox, crisis.id or 0, now)
-        view = await checklist(uow, ctx, crisis, now)
-        await uow.commit()
+        view = await _link_changed(uow, ctx, cmd.actor, "crisis_unlink", mention, crisis, now)
     return CrisisChanged(f"Mention {cmd.mention_id} is no longer linked to “{crisis.title}”.", view)
 
 
