@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.json_text import dumps
 from bot.raw_sql import sqlalchemy_errors
 from bot.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
 from bot.sqlite_batches import SqliteBatches
@@ -43,11 +44,11 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine; on SQLite with WAL, a busy timeout and write transactions that lock up front."""
     target = async_url(url)
     if target.get_backend_name() != "sqlite":
-        return create_async_engine(target, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_async_engine(target, pool_size=10, max_overflow=10, pool_pre_ping=True, json_serializer=dumps)
     if target.database and target.database != ":memory:":
         Path(target.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-                                 pool_size=5, max_overflow=5)
+                                 pool_size=5, max_overflow=5, json_serializer=dumps)
     _configure_sqlite(engine.sync_engine)
     return engine
 
@@ -82,7 +83,8 @@ def sync_sqlite_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_M
                         autocheckpoint: bool = True) -> sa.Engine:
     """One synchronous connection on the SQLite file, configured like the async engine's."""
     engine = sa.create_engine(async_url(url).set(drivername="sqlite+pysqlite"), poolclass=sa.pool.StaticPool,
-                              connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+                              connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+                              json_serializer=dumps)
     _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, autocheckpoint=autocheckpoint)
     return engine
 
@@ -150,7 +152,8 @@ class Database:
         self._writer = asyncio.Lock() if self.is_sqlite else None
         # Each statement through aiosqlite is a hop to its thread; a batch written through a synchronous
         # connection is none (on the loop) or one (on a thread, when another process holds the lock).
-        self._batches = SqliteBatches(partial(sync_sqlite_engine, url)) if self.is_sqlite else None
+        self._batches = SqliteBatches(partial(sync_sqlite_engine, url), self._writer) \
+            if self._writer is not None else None
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as `async with db.uow() as uow`)."""
@@ -177,4 +180,4 @@ class Database:
         """Close every pooled connection."""
         await self.engine.dispose()
         if self._batches is not None:
-            self._batches.dispose()
+            await self._batches.dispose()

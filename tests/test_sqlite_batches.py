@@ -22,10 +22,15 @@ NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def batches(sqlite_url: str) -> AsyncIterator[SqliteBatches]:
-    running = SqliteBatches(partial(sync_sqlite_engine, sqlite_url), checkpoint_every=5)
+def writer() -> asyncio.Lock:
+    return asyncio.Lock()
+
+
+@pytest.fixture
+async def batches(sqlite_url: str, writer: asyncio.Lock) -> AsyncIterator[SqliteBatches]:
+    running = SqliteBatches(partial(sync_sqlite_engine, sqlite_url), writer, checkpoint_every=5)
     yield running
-    running.dispose()
+    await running.dispose()
 
 
 def add_receipt(conn: sa.Connection, webhook_id: str, calls: list[str] | None = None) -> None:
@@ -84,3 +89,27 @@ async def test_batches_committed_on_the_loop_are_checkpointed_into_the_database_
             break
         await asyncio.sleep(0.05)
     assert receipts_in(copy) >= 15
+
+
+async def test_the_write_ahead_log_starts_over_under_steady_writes(batches, writer, sqlite_url):
+    # A checkpoint running beside the writes never copies all of the log, and only a complete one lets
+    # the next write start the log over: without the checkpoint's second pass the log holds every batch.
+    log = Path(sqlite_url.removeprefix("sqlite:///") + "-wal")
+    text = "x" * 2000
+
+    def twenty_receipts(conn: sa.Connection, batch: int) -> None:
+        conn.execute(sa.insert(IngestReceipt.__table__), [
+            {"webhook_id": f"msg_{batch}_{n}", "received_at": NOW, "response": {"text": text}} for n in range(20)])
+
+    def log_generation() -> int:  # the header's checkpoint sequence number, counting the log's fresh starts
+        with log.open("rb") as f:
+            return int.from_bytes(f.read(16)[12:16], "big")
+
+    await batches.run(partial(twenty_receipts, batch=-1))
+    first = log_generation()
+    for batch in range(400):  # about 16 MB of rows
+        async with writer:
+            await batches.run(partial(twenty_receipts, batch=batch))
+        await asyncio.sleep(0)  # the server's writer awaits its next delivery here
+    assert receipts_in(Path(sqlite_url.removeprefix("sqlite:///"))) == 8020
+    assert log_generation() - first >= 3
