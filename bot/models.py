@@ -148,7 +148,7 @@ class OutboxJob(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
     kind: str = Field(max_length=50)
-    mention_id: int | None = Field(default=None, index=True)
+    mention_id: int | None = None  # not indexed: no query looks jobs up by mention, and every ingest paid for it
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
     generation: int = 1
     done: bool = False

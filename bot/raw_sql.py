@@ -17,7 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import pysqlite
 
-_DIALECT = pysqlite.dialect(paramstyle="named")  # the driver reads named parameters straight from a dict
+from bot.json_text import dumps
+
+# The driver reads named parameters straight from a dict; JSON is written as the engines write it.
+_DIALECT = pysqlite.dialect(paramstyle="named", json_serializer=dumps)
 
 
 def _is_timestamp(type_: sa.types.TypeEngine[Any]) -> bool:

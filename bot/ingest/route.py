@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.http_body import read_limited
 from bot.ingest.batcher import IngestBatcher, Overloaded
 from bot.ingest.schema import SchemaError, parse_event
+from bot.json_text import dumps
 from bot.signing import SignatureError, SignatureVerifier
 from handlers.ingest import Delivery
 
@@ -50,4 +51,4 @@ class IngestRoute:
             results = await self._batcher.submit(Delivery(items, delivery_id))
         except Overloaded:
             return _error(503, "overloaded", "Too many deliveries at once; retry shortly.")
-        return web.json_response({"mentions": [r.as_json() for r in results]}, status=202)
+        return web.json_response({"mentions": [r.as_json() for r in results]}, status=202, dumps=dumps)
