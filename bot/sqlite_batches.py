@@ -8,8 +8,10 @@ write-ahead log every CHECKPOINT_EVERY batches committed on the loop.
 
 SQLite starts the log over only when a write begins after a checkpoint copied all of it. Under steady
 ingest a checkpoint running beside the writes never catches up, and the log would grow without end
-(every page read then searches a longer log index: at 300 MB, ingest took twice as long). So each
-checkpoint ends with a short second pass while our writers wait, and the next write starts the log over.
+(every page read then searches a longer log index: at 300 MB, ingest took twice as long). So once the
+log holds RESTART_FRAMES, the checkpoint ends with a second pass while our writers wait, and the next
+write starts the log over. That pass pauses ingest for milliseconds (a thread's turn at the GIL, the
+frames written meanwhile, two fsyncs), so it waits for a large log: at 500 mentions/s, every few seconds.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sqlalchemy as sa
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = 64
+RESTART_FRAMES = 16_384  # 64 MiB of log at SQLite's default 4 KiB pages
 
 T = TypeVar("T")
 
@@ -44,13 +47,14 @@ class SqliteBatches:
     """Runs `fn(connection)` in one write transaction; the caller holds `writer`, which serialises our writers."""
 
     def __init__(self, make_engine: Callable[..., sa.Engine], writer: asyncio.Lock, *,
-                 checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+                 checkpoint_every: int = CHECKPOINT_EVERY, restart_frames: int = RESTART_FRAMES) -> None:
         """`make_engine(busy_timeout_ms=…, autocheckpoint=…)` opens a synchronous engine on the database."""
         self._on_loop = make_engine(busy_timeout_ms=0, autocheckpoint=False)
         self._waiting = make_engine(autocheckpoint=True)
         self._writer = writer
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-batch")
         self._checkpoint_every, self._since_checkpoint = checkpoint_every, 0
+        self._restart_frames = restart_frames
         self._checkpointing: asyncio.Task[None] | None = None
 
     async def run(self, fn: Callable[[sa.Connection], T]) -> T:
@@ -70,18 +74,24 @@ class SqliteBatches:
         return result
 
     async def _checkpoint(self) -> None:
-        """Copy the log into the database file beside the writes, then the rest of it while they wait."""
+        """Copy the log into the database file beside the writes; if it is long, the rest while they wait."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._passive_checkpoint)
-        async with self._writer:  # the rest is what came in meanwhile: a short pass
-            await loop.run_in_executor(self._thread, self._passive_checkpoint)
+        frames = await loop.run_in_executor(self._thread, self._passive_checkpoint)
+        if frames >= self._restart_frames:
+            async with self._writer:  # the rest is what came in meanwhile: a short pass
+                await loop.run_in_executor(self._thread, self._passive_checkpoint)
 
-    def _passive_checkpoint(self) -> None:
+    def _passive_checkpoint(self) -> int:
+        """Copy what it can of the log into the database file; the frames the log holds (0 if it failed)."""
         conn = self._waiting.raw_connection()  # no BEGIN: a checkpoint runs outside any transaction
         try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+            cursor = conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            _busy, frames, _copied = cursor.fetchone()
+            cursor.close()
+            return int(frames)
         except sqlite3.Error as exc:  # a later checkpoint catches up; nothing was lost
             logger.warning("sqlite: write-ahead log checkpoint failed (%s)", type(exc).__name__)
+            return 0
         finally:
             conn.close()
 

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.models import IngestReceipt
-from bot.sqlite_batches import SqliteBatches
+from bot.sqlite_batches import RESTART_FRAMES, SqliteBatches
 from bot.storage import sync_sqlite_engine
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -91,25 +91,42 @@ async def test_batches_committed_on_the_loop_are_checkpointed_into_the_database_
     assert receipts_in(copy) >= 15
 
 
-async def test_the_write_ahead_log_starts_over_under_steady_writes(batches, writer, sqlite_url):
-    # A checkpoint running beside the writes never copies all of the log, and only a complete one lets
-    # the next write start the log over: without the checkpoint's second pass the log holds every batch.
+def twenty_receipts(conn: sa.Connection, batch: int) -> None:
+    conn.execute(sa.insert(IngestReceipt.__table__), [
+        {"webhook_id": f"msg_{batch}_{n}", "received_at": NOW, "response": {"text": "x" * 2000}} for n in range(20)])
+
+
+async def log_generations(sqlite_url: str, *, restart_frames: int) -> int:
+    """How often the write-ahead log started over while 400 batches (about 16 MB) were written steadily."""
     log = Path(sqlite_url.removeprefix("sqlite:///") + "-wal")
-    text = "x" * 2000
+    writer = asyncio.Lock()
+    batches = SqliteBatches(partial(sync_sqlite_engine, sqlite_url), writer, checkpoint_every=5,
+                            restart_frames=restart_frames)
 
-    def twenty_receipts(conn: sa.Connection, batch: int) -> None:
-        conn.execute(sa.insert(IngestReceipt.__table__), [
-            {"webhook_id": f"msg_{batch}_{n}", "received_at": NOW, "response": {"text": text}} for n in range(20)])
-
-    def log_generation() -> int:  # the header's checkpoint sequence number, counting the log's fresh starts
+    def generation() -> int:  # the log header's checkpoint sequence number: one more at each fresh start
         with log.open("rb") as f:
             return int.from_bytes(f.read(16)[12:16], "big")
 
-    await batches.run(partial(twenty_receipts, batch=-1))
-    first = log_generation()
-    for batch in range(400):  # about 16 MB of rows
-        async with writer:
-            await batches.run(partial(twenty_receipts, batch=batch))
-        await asyncio.sleep(0)  # the server's writer awaits its next delivery here
+    try:
+        await batches.run(partial(twenty_receipts, batch=-1))
+        first = generation()
+        for batch in range(400):
+            async with writer:
+                await batches.run(partial(twenty_receipts, batch=batch))
+            await asyncio.sleep(0)  # the server's writer awaits its next delivery here
+        starts = generation() - first  # before closing: the last connection to close removes the log
+    finally:
+        await batches.dispose()
     assert receipts_in(Path(sqlite_url.removeprefix("sqlite:///"))) == 8020
-    assert log_generation() - first >= 3
+    return starts
+
+
+async def test_a_long_write_ahead_log_starts_over_under_steady_writes(sqlite_url):
+    # A checkpoint running beside the writes never copies all of the log, and only a complete one lets
+    # the next write start the log over: without the checkpoint's second pass the log holds every batch.
+    assert await log_generations(sqlite_url, restart_frames=500) >= 3
+
+
+async def test_writers_are_not_held_for_a_checkpoint_while_the_log_is_short(sqlite_url):
+    # The second pass pauses ingest, so it waits for a long log; these 16 MB are below the default.
+    assert await log_generations(sqlite_url, restart_frames=RESTART_FRAMES) == 0
