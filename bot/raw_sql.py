@@ -9,6 +9,7 @@ call. On other databases the same statements run through SQLAlchemy.
 from __future__ import annotations
 
 import functools
+import operator
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,8 +20,8 @@ from sqlalchemy.dialects.sqlite import pysqlite
 
 from bot.json_text import dumps
 
-# The driver reads named parameters straight from a dict; JSON is written as the engines write it.
-_DIALECT = pysqlite.dialect(paramstyle="named", json_serializer=dumps)
+# Positional parameters: the driver binds a sequence by position, where named ones cost it a lookup each.
+_DIALECT = pysqlite.dialect(paramstyle="qmark", json_serializer=dumps)
 
 
 def _is_timestamp(type_: sa.types.TypeEngine[Any]) -> bool:
@@ -42,27 +43,31 @@ def sqlalchemy_errors(sql: str) -> Iterator[None]:
 
 
 class _Params:
-    """Turns a mapping of the statement's named parameters into the driver's: converted, constants added."""
+    """Turns a mapping of the statement's named parameters into the driver's row: converted, constants added."""
 
     def __init__(self, compiled: sa.sql.compiler.Compiled, names: Iterable[str]) -> None:
         given = set(names)
+        positions: list[str] = list(compiled.positiontup or ())  # type: ignore[attr-defined]
         self._constants: dict[str, Any] = {}
-        self._converters: list[tuple[str, Callable[[Any], Any]]] = []
-        for name in compiled.params:
+        self._converters: list[tuple[int, Callable[[Any], Any]]] = []
+        for position, name in enumerate(positions):
             bind = compiled.binds[name]  # type: ignore[attr-defined]
             process = _processor(bind.type)
             if name not in given:  # a constant of the statement itself, e.g. `generation + 1`
                 self._constants[name] = process(bind.value) if process is not None else bind.value
             elif process is not None:
                 # The rows of a batch share their timestamps: each is converted once.
-                self._converters.append((name, functools.lru_cache(maxsize=16)(process)
+                self._converters.append((position, functools.lru_cache(maxsize=16)(process)
                                          if _is_timestamp(bind.type) else process))
+        pick = operator.itemgetter(*positions) if positions else (lambda _: ())
+        self._pick: Callable[[Mapping[str, Any]], Any] = \
+            (lambda row: (pick(row),)) if len(positions) == 1 else pick  # itemgetter of one gives no tuple
 
-    def __call__(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        params = {**given, **self._constants}
-        for name, process in self._converters:
-            params[name] = process(params[name])
-        return params
+    def __call__(self, given: Mapping[str, Any]) -> list[Any]:
+        row = list(self._pick({**given, **self._constants} if self._constants else given))
+        for position, process in self._converters:
+            row[position] = process(row[position])
+        return row
 
 
 class RawInsert:

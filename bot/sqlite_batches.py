@@ -50,6 +50,7 @@ class SqliteBatches:
                  checkpoint_every: int = CHECKPOINT_EVERY, restart_frames: int = RESTART_FRAMES) -> None:
         """`make_engine(busy_timeout_ms=…, autocheckpoint=…)` opens a synchronous engine on the database."""
         self._on_loop = make_engine(busy_timeout_ms=0, autocheckpoint=False)
+        self._loop_conn: sa.Connection | None = None  # kept open: a checkout per batch costs as much as a row
         self._waiting = make_engine(autocheckpoint=True)
         self._writer = writer
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-batch")
@@ -59,8 +60,11 @@ class SqliteBatches:
 
     async def run(self, fn: Callable[[sa.Connection], T]) -> T:
         """Commit `fn`'s writes; rolled back and raised if it raises. `fn` may run twice (once rolled back)."""
+        if self._loop_conn is None:
+            self._loop_conn = self._on_loop.connect()
         try:
-            result = _transaction(self._on_loop, fn)
+            with self._loop_conn.begin():
+                result = fn(self._loop_conn)
         except sa.exc.OperationalError as exc:
             if not _is_busy(exc):
                 raise
@@ -105,5 +109,7 @@ class SqliteBatches:
         if self._checkpointing is not None:
             await asyncio.gather(self._checkpointing, return_exceptions=True)
         self._thread.shutdown(wait=True)
+        if self._loop_conn is not None:
+            self._loop_conn.close()
         self._on_loop.dispose()
         self._waiting.dispose()
