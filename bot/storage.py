@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.json_text import dumps
 from bot.raw_sql import sqlalchemy_errors
 from bot.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
-from bot.sqlite_batches import SqliteBatches
+from bot.sqlite_writer import InlineSession, SqliteWriter
 
 logger = logging.getLogger(__name__)
 
@@ -90,19 +90,22 @@ def sync_sqlite_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_M
 
 
 class UnitOfWork:
-    """One transaction around the repositories; leaving without `commit()` rolls back."""
+    """One transaction around the repositories; leaving without `commit()` rolls back.
 
-    def __init__(self, engine: AsyncEngine, writer: asyncio.Lock | None = None) -> None:
-        self._engine, self._writer = engine, writer
+    On SQLite it holds the process's write lock throughout and runs in place on the writer's connection.
+    """
+
+    def __init__(self, engine: AsyncEngine, sqlite: SqliteWriter | None = None) -> None:
+        self._engine, self._sqlite = engine, sqlite
+        self._transaction: sa.RootTransaction | None = None
 
     async def __aenter__(self) -> UnitOfWork:
-        if self._writer is not None:
-            await self._writer.acquire()
-        self.session = AsyncSession(self._engine, expire_on_commit=False, autoflush=False)
+        if self._sqlite is not None:
+            await self._sqlite.lock.acquire()
         try:
-            await self.session.begin()
+            self.session = await self._open()
         except BaseException:
-            await self._close()
+            self._release()
             raise
         self.mentions = Mentions(self.session)
         self.drafts = Drafts(self.session)
@@ -112,6 +115,18 @@ class UnitOfWork:
         self.channels = ChatChannels(self.session)
         self.crises = Crises(self.session)
         return self
+
+    async def _open(self) -> AsyncSession | InlineSession:
+        if self._sqlite is not None:
+            conn, self._transaction = await self._sqlite.begin()
+            return InlineSession(conn)
+        session = AsyncSession(self._engine, expire_on_commit=False, autoflush=False)
+        try:
+            await session.begin()
+        except BaseException:
+            await session.close()
+            raise
+        return session
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
@@ -124,19 +139,25 @@ class UnitOfWork:
             self.session.expunge_all()  # what was read stays readable after the rollback below
             if self.session.in_transaction():
                 await self.session.rollback()
-        finally:
-            await self._close()
-
-    async def _close(self) -> None:
-        try:
             await self.session.close()
         finally:
-            if self._writer is not None:
-                self._writer.release()
+            try:
+                if self._transaction is not None and self._transaction.is_active:  # a session that ran nothing
+                    self._transaction.rollback()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.lock.release()
 
     async def commit(self) -> None:
         """Make every change of this unit of work durable at once."""
         await self.session.commit()
+        if self._sqlite is not None and self._transaction is not None:
+            if self._transaction.is_active:  # a session that ran nothing leaves the transaction to us
+                self._transaction.commit()
+            self._sqlite.committed()
 
 
 class Database:
@@ -146,30 +167,21 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        # SQLite has one writer at a time; queueing our own transactions here is fair and cheap, while
-        # waiting in SQLite's busy handler sleeps in growing steps (the busy timeout remains for other
-        # processes sharing the file).
-        self._writer = asyncio.Lock() if self.is_sqlite else None
-        # Each statement through aiosqlite is a hop to its thread; a batch written through a synchronous
-        # connection is none (on the loop) or one (on a thread, when another process holds the lock).
-        self._batches = SqliteBatches(partial(sync_sqlite_engine, url), self._writer) \
-            if self._writer is not None else None
+        # SQLite has one writer at a time: ours write in place on one connection, in turn.
+        self._sqlite = SqliteWriter(partial(sync_sqlite_engine, url), busy_timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000) \
+            if self.is_sqlite else None
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as `async with db.uow() as uow`)."""
-        return UnitOfWork(self.engine, self._writer)
+        return UnitOfWork(self.engine, self._sqlite)
 
     async def run_in_transaction(self, fn: Callable[[sa.Connection], T]) -> T:
-        """Run `fn` with a synchronous connection in one transaction, committed if it returns.
-
-        On SQLite `fn` may be run a second time after its first attempt was rolled back (another process
-        held the write lock), so it must do nothing but database work.
-        """
-        if self._batches is None:
+        """Run `fn` with a synchronous connection in one transaction, committed if it returns."""
+        if self._sqlite is None:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(fn)
-        async with self._writer:  # type: ignore[union-attr]
-            return await self._batches.run(fn)
+        async with self._sqlite.lock:
+            return await self._sqlite.run(fn)
 
     async def ping(self) -> None:
         """Raise unless the database answers."""
@@ -179,5 +191,5 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
-        if self._batches is not None:
-            await self._batches.dispose()
+        if self._sqlite is not None:
+            await self._sqlite.dispose()

@@ -1,6 +1,6 @@
 """The ingest transaction: new mentions, their audit rows, card jobs and delivery receipts, written at once.
 
-Synchronous on purpose: it runs as one unit on a database connection (one hop to SQLite's thread),
+Synchronous on purpose: it runs as one unit on a database connection (in place on SQLite, with no hop),
 however many deliveries the group commit gathered.
 """
 
