@@ -139,9 +139,9 @@ class UnitOfWork:
             self.session.expunge_all()  # what was read stays readable after the rollback below
             if self.session.in_transaction():
                 await self.session.rollback()
-            await self.session.close()
         finally:
             try:
+                await self.session.close()
                 if self._transaction is not None and self._transaction.is_active:  # a session that ran nothing
                     self._transaction.rollback()
             finally:
