@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import operator
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,13 +33,23 @@ def _processor(type_: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
     return type_.dialect_impl(_DIALECT).bind_processor(_DIALECT)
 
 
-@contextmanager
-def sqlalchemy_errors(sql: str) -> Iterator[None]:
-    """Raise the driver's errors as SQLAlchemy's (IntegrityError, OperationalError…), as its own execute does."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise sa.exc.DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+class sqlalchemy_errors:  # noqa: N801 (used as a function: `with sqlalchemy_errors(sql):`)
+    """Raise the driver's errors as SQLAlchemy's (IntegrityError, OperationalError…), as its own execute does.
+
+    A class rather than a generator: it wraps every hot statement, and costs a third as much.
+    """
+
+    __slots__ = ("_sql",)
+
+    def __init__(self, sql: str) -> None:
+        self._sql = sql
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if isinstance(exc, sqlite3.Error):
+            raise sa.exc.DBAPIError.instance(self._sql, None, exc, sqlite3.Error) from exc
 
 
 class _Params:
