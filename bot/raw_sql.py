@@ -33,7 +33,7 @@ def _processor(type_: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
     return type_.dialect_impl(_DIALECT).bind_processor(_DIALECT)
 
 
-class sqlalchemy_errors:  # noqa: N801 (used as a function: `with sqlalchemy_errors(sql):`)
+class sqlalchemy_errors:  # lower case: it reads as a function, `with sqlalchemy_errors(sql):`
     """Raise the driver's errors as SQLAlchemy's (IntegrityError, OperationalError…), as its own execute does.
 
     A class rather than a generator: it wraps every hot statement, and costs a third as much.
