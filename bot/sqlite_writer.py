@@ -148,7 +148,7 @@ class InlineSession:
         return self._session.get_bind()  # type: ignore[return-value]
 
     async def exec(self, statement: Any, *, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
-                   execution_options: Mapping[str, Any] = _PREBUFFERED) -> Any:
+                   execution_options: Mapping[str, Any] = immutabledict()) -> Any:
         """Run a statement; rows are read whole, as AsyncSession reads them."""
         return self._session.exec(statement, params=params, execution_options=_PREBUFFERED.union(execution_options))
 
