@@ -53,18 +53,29 @@ class sqlalchemy_errors:  # lower case: it reads as a function, `with sqlalchemy
 
 
 class _Params:
-    """Turns a mapping of the statement's named parameters into the driver's row: converted, constants added."""
+    """Turns a mapping of the statement's named parameters into the driver's row: converted, constants added.
+
+    A column left out of an INSERT gets its Python-side default (`default=0`, `default_factory=list`), as
+    SQLAlchemy's own execute gives it: the compiled statement lists the column, its bind holds no value.
+    (A default that reads SQLAlchemy's execution context is called without one.)
+    """
 
     def __init__(self, compiled: sa.sql.compiler.Compiled, names: Iterable[str]) -> None:
         given = set(names)
+        defaults = {column.key: column.default for column in getattr(compiled, "insert_prefetch", ())}
+        self._per_row = {name: default.arg for name, default in defaults.items()
+                         if name not in given and default is not None and default.is_callable}
+        given |= set(self._per_row)
         positions: list[str] = list(compiled.positiontup or ())  # type: ignore[attr-defined]
         self._constants: dict[str, Any] = {}
         self._converters: list[tuple[int, Callable[[Any], Any]]] = []
         for position, name in enumerate(positions):
             bind = compiled.binds[name]  # type: ignore[attr-defined]
             process = _processor(bind.type)
-            if name not in given:  # a constant of the statement itself, e.g. `generation + 1`
-                self._constants[name] = process(bind.value) if process is not None else bind.value
+            if name not in given:  # a constant of the statement itself (`generation + 1`) or a column's default
+                default = defaults.get(name)
+                value = default.arg if default is not None and default.is_scalar else bind.value
+                self._constants[name] = process(value) if process is not None else value
             elif process is not None:
                 # The rows of a batch share their timestamps: each is converted once.
                 self._converters.append((position, functools.lru_cache(maxsize=16)(process)
@@ -74,6 +85,8 @@ class _Params:
             (lambda row: (pick(row),)) if len(positions) == 1 else pick  # itemgetter of one gives no tuple
 
     def __call__(self, given: Mapping[str, Any]) -> list[Any]:
+        if self._per_row:
+            given = {**given, **{name: make(None) for name, make in self._per_row.items()}}
         row = list(self._pick({**given, **self._constants} if self._constants else given))
         for position, process in self._converters:
             row[position] = process(row[position])

@@ -158,5 +158,5 @@ def test_repr_and_errors_never_show_a_secret():
 
 def test_secret_that_is_not_base64_is_refused_without_echoing_it():
     with pytest.raises(ValueError, match="base64") as caught:
-        SignatureVerifier(["whsec_not*base64!secret"])
-    assert "not*base64!secret" not in str(caught.value)
+        SignatureVerifier(["whsec_secretvalues1"])
+    assert "secretvalues1" not in str(caught.value) and "base64" in str(caught.value)

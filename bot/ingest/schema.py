@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 NETWORKS = frozenset({"x", "facebook", "instagram", "threads", "mastodon", "bluesky", "linkedin", "tiktok",
                       "youtube", "reddit", "web", "news", "blog", "forum", "review", "rss"})
@@ -14,17 +26,52 @@ REPLY_CONNECTORS = frozenset({"webhook", "mastodon"})
 MAX_BATCH = 500
 MAX_INT32 = 2**31 - 1
 
-Short = Annotated[str, Field(min_length=1, max_length=500)]
+MAX_URL = 2000  # the columns' size; both renderers link URLs up to 2048 characters
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # no social network is older
+FUTURE_SLACK = timedelta(days=1)  # a sender's clock or time zone may be off, not by more
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# WHATWG URL syntax, as browsers, Slack and Teams read links; strict: no tab or newline silently dropped.
+_WEB_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl, config=ConfigDict(strict=True))
 
 
-def _http_only(value: str | None) -> str | None:
-    if value is not None and not value.startswith(("https://", "http://")):
-        raise ValueError("must be an http(s) URL")
+def _one_line(value: str) -> str:
+    """Refuse control characters in a name or id: a line break there would forge a line on a card."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (line breaks, tabs, NUL…)")
     return value
 
 
+def _web_address(value: str) -> str:
+    """Refuse what a card cannot link to: only plain http(s) URLs that both renderers and browsers parse."""
+    if not value.isprintable() or " " in value:  # every other space and control is not printable
+        raise ValueError("must be an http(s) URL without spaces or invisible characters")
+    try:
+        _WEB_URL.validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(f"must be an http(s) URL ({exc.errors()[0]['msg']})") from None
+    try:  # as the renderers parse it; `port` raises for one out of range
+        parts = urlsplit(value)
+        host, _port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise ValueError(f"must be an http(s) URL ({exc})") from None
+    if not host:
+        raise ValueError("must be an http(s) URL with a host")
+    return value
+
+
+def _no_nul(value: str) -> str:
+    """Refuse NUL, which PostgreSQL cannot store in text (customer text keeps every other character)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Short = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_one_line)]
+WebAddress = Annotated[str, Field(max_length=MAX_URL), AfterValidator(_web_address)]
+
+
 class _Strict(BaseModel):
-    # Text fields must not hold NUL (PostgreSQL cannot store it in text): see `_nul_problems`.
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
 
@@ -32,29 +79,24 @@ class AuthorIn(_Strict):
     id: Short | None = None
     handle: Short | None = None
     display_name: Short | None = None
-    profile_url: Annotated[str, Field(max_length=2000)] | None = None
+    profile_url: WebAddress | None = None
     followers: Annotated[int, Field(ge=0, le=MAX_INT32)] | None = None
     verified: bool = False
-
-    @field_validator("profile_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        return _http_only(value)
 
 
 class MentionIn(_Strict):
     """One mention as a listening tool sends it."""
 
-    source: Annotated[str, Field(min_length=1, max_length=100)]
+    source: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_one_line)]
     source_mention_id: Short
     network: str
     network_item_id: Short | None = None
-    url: Annotated[str, Field(max_length=2000)] | None = None
-    kind: Annotated[str, Field(max_length=50)] | None = None
+    url: WebAddress | None = None
+    kind: Annotated[str, Field(max_length=50), AfterValidator(_one_line)] | None = None
     in_reply_to_id: Short | None = None
     author: AuthorIn | None = None
-    text: Annotated[str, Field(min_length=1, max_length=40_000)]
-    lang: Annotated[str, Field(max_length=20)] | None = None
+    text: Annotated[str, Field(min_length=1, max_length=40_000), AfterValidator(_no_nul)]
+    lang: Annotated[str, Field(max_length=20), AfterValidator(_one_line)] | None = None
     published_at: AwareDatetime
     reply_via: str | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
@@ -75,11 +117,15 @@ class MentionIn(_Strict):
 
     @field_validator("published_at")
     @classmethod
-    def _utc_representable(cls, value: datetime) -> datetime:
+    def _plausible_time(cls, value: datetime) -> datetime:
         try:
-            value.astimezone(UTC)
+            utc = value.astimezone(UTC)
         except OverflowError:
             raise ValueError("is out of range once converted to UTC") from None
+        if utc < EARLIEST:
+            raise ValueError("is before 1970")
+        if utc > datetime.now(UTC) + FUTURE_SLACK:
+            raise ValueError("is more than a day in the future")
         return value
 
     @field_validator("raw")
@@ -90,11 +136,6 @@ class MentionIn(_Strict):
         except ValueError:
             raise ValueError("must not contain NaN or Infinity (they are not JSON)") from None
         return value
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        return _http_only(value)
 
 
 class MentionCreated(_Strict):
@@ -138,13 +179,10 @@ def _problems(exc: ValidationError) -> list[dict[str, str]]:
 
 def parse_event(body: bytes | str) -> list[MentionIn]:
     """Validate a `mention.created` or `mention.batch` event; raise SchemaError naming every bad field."""
-    nul = _nul_problems(body)
     try:
         event = _EVENT.validate_json(body)
     except ValidationError:
-        raise SchemaError(_problems_by_type(body) + nul) from None
-    if nul:
-        raise SchemaError(nul)
+        raise SchemaError(_problems_by_type(body)) from None
     return [event.data] if isinstance(event, MentionCreated) else list(event.data.items)
 
 
@@ -167,35 +205,3 @@ def _problems_by_type(body: bytes | str) -> list[dict[str, str]]:
         return _problems(exc)
     return []
 
-
-def _nul_problems(body: bytes | str) -> list[dict[str, str]]:
-    """The text fields holding NUL, which PostgreSQL cannot store in text.
-
-    JSON can carry NUL only as the escape `\\u0000`, so a body without one is passed at the cost of a
-    substring search instead of a check of every field.
-    """
-    if (b"\\u0000" if isinstance(body, bytes) else "\\u0000") not in body:
-        return []
-    try:
-        event = json.loads(body)
-    except (ValueError, RecursionError):  # not JSON, or nested too deep: validation says so
-        return []
-    data = event.get("data") if isinstance(event, dict) else None
-    if not isinstance(data, dict):
-        return []
-    items = data.get("items") if event.get("type") == "mention.batch" else None
-    mentions = [(f"data.items.{i}", item) for i, item in enumerate(items)] if isinstance(items, list) \
-        else [("data", data)]
-    found = []
-    for path, mention in mentions:
-        if isinstance(mention, dict):
-            found += _nul_fields(path, mention, MentionIn)
-            if isinstance(mention.get("author"), dict):
-                found += _nul_fields(f"{path}.author", mention["author"], AuthorIn)
-    return found
-
-
-def _nul_fields(path: str, fields: dict[str, Any], model: type[BaseModel]) -> list[dict[str, str]]:
-    return [{"path": f"{path}.{name}", "problem": "must not contain NUL characters"}
-            for name, value in fields.items()
-            if name in model.model_fields and name != "raw" and isinstance(value, str) and "\x00" in value]

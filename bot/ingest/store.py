@@ -129,22 +129,36 @@ def _duplicate_of(conn: sa.Connection, item: MentionIn) -> int:
     return conn.execute(sa.select(table.c.id).where(cond).limit(1)).scalar_one()
 
 
+def _takes_effect(deliveries: list[Delivery], answered: dict[str, Any]) -> list[bool]:
+    """Which deliveries take effect: those without an id, and the first of each id not answered before."""
+    seen = set(answered)
+    effective = []
+    for delivery in deliveries:
+        new = delivery.delivery_id not in seen
+        if delivery.delivery_id is not None:
+            seen.add(delivery.delivery_id)
+        effective.append(new)
+    return effective
+
+
 def write_deliveries(conn: sa.Connection, deliveries: list[Delivery], now: datetime,
                      card_jobs: Callable[[list[int]], list[dict[str, Any]]]) -> tuple[list[list[Ingested]], list[int]]:
     """Store the deliveries; returns each delivery's answer and the ids of the mentions that are new.
 
-    A delivery id seen before (or earlier in the same batch) gets its first answer again and has no
-    second effect. Raises IntegrityError if another process commits the same delivery id meanwhile.
+    One delivery id, one effect: an id seen before, or earlier in the same batch (even with another
+    body), gets that first answer and stores nothing. Raises IntegrityError if another process commits
+    the same delivery id meanwhile; the caller's transaction then rolls back whole.
     """
     answered = _earlier_answers(conn, [d.delivery_id for d in deliveries if d.delivery_id])
-    inserted = _insert_new(conn, [_values(item, now) for d in deliveries if d.delivery_id not in answered
-                                  for item in d.items])
+    effective = _takes_effect(deliveries, answered)
+    inserted = _insert_new(conn, [_values(item, now) for delivery, new in zip(deliveries, effective, strict=True)
+                                  if new for item in delivery.items])
     new_answers: dict[str, dict[str, Any]] = {}
     new_ids: list[int] = []
     answers: list[list[Ingested]] = []
-    for delivery in deliveries:
-        earlier = answered.get(delivery.delivery_id or "") or new_answers.get(delivery.delivery_id or "")
-        if earlier is not None:
+    for delivery, new in zip(deliveries, effective, strict=True):
+        if not new:
+            earlier = answered.get(delivery.delivery_id or "") or new_answers[delivery.delivery_id or ""]
             answers.append([Ingested(**m) for m in earlier["mentions"]])
             continue
         results = []
