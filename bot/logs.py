@@ -6,7 +6,17 @@ import logging
 import re
 from collections.abc import Iterable
 
+from pythonjsonlogger import json as jsonlogger
+
 REDACTED = "[redacted]"
+EXCERPT_LIMIT = 200
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+JSON_FIELDS = ["asctime", "levelname", "name", "message"]
+# Libraries whose DEBUG (or INFO) lines drown ours: markdown-it logs every parser rule it tries (thousands of lines
+# per card), aiosqlite every statement, msrest a warning per Teams click for fields botbuilder does not model.
+QUIET_LOGGERS = {"markdown_it": logging.INFO, "aiosqlite": logging.INFO, "asyncio": logging.INFO,
+                 "urllib3": logging.INFO, "msal": logging.INFO, "msrest": logging.INFO,
+                 "msrest.serialization": logging.ERROR}
 # Token shapes that must never reach a log even when not configured here (e.g. echoed back by an API).
 _TOKEN_PATTERN = re.compile(r"(xox[abposre]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}|whsec_[A-Za-z0-9+/=]{6,}"
                             r"|v1,[A-Za-z0-9+/]{20,}={0,2}|v0=[a-f0-9]{32,}|Bearer [A-Za-z0-9._~+/=-]{8,})")
@@ -31,6 +41,12 @@ class Redactor:
 
 
 REDACTOR = Redactor()
+
+
+def excerpt(text: object, limit: int = EXCERPT_LIMIT) -> str:
+    """Untrusted text for one log line: control and non-ASCII characters escaped, at most `limit` characters."""
+    escaped = str(text)[: limit + 1].encode("unicode_escape").decode("ascii")
+    return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"
 _base_factory = logging.getLogRecordFactory()
 
 
@@ -50,9 +66,20 @@ def install_redaction(secrets: Iterable[str]) -> None:
         logging.setLogRecordFactory(_redacting_factory)
 
 
-def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
-    """One-line log records on stderr, with secrets masked."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Teams sends fields botbuilder's models do not know (e.g. `trigger`); msrest warns on every click.
-    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
+class JsonFormatter(jsonlogger.JsonFormatter):
+    """One JSON object per record (time, level, logger, message, and the traceback if any), secrets masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return REDACTOR(super().format(record))  # the traceback and any extra field too, not only the message
+
+
+def configure(level: str = "INFO", secrets: Iterable[str] = (), *, fmt: str = "text") -> None:
+    """One-line log records on stderr (text or JSON), with secrets masked and chatty libraries kept quiet."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level",
+                                                                   "name": "logger"})
+                         if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    for name, quiet in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(quiet, logging.getLogger().level))
     install_redaction(secrets)

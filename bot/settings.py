@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_serializer, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
+
+
+def _url_parts(url: str) -> tuple[str, list[str]]:
+    """The URL with its password masked, and the password as written and decoded (none if it does not parse)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # not a URL the app could connect with; shown whole, nothing in it to hide
+        return url, []
+    written = urlsplit(url).password
+    return parsed.render_as_string(hide_password=True), [p for p in {parsed.password, written} if p]
 
 
 class Settings(BaseSettings):
@@ -23,6 +38,7 @@ class Settings(BaseSettings):
     config_path: Path | None = Field(None, validation_alias=_env("WEBCARE_CONFIG"))
     playbooks_dir: Path = Field(Path("playbooks"), validation_alias=_env("WEBCARE_PLAYBOOKS_DIR"))
     dev: bool = Field(False, validation_alias=_env("WEBCARE_DEV"))
+    log_format: Literal["text", "json"] = Field("text", validation_alias=_env("WEBCARE_LOG_FORMAT"))
     ingest_secret: SecretStr | None = Field(None, validation_alias=_env("WEBCARE_INGEST_SECRET"))
     reply_webhook_url: str | None = Field(None, validation_alias=_env("WEBCARE_REPLY_WEBHOOK_URL"))
     reply_webhook_secret: SecretStr | None = Field(None, validation_alias=_env("WEBCARE_REPLY_WEBHOOK_SECRET"))
@@ -42,6 +58,8 @@ class Settings(BaseSettings):
     teams_triage_channel: str | None = Field(None, validation_alias=_env("TEAMS_TRIAGE_CHANNEL"))
     teams_service_url: str | None = Field(None, validation_alias=_env("TEAMS_SERVICE_URL"))
     teams_tenant_id: str | None = Field(None, validation_alias=_env("TEAMS_TENANT_ID"))
+    teams_team_id: str | None = Field(None, validation_alias=_env("TEAMS_TEAM_ID"))  # the team's Entra group id
+    microsoft_graph_url: str = Field("https://graph.microsoft.com/v1.0/", validation_alias=_env("MICROSOFT_GRAPH_URL"))
 
     @field_validator("config_path", "reply_webhook_url", "slack_triage_channel", "mastodon_api_base_url",
                      "microsoft_app_id", "microsoft_app_tenant_id", "microsoft_app_type", "teams_triage_channel",
@@ -51,6 +69,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_serializer("database_url")
+    def _hide_password(self, url: str) -> str:
+        return _url_parts(url)[0]
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, _url_parts(value)[0] if name == "database_url" else value
 
     @property
     def ingest_secrets(self) -> list[str]:
@@ -95,4 +121,6 @@ class Settings(BaseSettings):
                    self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
                    self.microsoft_app_password]
         values = [s.get_secret_value() for s in secrets if s is not None]
+        values += [part.removeprefix("whsec_") for value in values for part in value.split()]  # the key itself
+        values += _url_parts(self.database_url)[1]
         return [part for value in values for part in [value, *value.split()] if len(part) >= 6]

@@ -25,6 +25,7 @@ from bot.sqlite_writer import InlineSession, SqliteWriter
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PING_TIMEOUT_SECONDS = 2.0
 
 T = TypeVar("T")
 
@@ -87,6 +88,16 @@ def sync_sqlite_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_M
                               json_serializer=dumps)
     _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, autocheckpoint=autocheckpoint)
     return engine
+
+
+def _sqlite_ping(path: str, timeout: float) -> None:
+    """Open the file and read its schema, waiting at most `timeout` seconds for another process's lock."""
+    target, uri = (path, False) if path == ":memory:" else (f"{Path(path).absolute().as_uri()}?mode=rw", True)
+    conn = sqlite3.connect(target, timeout=timeout, uri=uri)  # mode=rw: a missing file is an error, not created
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    finally:
+        conn.close()
 
 
 class UnitOfWork:
@@ -183,9 +194,15 @@ class Database:
         async with self._sqlite.lock:
             return await self._sqlite.run(fn)
 
-    async def ping(self) -> None:
-        """Raise unless the database answers."""
-        async with self.engine.connect() as conn:
+    async def ping(self, timeout: float = PING_TIMEOUT_SECONDS) -> None:
+        """Raise unless the database answers within `timeout` seconds (TimeoutError if it does not)."""
+        if self.is_sqlite:
+            # On its own connection and thread: a connection of the pool that waits in SQLite's busy handler
+            # (another process holds a lock) cannot be interrupted, and cancelling the wait would wait for it.
+            path = self.engine.url.database or ":memory:"
+            await asyncio.wait_for(asyncio.to_thread(_sqlite_ping, path, timeout), timeout)
+            return
+        async with asyncio.timeout(timeout), self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:

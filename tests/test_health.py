@@ -2,6 +2,7 @@
 
 import asyncio
 
+from bot.storage import Database
 from tests.support import block_action, event, ingest, mention_data, post_interaction, relay_of, running_app
 
 
@@ -32,3 +33,18 @@ async def test_not_ready_when_the_database_is_unreachable(tmp_path):
         ready = await client.get("/readyz")
         assert ready.status == 503
         assert (await client.get("/healthz")).status == 200
+
+
+async def test_a_ping_cut_short_by_its_timeout_never_hangs(sqlite_url):
+    """The readiness ping gives up at its timeout, wherever that falls (it once hung the suite on a busy machine:
+    aiosqlite 0.22 never finishes closing a SQLAlchemy connection whose task was cancelled at the wrong moment)."""
+    db = Database(sqlite_url)
+    try:
+        for n in range(1000):  # timeouts from 0 to 10 ms cut the ping at every step: connect, BEGIN, SELECT, close
+            ping = asyncio.ensure_future(db.ping(timeout=0.00001 * n + 0.00001))
+            done, _ = await asyncio.wait({ping}, timeout=10)
+            assert done, f"ping {n} still running 10 s after its timeout"
+            ping.exception()  # answered, or failed (timed out, or locked while earlier pings open the file)
+        await db.ping()  # and the database is still reachable
+    finally:
+        await db.dispose()

@@ -6,12 +6,16 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.outage import Outage
 from handlers.context import Context
 from handlers.ingest import Delivery, Ingested, ingest, ingest_deliveries
 
 logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (OperationalError, PoolTimeout, OSError, TimeoutError)  # the database, not the delivery, failed
 
 
 class Overloaded(Exception):
@@ -30,15 +34,28 @@ class IngestBatcher:
         # max_items: on SQLite the transaction runs on the event loop, so its size bounds the loop's pause.
         self._ctx, self._on_stored, self._max_batch, self._max_items = ctx, on_stored, max_batch, max_items
         self._queue: asyncio.Queue[tuple[Delivery, asyncio.Future[list[Ingested]]]] = asyncio.Queue(max_waiting)
+        self._outage = Outage("ingest: the database", logger)
 
-    async def submit(self, delivery: Delivery) -> list[Ingested]:
-        """Store one delivery (with whatever else is waiting) and return its answer once committed."""
+    async def submit(self, delivery: Delivery, *, wait: float | None = None) -> list[Ingested]:
+        """Store one delivery (with whatever else is waiting) and return its answer once committed.
+
+        Overloaded when the queue is full or the commit takes longer than `wait` seconds, if given (the database is
+        locked or slow): the delivery is then either dropped before its write began or committed later, which
+        a retry with the same webhook-id finds.
+        """
         future: asyncio.Future[list[Ingested]] = asyncio.get_running_loop().create_future()
         try:
             self._queue.put_nowait((delivery, future))
         except asyncio.QueueFull:
-            raise Overloaded from None
-        return await future
+            raise Overloaded(f"{self._queue.maxsize} deliveries are already waiting") from None
+        deadline = asyncio.timeout(wait)
+        try:
+            async with deadline:
+                return await future  # on timeout the future is cancelled, so a write not yet begun skips it
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            raise Overloaded(f"not committed within {wait:g} s") from None
 
     async def run(self) -> None:
         """Write batches until cancelled; a caller still waiting at shutdown is cancelled, never left hanging."""
@@ -58,9 +75,17 @@ class IngestBatcher:
                 future.cancel()
 
     async def _write(self, batch: list[tuple[Delivery, asyncio.Future[list[Ingested]]]]) -> None:
-        live = [(d, f) for d, f in batch if not f.done()]
+        live = [(d, f) for d, f in batch if not f.done()]  # a caller that gave up before the write is skipped
+        if not live:
+            return
         try:
             answers = await ingest_deliveries([d for d, _ in live], ctx=self._ctx)
+        except UNAVAILABLE as exc:  # nothing was committed, and one by one would fail (or wait) as often
+            self._outage.failed(exc)  # the log says so once per outage; each caller hears 503
+            for _, future in live:
+                if not future.done():
+                    future.set_exception(exc)
+            return
         except Exception as exc:  # nothing was committed: write one by one, so one bad delivery fails alone
             if not isinstance(exc, IntegrityError):  # (IntegrityError: a delivery id committed elsewhere)
                 logger.warning("ingest: a batch of %d failed (%s); writing them one by one", len(live),
@@ -68,6 +93,7 @@ class IngestBatcher:
             for delivery, future in live:
                 await self._write_one(delivery, future)
             return
+        self._outage.recovered()
         self._stored(answers)
         for (_, future), answer in zip(live, answers, strict=True):
             if not future.done():

@@ -6,10 +6,11 @@ import logging
 
 from aiohttp import web
 
-from bot.http_body import read_limited
+from bot.http_body import Unreadable, read_body
 from bot.ingest.batcher import IngestBatcher, Overloaded
 from bot.ingest.schema import SchemaError, parse_event
 from bot.json_text import dumps
+from bot.logs import excerpt
 from bot.signing import SignatureError, SignatureVerifier
 from handlers.ingest import Delivery
 
@@ -17,9 +18,12 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024
 JSON_TYPES = ("application/json",)
+WRITE_DEADLINE_SECONDS = 1.0  # a delivery not committed by then is answered 503; the sender retries it
 
 
-def _error(status: int, code: str, message: str, **extra: object) -> web.Response:
+def _error(status: int, code: str, message: str, *, why: str | None = None, **extra: object) -> web.Response:
+    """The JSON refusal, and one log line saying what was refused and why (never the body)."""
+    logger.info("ingest: refused %d %s: %s", status, code, excerpt(why or message))
     headers = {"Retry-After": "1"} if status in (429, 503) else None
     return web.json_response({"error": code, "message": message, **extra}, status=status, headers=headers)
 
@@ -34,21 +38,25 @@ class IngestRoute:
         """Verify, validate and store one delivery (a single event or a batch)."""
         if not self._verifier.configured:
             return _error(503, "ingest_disabled", "Ingest is off: set WEBCARE_INGEST_SECRET to accept mentions.")
-        body = await read_limited(request, MAX_BODY)
-        if body is None:
-            return _error(413, "payload_too_large", f"The body is larger than {MAX_BODY // 1024} KiB.")
+        try:
+            body = await read_body(request, MAX_BODY)
+        except Unreadable as exc:
+            return _error(exc.status, exc.code, exc.message)
         try:
             delivery_id = self._verifier.verify(body, request.headers)
         except SignatureError as exc:
             return _error(401, "invalid_signature", f"Signature check failed: {exc}.")
         if request.content_type not in JSON_TYPES:
-            return _error(415, "unsupported_media_type", "Send the event as application/json.")
+            return _error(415, "unsupported_media_type", "Send the event as application/json.",
+                          why=f"content type {request.content_type}")
         try:
             items = parse_event(body)
         except SchemaError as exc:
-            return _error(400, "invalid_event", "The event does not match the mention schema.", errors=exc.errors)
+            paths = ", ".join(sorted({str(e["path"]) for e in exc.errors}))
+            return _error(400, "invalid_event", "The event does not match the mention schema.",
+                          why=f"schema errors at {paths or 'the body'}", errors=exc.errors)
         try:
-            results = await self._batcher.submit(Delivery(items, delivery_id))
-        except Overloaded:
-            return _error(503, "overloaded", "Too many deliveries at once; retry shortly.")
+            results = await self._batcher.submit(Delivery(items, delivery_id), wait=WRITE_DEADLINE_SECONDS)
+        except Overloaded as exc:
+            return _error(503, "overloaded", "Too many deliveries at once; retry shortly.", why=str(exc))
         return web.json_response({"mentions": [r.as_json() for r in results]}, status=202, dumps=dumps)
