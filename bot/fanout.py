@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.models import OutboxJob
 from bot.repositories import Outbox
+
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
+FAILURE_NOTICE = "failed"  # the payload kind of a triage-channel line saying a job was given up on
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,35 @@ class Fanout:
                                         {"crisis_id": crisis_id, **payload}, now)
         return queued
 
+    async def job_failed(self, outbox: Outbox, job: OutboxJob, reason: str, now: datetime) -> None:
+        """Say in the triage channel (of the job's own platform, or of each) that a job was given up on.
+
+        Once per job and generation: a job asked for again (a new state to show) and given up again says so again.
+        """
+        platform, _, what = job.kind.rpartition(".")
+        if what == "notice" and job.payload.get("kind") == FAILURE_NOTICE:
+            return  # the line itself could not be posted: /metrics and the log say so, not another line
+        text = f"{failure_sentence(job, PLATFORM_NAMES.get(platform, platform))}: {reason}"
+        payload = {"kind": FAILURE_NOTICE, "text": text, "mention_id": job.mention_id}
+        for target in ((platform,) if platform in self.platforms else self.platforms):
+            await outbox.once(f"{target}:notice:{FAILURE_NOTICE}:{job.id}:{job.generation}", f"{target}.notice",
+                              job.mention_id, payload, now)
+
     async def deliver_reply(self, outbox: Outbox, mention_id: int, draft_id: int, now: datetime) -> None:
         """Deliver the draft to the social network while it is marked as sending."""
         await outbox.sync(f"reply:{draft_id}", "reply", mention_id, {"draft_id": draft_id}, now)
+
+
+def failure_sentence(job: OutboxJob, platform: str) -> str:
+    """What could not be done, in words people in the triage channel understand."""
+    what = job.kind.rpartition(".")[2]
+    mention, crisis = job.mention_id, job.payload.get("crisis_id")
+    sentences = {
+        "card": f"Mention #{mention} could not be shown on {platform}",
+        "draft": f"A reply draft for mention #{mention} could not be shown on {platform}",
+        "notice": f"A message about mention #{mention} could not be posted on {platform}",
+        "crisis": f"The checklist of crisis #{crisis} could not be shown on {platform}",
+        "crisis_notice": f"A message about crisis #{crisis} could not be posted on {platform}",
+        "reply": f"The reply to mention #{mention} could not be delivered",
+    }
+    return sentences.get(what, f"Outbound job {job.key} failed")

@@ -16,12 +16,24 @@ class Metrics:
                               registry=self.registry)
         self.transitions = Counter("webcare_mention_transitions", "Lifecycle changes by action", ["action"],
                                    registry=self.registry)
-        self.queue_depth = Gauge("webcare_outbox_queue_depth", "Outbound jobs waiting", registry=self.registry)
+        self.queue_depth = Gauge("webcare_outbox_queue_depth", "Outbound jobs waiting (as the relay last counted)",
+                                 registry=self.registry)
         self.outbox_retries = Counter("webcare_outbox_retries", "Outbound jobs retried", ["kind"],
                                       registry=self.registry)
         self.outbox_failures = Counter("webcare_outbox_failures", "Outbound jobs that raised an error", ["kind"],
                                        registry=self.registry)
+        self.outbox_given_up = Counter("webcare_outbox_given_up", "Outbound jobs given up on (failed for good)",
+                                       ["kind"], registry=self.registry)
+        self.outbox_failed = Gauge("webcare_outbox_failed_jobs", "Outbound jobs failed for good, waiting for people",
+                                   ["kind"], registry=self.registry)
+        self._failed_kinds: set[str] = set()
         self.replies = Counter("webcare_replies", "Reply deliveries by outcome", ["outcome"], registry=self.registry)
+
+    def count_failed(self, by_kind: dict[str, int]) -> None:
+        """Show how many jobs of each kind failed for good (a kind no longer failing shows 0)."""
+        self._failed_kinds |= by_kind.keys()
+        for kind in self._failed_kinds:
+            self.outbox_failed.labels(kind=kind).set(by_kind.get(kind, 0))
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""

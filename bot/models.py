@@ -140,10 +140,19 @@ class ChatMessage(SQLModel, table=True):
 
 
 class OutboxJob(SQLModel, table=True):
-    """Durable outbound work: level-triggered syncs (generation counts changes) and one-off sends."""
+    """Durable outbound work: level-triggered syncs (generation counts changes) and one-off sends.
+
+    A job is held by the relay named in `lease_owner` for as long as that relay lives (see bot/presence.py);
+    `failed_at` marks one given up on (not done, not due) until a new generation asks for it again.
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_due", "done", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "done", "due_at"),
+        # Only the few jobs running right now have an owner: ingest writes no entry here.
+        sa.Index("ix_outbox_lease_owner", "lease_owner", sqlite_where=sa.text("lease_owner IS NOT NULL"),
+                 postgresql_where=sa.text("lease_owner IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
@@ -154,7 +163,9 @@ class OutboxJob(SQLModel, table=True):
     done: bool = False
     due_at: datetime = _time(nullable=False)
     attempts: int = 0
-    lease_until: datetime | None = _time(nullable=True)
+    failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # unexpected errors in a row
+    lease_owner: str | None = Field(default=None, max_length=32)
+    failed_at: datetime | None = _time(nullable=True)
     last_error: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     created_at: datetime = _time(nullable=False)
     done_at: datetime | None = _time(nullable=True)

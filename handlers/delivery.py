@@ -52,3 +52,9 @@ class ReplyDelivery:
             return
         self._ctx.metrics.replies.labels(outcome="sent").inc()
         await record_delivery(draft_id, ctx=self._ctx, receipt=receipt)
+
+    async def failed(self, job: OutboxJob, reason: str) -> None:
+        """The relay gave the delivery up (an unexpected error, again and again): show it on the card, with Retry."""
+        self._ctx.metrics.replies.labels(outcome="failed").inc()
+        await record_delivery(int(job.payload["draft_id"]), ctx=self._ctx,
+                              error=f"The reply could not be sent ({reason}).")

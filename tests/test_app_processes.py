@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 from sqlmodel import select
 
-from bot.models import Audit, Mention
+from bot.models import Audit, Mention, OutboxJob
 from bot.slack.ids import Action
 from bot.storage import Database
 from tests.fakes.slack_api import SlackFake
@@ -40,6 +40,7 @@ from tests.support import (
 T = TypeVar("T")
 
 SLACK_ACK_SECONDS = 3.0
+TAKEOVER_SECONDS = 5.0  # DESIGN §12: a dead process's work is taken over within 5 s of its restart
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
@@ -309,6 +310,47 @@ async def test_killed_mid_burst_and_restarted_every_acknowledged_mention_is_post
 
     assert cards(live_slack) == {f"card:{i}": 1 for i in mention_ids}
     assert_clean_log(again)
+
+
+async def lease_owners(db: Database) -> set[str]:
+    """The relays holding outbound jobs right now."""
+    async with db.uow() as uow:
+        return await uow.outbox.holders()
+
+
+async def test_jobs_a_killed_server_held_are_taken_over_by_its_restart_within_seconds_and_posted_once(
+        database_url, live_slack, tmp_path: Path):
+    deliveries = [Delivery.of(n) for n in range(1, 11)]
+    live_slack.hold_posts()  # the first card is posted but its answer never comes: the server dies holding jobs
+    async with aiohttp.ClientSession() as http, database(database_url) as db:
+        server = await start_server(database_url, live_slack.url, tmp_path, name="killed")
+        try:
+            mention_ids = [await deliver(http, server, d) for d in deliveries]
+            assert None not in mention_ids
+            await eventually(lambda: live_slack.held >= 1, timeout=10, what="a card post in flight")
+            dead = await lease_owners(db)
+            assert len(dead) == 1, "the server held no jobs when it was killed"
+            server.kill()
+            await server.wait()
+        finally:
+            server.kill()
+            live_slack.release_posts()
+
+        async with server_process(database_url, live_slack.url, tmp_path, name="restarted") as again:
+            restarted = time.monotonic()
+            await eventually(lambda: none_held_by(db, dead), timeout=30, what="the dead server's jobs to be free")
+            took = time.monotonic() - restarted
+            await eventually(lambda: all_delivered(db, live_slack, mention_ids), timeout=40, what="every card")
+
+    assert took < TAKEOVER_SECONDS, f"the restarted server took {took:.1f} s to take the dead one's jobs over"
+    assert cards(live_slack) == {f"card:{i}": 1 for i in mention_ids}
+    assert_clean_log(again)
+
+
+async def none_held_by(db: Database, owners: set[str]) -> bool:
+    async with db.uow() as uow:
+        query = select(OutboxJob.id).where(OutboxJob.lease_owner.in_(owners))  # type: ignore[union-attr]
+        return not (await uow.session.exec(query)).all()
 
 
 async def test_posts_slack_performed_but_never_answered_are_not_repeated(database_url, live_slack, tmp_path: Path):

@@ -12,11 +12,13 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.fanout import FAILURE_NOTICE
 from bot.metrics import Metrics
 from bot.models import ChatMessage, OutboxJob
-from bot.outbox import RetryLater, Sender
+from bot.outbox import GiveUp, RetryLater, Sender
 from bot.slack import calls
 from bot.slack.crisis_messenger import CrisisMessenger
+from bot.slack.escape import escape_mrkdwn
 from bot.slack.render import render_card, render_draft, render_escalation_notice
 from handlers.cards import card_view, draft_view, escalation_notice
 from handlers.context import Context
@@ -26,6 +28,9 @@ logger = logging.getLogger(__name__)
 PLATFORM = "slack"
 METADATA_TYPE = "webcare_message"
 POSTS_PER_SECOND_PER_CHANNEL = 1.0
+# The token or the app itself is refused: people can fix that without anything changing in the job.
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                         "missing_scope", "team_access_not_granted", "ekm_access_denied"})
 
 
 class ChannelPacer:
@@ -90,12 +95,22 @@ class SlackMessenger:
 
     async def post_notice(self, job: OutboxJob) -> None:
         """Post a one-off notice (e.g. an escalation pinging heads) in the card's thread."""
+        if job.payload.get("kind") == FAILURE_NOTICE:
+            await self._post_failure(job)
+            return
         card = await self._card_message(job.mention_id or 0)
         if job.payload.get("kind") != "escalation":
             raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
         text, blocks = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
         subject = f"notice:{job.key.split(':', 2)[2]}"
         await self.upsert(job, subject, job.mention_id, text, blocks, thread_ts=card.ts, update=False)
+
+    async def _post_failure(self, job: OutboxJob) -> None:
+        """A plain line in the triage channel: a job was given up on (its card may be the thing that is missing)."""
+        text = f":warning: {escape_mrkdwn(str(job.payload.get('text', '')))}"
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+        subject = f"notice:{job.key.split(':', 2)[2]}"
+        await self.upsert(job, subject, job.mention_id, text, blocks, thread_ts=None, update=False)
 
     async def _card_message(self, mention_id: int) -> ChatMessage:
         workspace = await self.workspace()
@@ -120,18 +135,18 @@ class SlackMessenger:
         if existing is not None:
             if update:
                 await self.call(self._client.chat_update, channel=existing.channel, ts=existing.ts, text=text,
-                                 blocks=blocks)
+                                 blocks=blocks, final=True)
             return False
         ts = await self._find_earlier_post(channel, subject, thread_ts, job) if job.attempts > 1 else None
         if ts is None:
             await self._pacer.wait(channel)
             response = await self.call(
                 self._client.chat_postMessage, idempotent=False, channel=channel, text=text, blocks=blocks,
-                thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
+                thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, final=True,
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"subject": subject}})
             ts = response["ts"]
         elif update:
-            await self.call(self._client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)
+            await self.call(self._client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks, final=True)
         async with self._db.uow() as uow:
             await uow.messages.add(ChatMessage(platform=PLATFORM, workspace=workspace, subject=subject,
                                                mention_id=mention_id, crisis_id=crisis_id, channel=channel, ts=ts,
@@ -161,12 +176,20 @@ class SlackMessenger:
             if not cursor:
                 return None
 
-    async def call(self, fn: Any, *, idempotent: bool = True, **kwargs: Any) -> Any:
-        """Call Slack; a transient failure sends the job back to the outbox (a post's next attempt looks first)."""
+    async def call(self, fn: Any, *, idempotent: bool = True, final: bool = False, **kwargs: Any) -> Any:
+        """Call Slack; a transient failure sends the job back to the outbox (a post's next attempt looks first).
+
+        With `final`, Slack refusing the call (other than the token) gives the job up: it would refuse it again.
+        """
         try:
             return await calls.call(fn, idempotent=idempotent, **kwargs)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             if not calls.is_transient(exc):
+                if final and isinstance(exc, SlackApiError):
+                    error = str(exc.response.get("error") or "error")
+                    if error in AUTH_ERRORS:
+                        raise RetryLater(f"Slack refused the token ({error})", delay=60.0) from None
+                    raise GiveUp(f"Slack refused {getattr(fn, '__name__', 'the call')}: {error}") from None
                 raise
             reason = f"Slack {exc.response.status_code}" if isinstance(exc, SlackApiError) else type(exc).__name__
             raise RetryLater(reason, delay=calls.retry_after(exc) or 5.0) from None

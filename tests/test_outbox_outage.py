@@ -1,0 +1,144 @@
+"""Database outage: one line when it starts, quiet backoff, one line when it ends; /metrics answers throughout."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.engine import make_url
+
+from bot.app import create_app
+from bot.outage import Outage
+from tests.support import TRIAGE_CHANNEL, event, ingest, mention_data, running_app, settings, team_config
+
+OUTAGE_SECONDS = 4.0
+
+
+class Cable:
+    """A TCP forwarder in front of PostgreSQL that the test unplugs (every connection cut, none accepted) and
+    plugs back in on the same port."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._upstream = (host, port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def plug(self) -> None:
+        self._server = await asyncio.start_server(self._pipe, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def unplug(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _pipe(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        try:
+            server_reader, server_writer = await asyncio.open_connection(*self._upstream)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self._writers |= {client_writer, server_writer}
+
+        async def copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (OSError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.transport.abort()
+                self._writers.discard(writer)
+
+        await asyncio.gather(copy(client_reader, server_writer), copy(server_reader, client_writer))
+
+
+@pytest.fixture
+async def cable(database_url: str) -> AsyncIterator[tuple[Cable, str]]:
+    """The test's PostgreSQL database reached through a cable; the URL to give the app."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("an outage of a database server: SQLite is a file in the process")
+    url = make_url(database_url)
+    wire = Cable(url.host or "127.0.0.1", url.port or 5432)
+    await wire.plug()
+    try:
+        yield wire, url.set(host="127.0.0.1", port=wire.port).render_as_string(hide_password=False)
+    finally:
+        if wire._server is not None:  # noqa: SLF001 (the test's own helper)
+            await wire.unplug()
+
+
+def ours(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name.startswith(("bot.", "handlers.")) and r.levelno >= logging.WARNING]
+
+
+async def test_an_unreachable_database_logs_one_line_each_way_and_metrics_answer_meanwhile(cable, slack, caplog):
+    wire, url = cable
+    async with running_app(url, slack.url) as client:
+        [first] = await ingest(client, event(mention_data(1)))
+        await until(lambda: len(slack.messages(TRIAGE_CHANNEL)) == 1, "the first card")
+
+        caplog.clear()
+        await wire.unplug()
+        started = time.monotonic()
+        metrics = await asyncio.wait_for(client.get("/metrics"), timeout=2)
+        assert metrics.status == 200 and "webcare_outbox_queue_depth" in await metrics.text()
+        await asyncio.sleep(OUTAGE_SECONDS - (time.monotonic() - started))
+        during = ours(caplog)
+
+        await wire.plug()
+        await until(lambda: any("available again" in r.getMessage() for r in ours(caplog)), "the end of the outage")
+        [second] = await ingest(client, event(mention_data(2)))
+        await until(lambda: len(slack.messages(TRIAGE_CHANNEL)) == 2, "a card after the outage")
+
+    starts = [r for r in during if "unavailable" in r.getMessage() and r.name == "bot.outbox"]
+    assert len(starts) == 1, [r.getMessage() for r in during]
+    assert len(during) <= 3, [r.getMessage() for r in during]  # not one line per poll (16 polls went by)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    ends = [r for r in ours(caplog) if "available again" in r.getMessage() and r.name == "bot.outbox"]
+    assert len(ends) == 1
+    assert first["id"] != second["id"]
+
+
+async def until(check, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_database_nothing_listens_on_gives_one_line_per_loop_and_metrics_still_answer(caplog):
+    app = create_app(settings("postgresql://nobody@127.0.0.1:1/none"), config=team_config(),
+                     relay_poll_seconds=0.05, reminder_seconds=0.05)
+    async with TestClient(TestServer(app)) as client:
+        await asyncio.sleep(2.0)  # 40 polls of the relay and of the crisis reminders
+        metrics = await asyncio.wait_for(client.get("/metrics"), timeout=2)
+        assert metrics.status == 200
+
+    lines = [r.getMessage() for r in ours(caplog)]
+    assert sorted(line.split(" (")[0] for line in lines) == ["crisis reminders: database unavailable",
+                                                             "outbox relay: database unavailable"], lines
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+def test_an_outage_logs_its_start_and_end_once_and_backs_off_up_to_its_cap(caplog):
+    outage = Outage("database", logging.getLogger("bot.test"), first_delay=0.5, max_delay=4.0)
+    delays = [outage.failed(ConnectionRefusedError(111, "Connect call failed\nwith details")) for _ in range(8)]
+    outage.recovered()
+    outage.recovered()
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.test"]
+    assert lines[0] == ("database unavailable (ConnectionRefusedError: [Errno 111] Connect call failed); "
+                        "retrying with backoff, next line when it is back")
+    assert lines[1].startswith("database available again after ") and lines[1].endswith("(8 failed attempts)")
+    assert len(lines) == 2
+    assert 0.25 <= delays[0] <= 0.5 and all(2.0 <= d <= 4.0 for d in delays[4:])
