@@ -9,8 +9,13 @@ import zipfile
 import zlib
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
+from bot.domain import Actor, DomainError
+from bot.intents import CRISIS_COMMANDS, TEXT_COMMANDS, text_query
 from bot.teams.manifest import build_app_package
+from bot.views import PersonRef
 
 APP_ID = "6F1C2A4B-0000-4D2E-9A11-00000000B075"
 HOST = "webcare.example.com"
@@ -69,9 +74,12 @@ def test_manifest_declares_the_bot_with_its_app_id_scopes_and_commands() -> None
     (bot,) = found["bots"]
     assert bot["botId"] == APP_ID.lower()
     assert set(bot["scopes"]) >= {"team", "personal"}
-    (commands,) = bot["commandLists"]
-    assert [c["title"] for c in commands["commands"]] == ["help", "mine", "queue", "stats"]
-    assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands["commands"])
+    menus = {scope: [c["title"] for c in menu["commands"]] for menu in bot["commandLists"] for scope in menu["scopes"]}
+    assert set(menus) == set(bot["scopes"])  # one menu per scope, as Teams asks
+    assert "mine" in menus["personal"] and "crisis start" in menus["team"]
+    for menu in bot["commandLists"]:
+        assert 0 < len(menu["commands"]) <= 10  # the most any manifest version takes
+        assert all(len(c["title"]) <= 32 and 0 < len(c["description"]) <= 128 for c in menu["commands"])
     assert found["validDomains"] == [HOST]
     assert found["icons"] == {"color": "color.png", "outline": "outline.png"}
     for required in ("version", "developer", "name", "description", "accentColor"):
@@ -120,3 +128,52 @@ def test_host_must_be_a_bare_host_name(host: str) -> None:
 def test_app_name_must_fit_teams(name: str) -> None:
     with pytest.raises(ValueError, match="name"):
         build_app_package(app_id=APP_ID, host=HOST, name=name)
+
+
+def grammar() -> set[str]:
+    """Every command `bot.intents` documents: `help`, `mine`, …, and each `crisis <verb>`."""
+    plain = {part.split()[0] for part in TEXT_COMMANDS.split(" | ") if part.split()[0] != "crisis"}
+    crisis = {" ".join(part.split()[:2]) for part in CRISIS_COMMANDS.split(";")[0].split(" | ")}
+    return plain | crisis
+
+
+def test_every_command_the_bot_understands_is_in_a_command_menu_and_each_entry_is_understood() -> None:
+    titles = {c["title"] for menu in manifest()["bots"][0]["commandLists"] for c in menu["commands"]}
+    assert grammar() <= titles, grammar() - titles
+    assert {"help", "mine", "queue", "stats", "playbooks", "crisis start", "crisis end", "crisis report"} <= grammar()
+    who = Actor(PersonRef("anna", "Anna de Vries"), frozenset({"webcare", "crisis-lead"}))
+    for title in titles:  # picking an entry types its title: the bot knows it (at most it asks for the rest)
+        try:
+            text_query(title, who)
+        except DomainError as exc:
+            assert "Unknown" not in exc.user_message and "Usage" in exc.user_message, (title, exc.user_message)
+
+
+def test_manifest_asks_for_resource_specific_consent_to_read_the_team_s_channel_messages() -> None:
+    found = manifest()
+    assert found["webApplicationInfo"]["id"] == APP_ID.lower() and found["webApplicationInfo"]["resource"]
+    assert found["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "ChannelMessage.Read.Group", "type": "Application"}]
+    assert tuple(int(p) for p in found["manifestVersion"].split(".")) >= (1, 12)  # RSC in `authorization` from 1.12
+
+
+def test_a_new_version_gives_a_package_teams_takes_as_an_update(tmp_path) -> None:
+    out = tmp_path / "packages" / "webcare-2.zip"  # the folder is created
+    result = CliRunner().invoke(main, ["teams-manifest", "--app-id", APP_ID, "--host", HOST, "--version", "2.0.1",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(zipfile.ZipFile(out).read("manifest.json"))["version"] == "2.0.1"
+    default = tmp_path / "default.zip"
+    assert CliRunner().invoke(main, ["teams-manifest", "--app-id", APP_ID, "--host", HOST, "--out",
+                                     str(default)]).exit_code == 0
+    from importlib.metadata import version
+    assert json.loads(zipfile.ZipFile(default).read("manifest.json"))["version"] == version("webcare-bot")
+
+
+@pytest.mark.parametrize("version", ["2", "v2.0.1", "2.0", "two"])
+def test_a_version_teams_would_refuse_is_refused_in_one_line(tmp_path, version: str) -> None:
+    out = tmp_path / "webcare.zip"
+    result = CliRunner().invoke(main, ["teams-manifest", "--app-id", APP_ID, "--host", HOST, "--version", version,
+                                       "--out", str(out)])
+    assert result.exit_code == 2 and "version must look like 1.0.0" in result.output
+    assert "Traceback" not in result.output and not out.exists()

@@ -673,9 +673,12 @@ async def test_a_refused_post_is_not_retried_in_a_loop(app, connector):
     connector.fail_next("create_conversation", status=400)
     await ingest(app, event(mention_data(1)))
     await settle(app)
-    assert [c.status for c in connector.calls_to("create_conversation")] == [400]  # a 400 is not transient
+    # A 400 is not transient: the card is given up on at once, and a line in the channel says so.
+    calls = connector.calls_to("create_conversation")
+    assert [c.status for c in calls] == [400, 201]
+    assert "Mention #1 could not be shown on Teams" in card_text(calls[1].body)
     await asyncio.sleep(0.3)
-    assert len(connector.calls_to("create_conversation")) == 1  # …and not retried in a tight loop either
+    assert len(connector.calls_to("create_conversation")) == 2  # …and not retried in a loop either
     assert (await app.get("/readyz")).status == 200
     second = await one_mention(app, connector, 2)  # the relay carries on with other work
     assert card_post(connector, second)

@@ -18,7 +18,7 @@ from bot.domain import DomainError
 from bot.intents import CRISIS_COMMANDS, TEXT_COMMANDS
 from bot.teams import translate
 from bot.teams.checklist import render_checklist
-from bot.teams.escape import escape_markdown
+from bot.teams.escape import escape_markdown, safe_url
 from bot.teams.render import render_card, render_draft
 from handlers.cards import card_view, draft_view
 from handlers.crisis import checklist
@@ -27,8 +27,18 @@ logger = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
-MARKDOWN = reports.Markup(bold=lambda text: f"**{text}**", escape=escape_markdown,
-                          link=lambda url, label: f"[{escape_markdown(label)}]({url.replace(')', '%29')})")
+TEAM_KEY = "aadGroupId"  # in a learned channel's reference: the team's Entra group id, by which Graph knows the team
+
+
+def _link(url: str, label: str) -> str:
+    """A markdown link to a customer's post as the post has it, or just the label when it is no plain address."""
+    target = safe_url(url)
+    if target is None:
+        return escape_markdown(label)
+    return f"[{escape_markdown(label)}]({target.replace(')', '%29').replace('<', '%3C').replace('>', '%3E')})"
+
+
+MARKDOWN = reports.Markup(bold=lambda text: f"**{text}**", escape=escape_markdown, link=_link)
 HELP = (f"I post every mention here as a card. Type **@Webcare** followed by: {TEXT_COMMANDS}.\n\n"
         f"Crises: {escape_markdown(CRISIS_COMMANDS)}. Typed in a crisis' thread, they act on that crisis.")
 APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothing was changed twice; please try again."
@@ -42,7 +52,7 @@ class TeamsBot(ActivityHandler):
         self._config = bus.ctx.config
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
-        """The bot was added to a team: remember the channel so cards can go there."""
+        """The bot was added to a team: remember the channel so cards can go there, and the team's Entra id."""
         activity = turn_context.activity
         if not any(m.id == activity.recipient.id for m in members_added):
             return
@@ -51,6 +61,8 @@ class TeamsBot(ActivityHandler):
                    or {}).get("id") or activity.conversation.id.split(";")[0])
         tenant = activity.conversation.tenant_id or (data.get("tenant") or {}).get("id") or ""
         reference = TurnContext.get_conversation_reference(activity).serialize()
+        if team := _team_id(data):
+            reference[TEAM_KEY] = team
         async with self._bus.ctx.db.uow() as uow:
             await uow.channels.learn(PLATFORM, tenant, channel, activity.conversation.name, activity.service_url,
                                      reference, self._clock())
@@ -68,8 +80,8 @@ class TeamsBot(ActivityHandler):
                 return
             query = translate.typed_query(raw, who)
             text = HELP if query is None else reports.answer(await self._bus.dispatch(query), MARKDOWN)
-        except DomainError as exc:
-            text = exc.user_message
+        except DomainError as exc:  # it may quote what was typed: shown as written, nothing in it live
+            text = escape_markdown(exc.user_message)
         await turn_context.send_activity(MessageFactory.text(text))
 
     async def on_adaptive_card_invoke(self, turn_context: TurnContext,
@@ -114,6 +126,16 @@ class TeamsBot(ActivityHandler):
                        "weight": "Bolder"}
             card = {**card, "body": [warning, *card.get("body", [])]}
         return card
+
+
+def _team_id(channel_data: dict[str, Any]) -> str | None:
+    """`channelData.team.aadGroupId` (the id Graph reads the team's channels by), if it is a well-formed id."""
+    team = channel_data.get("team")
+    group = team.get("aadGroupId") if isinstance(team, dict) else None
+    try:
+        return str(uuid.UUID(group)) if isinstance(group, str) else None
+    except ValueError:
+        return None
 
 
 class _MessageInvokeResponse(AdaptiveCardInvokeResponse):

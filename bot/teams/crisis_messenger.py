@@ -1,4 +1,4 @@
-"""Outbox senders for crises on Teams: the checklist thread in the triage channel, its reminders and report."""
+"""Outbox senders for crises on Teams: the checklist thread in the triage channel, its reminders and report, once."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class TeamsCrisisMessenger:
         if existing is not None:
             await self._teams.update(service_url, tenant, existing.channel, existing.ts, card)
             return
-        conversation, root = await self._teams.start_thread(service_url, tenant, channel, card)
+        conversation, root = await self._teams.start_thread(service_url, tenant, channel, card, subject=subject)
         # The thread (`<channel>;messageid=<root>`) belongs to this crisis alone, so commands typed in it act on it.
         await self._teams.remember(tenant, subject, None, conversation, root, crisis_id=crisis_id)
         logger.info("teams: crisis %s has its thread %s", crisis_id, conversation)
@@ -84,7 +84,7 @@ class TeamsCrisisMessenger:
             if not crisis.report:
                 return
             card = render_report(CrisisTag(crisis_id, crisis.title, crisis.drill), crisis.report)
-        sent = await self._teams.post_in(service_url, tenant, thread.channel, card)
+        sent = await self._teams.post_in(service_url, tenant, thread.channel, card, subject=subject)
         await self._teams.remember(tenant, subject, None, thread.channel, sent, crisis_id=crisis_id)
 
 

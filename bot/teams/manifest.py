@@ -11,12 +11,22 @@ from importlib.resources import files
 MANIFEST_VERSION = "1.22"  # a GA schema; a bot-only manifest reads the same in every later one
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 SCOPES = ("team", "personal")  # cards and crisis commands live in a team channel; `mine` etc. also in a 1:1 chat
+# Every command of bot.intents' grammar, in the menu of the scope it belongs to (Teams shows at most 10 per menu).
 COMMANDS = (
-    ("help", "What the bot does and the commands it knows"),
-    ("mine", "The mentions you have claimed and not yet answered"),
-    ("queue", "Mentions nobody has claimed yet, oldest first"),
-    ("stats", "Response times against the SLA: stats today or stats week"),
+    ("help", "What the bot does and the commands it knows", SCOPES),
+    ("mine", "The mentions you have claimed and not yet answered", ("personal",)),
+    ("queue", "Mentions nobody has claimed yet, oldest first", SCOPES),
+    ("stats", "Response times against the SLA: stats today or stats week", SCOPES),
+    ("playbooks", "The crisis playbooks you can start", SCOPES),
+    ("crisis start", "crisis start <playbook> [--drill] [note]: run a playbook's checklist here", ("team",)),
+    ("crisis status", "The running crisis' checklist: what is done, what is due", SCOPES),
+    ("crisis done", "crisis done <step> [note]: mark a step done", SCOPES),
+    ("crisis skip", "crisis skip <step> <reason>: skip an optional step (the lead)", SCOPES),
+    ("crisis end", "crisis end [--force <reason>]: end the crisis when its steps are done", SCOPES),
+    ("crisis report", "crisis report [<number>]: the timeline of a crisis", SCOPES),
 )
+# Resource-specific consent: read the team's channel messages, to find a card whose post answer was lost.
+RSC_PERMISSIONS = ({"name": "ChannelMessage.Read.Group", "type": "Application"},)
 ICONS = ("color.png", "outline.png")
 _NAME_LIMIT = 30  # manifest: name.short
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -29,7 +39,8 @@ def build_app_package(*, app_id: str, host: str, name: str = "Webcare", version:
     """Return the app package to upload in Teams: manifest.json, color.png and outline.png.
 
     `app_id` is the bot's Microsoft App ID (a GUID; also the Teams app id); `host` is the public
-    host name the bot is served from, without scheme, port or path. Raise ValueError otherwise.
+    host name the bot is served from, without scheme, port or path; `version` (like 1.0.0) must
+    grow with each package uploaded for the same app. Raise ValueError otherwise.
     """
     manifest = build_manifest(app_id=app_id, host=host, name=name, version=version)
     buffer = io.BytesIO()
@@ -48,7 +59,9 @@ def build_manifest(*, app_id: str, host: str, name: str = "Webcare", version: st
     if not _SEMVER.fullmatch(version):
         raise ValueError(f"the app version must look like 1.0.0, got {version!r}")
     site = f"https://{host}/"
-    commands = [{"title": title, "description": description} for title, description in COMMANDS]
+    menus = [{"scopes": [scope], "commands": [{"title": title, "description": description}
+                                              for title, description, scopes in COMMANDS if scope in scopes]}
+             for scope in SCOPES]
     return {
         "$schema": SCHEMA_URL,
         "manifestVersion": MANIFEST_VERSION,
@@ -71,9 +84,12 @@ def build_manifest(*, app_id: str, host: str, name: str = "Webcare", version: st
             "scopes": list(SCOPES),
             "supportsFiles": False,
             "isNotificationOnly": False,
-            "commandLists": [{"scopes": list(SCOPES), "commands": commands}],
+            "commandLists": menus,
         }],
         "validDomains": [host],
+        # RSC needs the app's Entra id here; `resource` is required but unused by RSC.
+        "webApplicationInfo": {"id": app_id, "resource": site.rstrip("/")},
+        "authorization": {"permissions": {"resourceSpecific": [dict(p) for p in RSC_PERMISSIONS]}},
     }
 
 

@@ -1,10 +1,12 @@
-"""Outbox senders for Teams: post cards as new threads, update them in place, post drafts and notices."""
+"""Outbox senders for Teams: post cards as new threads, update them in place, post drafts and notices, each once."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -13,12 +15,17 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from bot.fanout import FAILURE_NOTICE
 from bot.metrics import Metrics
 from bot.models import ChatMessage, OutboxJob
-from bot.outbox import RetryLater, Sender
+from bot.outbox import GiveUp, RetryLater, Sender
 from bot.settings import Settings
 from bot.teams.adapter import connector_client
+from bot.teams.bot import TEAM_KEY
+from bot.teams.cards import adaptive_card, rich_text, run
 from bot.teams.crisis_messenger import TeamsCrisisMessenger
+from bot.teams.escape import clip, escape_markdown
+from bot.teams.graph import ChannelPosts, GraphBusy, GraphUnavailable, mark
 from bot.teams.pacing import CONVERSATION_WINDOWS, TENANT_WINDOWS, Pacer
 from bot.teams.render import render_card, render_draft, render_escalation_notice
 from handlers.cards import card_view, draft_view, escalation_notice
@@ -30,6 +37,12 @@ PLATFORM = "teams"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 RETRIED_STATUSES = frozenset({412, 429, 502, 504})
 ATTEMPTS = 4
+CREDENTIALS_DELAY = 60.0  # the bot's credentials were refused: people can fix that without the job changing
+REFUSAL_LIMIT = 120  # characters of Teams' own words quoted when it refuses a post
+NOTICE_LIMIT = 1000  # characters of a failure line in the triage channel
+SUBJECT_LIMIT = 100  # ChatMessage.subject
+CLOCK_SKEW = timedelta(minutes=5)  # between our clock and Teams' message times
+KEEP_LOOKING = timedelta(minutes=10)  # while Graph is busy, wait rather than post again; after this, post
 
 
 def _status(exc: BaseException) -> int | None:
@@ -55,6 +68,23 @@ def _wait(state: RetryCallState) -> float:
     return asked if asked is not None else min(8.0, 0.5 * 2 ** state.attempt_number) * random.uniform(0.5, 1.0)
 
 
+def _refusal(exc: ErrorResponseException) -> str:
+    """Teams' short word for why it refused a call (its error code, else the start of its message)."""
+    error = getattr(getattr(exc, "error", None), "error", None)
+    said = getattr(error, "code", None) or getattr(error, "message", None) or "refused"
+    return clip(" ".join(str(said).split()), REFUSAL_LIMIT)
+
+
+def failure_card(text: str) -> dict[str, Any]:
+    """A line for the triage channel saying a job was given up on.
+
+    The text may quote what a customer sent, so it is a TextRun: nothing in it formats, links or mentions.
+    """
+    line = clip(text, NOTICE_LIMIT)
+    body = [rich_text("webcare-failure", [run("⚠ ", color="attention"), run(line)])]
+    return adaptive_card(body, fallback_text=escape_markdown(f"⚠ {line}"))
+
+
 def card_activity(card: dict[str, Any], activity_id: str | None = None) -> Activity:
     """A message activity carrying one Adaptive Card."""
     return Activity(type="message", id=activity_id, attachments=[Attachment(content_type=CARD_TYPE, content=card)])
@@ -70,6 +100,10 @@ class TeamsMessenger:
         self._conversations = Pacer(CONVERSATION_WINDOWS)
         self._tenants = Pacer(TENANT_WINDOWS)
         self._crises = TeamsCrisisMessenger(self, ctx)
+        password = settings.microsoft_app_password
+        self._posts = ChannelPosts(settings.microsoft_app_id, password.get_secret_value(), settings.microsoft_graph_url,
+                                   settings.microsoft_login_url) if settings.microsoft_app_id and password else None
+        self._said: set[str] = set()
 
     def senders(self) -> dict[str, Sender]:
         """The outbox job kinds this messenger handles."""
@@ -101,12 +135,24 @@ class TeamsMessenger:
         if existing is not None:
             await self.update(service_url, tenant, existing.channel, existing.ts, card)
             return
-        conversation, activity_id = await self.start_thread(service_url, tenant, channel, card)
-        await self.remember(tenant, f"card:{mention_id}", mention_id, conversation, activity_id)
+        subject = f"card:{mention_id}"
+        conversation, activity_id = await self.start_thread(service_url, tenant, channel, card, subject=subject)
+        await self.remember(tenant, subject, mention_id, conversation, activity_id)
         self._metrics.posted.labels(platform=PLATFORM).inc()
 
-    async def start_thread(self, service_url: str, tenant: str, channel: str, card: dict[str, Any]) -> tuple[str, str]:
-        """Post a card as a new thread in the channel; return the thread's conversation id and the post's id."""
+    async def start_thread(self, service_url: str, tenant: str, channel: str, card: dict[str, Any], *,
+                           subject: str | None = None) -> tuple[str, str]:
+        """Post a card as a new thread in the channel; return the thread's conversation id and the post's id.
+
+        With a `subject`, the post is made at most once: a post an earlier attempt made is adopted (and updated).
+        """
+        if subject is not None:
+            card = mark(card, _marker(subject))
+            earlier = await self._earlier_post(tenant, subject, channel)
+            if earlier is not None:
+                conversation = f"{channel};messageid={earlier}"
+                await self.update(service_url, tenant, conversation, earlier, card)
+                return conversation, earlier
         bot = ChannelAccount(id=f"28:{self._settings.microsoft_app_id}") if self._settings.microsoft_app_id else None
         parameters = ConversationParameters(is_group=True, channel_data={"channel": {"id": channel}},
                                             activity=card_activity(card), tenant_id=tenant or None, bot=bot)
@@ -120,8 +166,18 @@ class TeamsMessenger:
         await self.send(service_url, tenant, conversation, lambda c: c.conversations.update_activity(
             conversation, activity_id, card_activity(card, activity_id)))
 
-    async def post_in(self, service_url: str, tenant: str, conversation: str, card: dict[str, Any]) -> str:
-        """Post a card in a conversation (a thread: `<channel>;messageid=<root>`); return its id."""
+    async def post_in(self, service_url: str, tenant: str, conversation: str, card: dict[str, Any], *,
+                      subject: str | None = None) -> str:
+        """Post a card in a conversation (a thread: `<channel>;messageid=<root>`); return its id.
+
+        With a `subject`, the post is made at most once, like `start_thread`'s.
+        """
+        if subject is not None:
+            card = mark(card, _marker(subject))
+            earlier = await self._earlier_post(tenant, subject, conversation)
+            if earlier is not None:
+                await self.update(service_url, tenant, conversation, earlier, card)
+                return earlier
         sent = await self.send(service_url, tenant, conversation,
                                lambda c: c.conversations.send_to_conversation(conversation, card_activity(card)))
         return sent.id
@@ -136,11 +192,25 @@ class TeamsMessenger:
         await self._in_thread(job, f"draft:{draft_id}", render_draft(draft_view(self._config, draft)), update=True)
 
     async def post_notice(self, job: OutboxJob) -> None:
-        """Post a one-off notice (an escalation pinging heads) in the card's thread."""
+        """Post a one-off notice: an escalation pinging heads in the card's thread, or a failure line in the channel."""
+        if job.payload.get("kind") == FAILURE_NOTICE:
+            await self._post_failure(job)
+            return
         if job.payload.get("kind") != "escalation":
             raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
         card = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
         await self._in_thread(job, f"notice:{job.key.split(':', 2)[2]}", card, update=False)
+
+    async def _post_failure(self, job: OutboxJob) -> None:
+        """A new thread in the triage channel saying a job was given up on (a failed card has no thread to go in)."""
+        service_url, tenant, channel = await self.target()
+        subject = f"notice:{job.key.split(':', 2)[2]}"
+        async with self._db.uow() as uow:
+            if await uow.messages.get(PLATFORM, tenant, subject) is not None:
+                return
+        card = failure_card(str(job.payload.get("text") or "An outbound job was given up on"))
+        conversation, activity_id = await self.start_thread(service_url, tenant, channel, card, subject=subject)
+        await self.remember(tenant, subject, job.mention_id, conversation, activity_id)
 
     async def _in_thread(self, job: OutboxJob, subject: str, card: dict[str, Any], *, update: bool) -> None:
         service_url, tenant, _channel = await self.target()
@@ -153,7 +223,7 @@ class TeamsMessenger:
             if update:
                 await self.update(service_url, tenant, existing.channel, existing.ts, card)
             return
-        sent = await self.post_in(service_url, tenant, thread.channel, card)
+        sent = await self.post_in(service_url, tenant, thread.channel, card, subject=subject)
         await self.remember(tenant, subject, job.mention_id, thread.channel, sent)
 
     async def remember(self, tenant: str, subject: str, mention_id: int | None, conversation: str, ts: str, *,
@@ -165,9 +235,64 @@ class TeamsMessenger:
                                                ts=ts, posted_at=self._clock()))
             await uow.commit()
 
+    async def _earlier_post(self, tenant: str, subject: str, conversation: str) -> str | None:
+        """Note that a post of `subject` starts; if one started before (its answer lost), find what it posted."""
+        started_subject = _started(subject)
+        async with self._db.uow() as uow:
+            started = await uow.messages.get(PLATFORM, tenant, started_subject)
+            if started is None:
+                await uow.messages.add(ChatMessage(platform=PLATFORM, workspace=tenant, subject=started_subject,
+                                                   channel=conversation, ts="", posted_at=self._clock()))
+                await uow.commit()
+                return None
+        channel, _, root = conversation.partition(";messageid=")
+        return await self._look_for(tenant, subject, channel, root or None, started.posted_at)
+
+    async def _look_for(self, tenant: str, subject: str, channel: str, root: str | None,
+                        started: datetime) -> str | None:
+        """The message an earlier attempt posted, or None: none was posted, or Graph cannot tell (then say so once)."""
+        team = self._settings.teams_team_id or await self._learned_team(tenant)
+        if self._posts is None or not team:
+            self._cannot_look("no Microsoft app credentials to read Graph with" if self._posts is None
+                              else "the team's id is unknown: set TEAMS_TEAM_ID to its Entra group id, or add "
+                                   "the app to the team again so it learns it")
+            return None
+        try:
+            found = await self._posts.find(tenant, team, channel, _marker(subject), started - CLOCK_SKEW, root=root)
+        except GraphUnavailable as exc:
+            self._cannot_look(f"{exc}; is the app installed with ChannelMessage.Read.Group consent?")
+            return None
+        except GraphBusy as exc:
+            if self._clock() - started < KEEP_LOOKING:
+                raise RetryLater(f"looking for an earlier post of {subject}: {exc}",
+                                 delay=exc.retry_after or 10.0) from None
+            self._cannot_look(f"{exc}, for over {KEEP_LOOKING.total_seconds() / 60:.0f} minutes")
+            return None
+        if found is not None:
+            logger.info("teams: %s was posted by an attempt whose answer was lost; adopting message %s", subject, found)
+        return found
+
+    async def _learned_team(self, tenant: str) -> str | None:
+        """The Entra group id of the team the bot was last installed in (in this tenant), if the install said it."""
+        async with self._db.uow() as uow:
+            learned = await uow.channels.latest(PLATFORM)
+        team = learned.reference.get(TEAM_KEY) if learned is not None and learned.workspace == tenant else None
+        return team if isinstance(team, str) and team else None
+
+    def _cannot_look(self, reason: str) -> None:
+        """Post again rather than risk a missing card (a lost answer may then show one twice); say why once."""
+        if reason not in self._said:
+            self._said.add(reason)
+            logger.warning("teams: cannot look for posts whose answer was lost, so such a post is made again and may "
+                           "show twice: %s", reason)
+
     async def send(self, service_url: str, tenant: str, conversation: str,
                    call: Callable[[ConnectorClient], Awaitable[Any]]) -> Any:
-        """One Bot Connector call, paced, retried on 429/412/502/504 with jitter (Retry-After first)."""
+        """One Bot Connector call, paced, retried on 429/412/502/504 with jitter (Retry-After first).
+
+        Teams refusing the call for good (another 4xx: a bad or oversized card, a conversation gone) gives the job up;
+        refused credentials (401, or the login refusing them) are retried after a while, as people can fix them.
+        """
         client = self._clients.get(service_url) or await connector_client(
             self._adapter, self._settings.microsoft_app_id, service_url)
         self._clients[service_url] = client
@@ -179,9 +304,29 @@ class TeamsMessenger:
                     await self._tenants.wait(tenant)
                     return await call(client)
         except ErrorResponseException as exc:
-            if _is_transient(exc) or (_status(exc) or 0) >= 500:
-                raise RetryLater(f"Teams {_status(exc)}", delay=_retry_after(exc) or 10.0) from None
+            status = _status(exc) or 0
+            if _is_transient(exc) or status >= 500 or status == 408:
+                raise RetryLater(f"Teams {status}", delay=_retry_after(exc) or 10.0) from None
+            if status == 401:
+                raise RetryLater("Teams refused the bot's credentials (401)", delay=CREDENTIALS_DELAY) from None
+            if 400 <= status < 500:
+                raise GiveUp(f"Teams refused the post ({status}: {_refusal(exc)})") from None
             raise
+        except PermissionError:  # botframework's word for the login refusing the app id or password
+            raise RetryLater("the Microsoft login refused the bot's credentials", delay=CREDENTIALS_DELAY) from None
         except ClientRequestError as exc:
             raise RetryLater(f"Teams unreachable ({type(exc).__name__})", delay=5.0) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _marker(subject: str) -> str:
+    """The id of the hidden element that marks a posted card as the subject's."""
+    return f"webcare:{subject}"
+
+
+def _started(subject: str) -> str:
+    """The subject of the row that notes a post of `subject` was started (shortened by a digest if too long)."""
+    started = f"sending:{subject}"
+    if len(started) <= SUBJECT_LIMIT:
+        return started
+    return f"sending:{hashlib.sha256(subject.encode()).hexdigest()}"

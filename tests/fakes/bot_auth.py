@@ -54,6 +54,7 @@ DEFAULT_APP_ID = "00000000-0000-0000-0000-00000000b075"  # the bot of tests/fixt
 DEFAULT_APP_PASSWORD = TEAMS_APP_PASSWORD
 CHANNEL_ISSUER = "https://api.botframework.com"  # `iss` of tokens Teams sends to bots
 CONNECTOR_SCOPE = "https://api.botframework.com"  # `aud` of tokens bots send to the Bot Connector
+GRAPH_AUDIENCE = "https://graph.microsoft.com"  # `aud` of app-only Graph tokens (scope `<it>/.default`)
 ACCESS_TOKEN_ISSUER = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/"  # Bot Framework's AAD tenant
 WRONG_APP_ID = "ffffffff-0000-0000-0000-0000000bad00"
 
@@ -271,15 +272,15 @@ class BotFrameworkAuthFake:
         with self._lock:
             self._faults.extend([_Fault(status, error, description)] * times)
 
-    def verify_access_token(self, token: str) -> Claims:
-        """Return the claims of an access token this kit issued; `jwt.InvalidTokenError` otherwise."""
+    def verify_access_token(self, token: str, audience: str = CONNECTOR_SCOPE) -> Claims:
+        """Return the claims of an access token this kit issued for `audience`; `jwt.InvalidTokenError` otherwise."""
         public = self.token_key.public_key()
-        return jwt.decode(token, public, algorithms=["RS256"], audience=CONNECTOR_SCOPE, issuer=ACCESS_TOKEN_ISSUER)
+        return jwt.decode(token, public, algorithms=["RS256"], audience=audience, issuer=ACCESS_TOKEN_ISSUER)
 
-    def is_issued(self, token: str) -> bool:
-        """Whether `token` is a valid, unexpired access token from this kit."""
+    def is_issued(self, token: str, audience: str = CONNECTOR_SCOPE) -> bool:
+        """Whether `token` is a valid, unexpired access token from this kit for `audience`."""
         try:
-            self.verify_access_token(token)
+            self.verify_access_token(token, audience)
         except jwt.InvalidTokenError:
             return False
         return True

@@ -1,9 +1,14 @@
-"""Local fake of the Bot Connector REST API (v3) as Teams serves it: real socket, recorded calls, state, faults."""
+"""Local fake of the Bot Connector REST API (v3) as Teams serves it: real socket, recorded calls, state, faults.
+
+It also serves the part of Microsoft Graph that reads the same channels back (`graph_url`): the channel
+messages delta query, for teams registered with `add_team`, to apps granted resource-specific consent.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import copy
 import itertools
@@ -11,11 +16,14 @@ import json
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 from aiohttp import web
 
-from tests.fakes.bot_auth import BotFrameworkAuthFake
+from tests.fakes.bot_auth import GRAPH_AUDIENCE, BotFrameworkAuthFake
+from tests.fakes.graph_wire import GraphError, chat_message, delta_query
 from tests.fakes.local_server import LocalServer
 
 Activity = dict[str, Any]
@@ -23,7 +31,11 @@ Body = dict[str, Any]
 
 OPERATIONS = ("create_conversation", "send_to_conversation", "reply_to_activity", "update_activity",
               "delete_activity", "get_conversation_member")  # the names of botbuilder's ConversationsOperations
+GRAPH_DELTA = "graph_delta"  # GET {graph}/teams/{team}/channels/{channel}/messages/delta
+NO_CONSENT = ("Missing role permissions on the request. API requires one of 'ChannelMessage.Read.All, "
+              "ChannelMessage.Read.Group, Group.Read.All, Group.ReadWrite.All'. Roles on the request ''.")
 _ID_EPOCH_MS = 1_732_200_000_000  # Teams message ids are epoch milliseconds
+MESSAGE_LIMIT = 28 * 1024  # Teams refuses a message (activity, attachments included) over this many bytes
 _ERROR_CODES = {400: "BadArgument", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
                 412: "PreconditionFailed", 413: "MessageSizeTooBig", 429: "Throttled", 500: "ServiceError",
                 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
@@ -58,6 +70,7 @@ class _Fault:
     code: str = ""
     retry_after: int | None = None
     drop: bool = False  # perform the call, then abort the connection without answering
+    stall: float = 0.0  # perform the call, then hold the answer this long and drop the connection
 
 
 @dataclass(slots=True)
@@ -65,6 +78,9 @@ class _Message:
     activity: Activity
     root: str  # id of the thread's first message (itself for a top-level post)
     versions: list[Activity] = field(default_factory=list)
+    sender: str | None = None  # the app id of the bot that posted it
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    modified: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class BotConnectorFake(LocalServer):
@@ -85,9 +101,15 @@ class BotConnectorFake(LocalServer):
         self.auth = auth
         self.require_auth = require_auth
         self.region = region
+        self.message_limit = MESSAGE_LIMIT  # bytes of UTF-8 JSON per activity; a test may lower it
         self.calls: list[ConnectorCall] = []
         self.conversations: list[dict[str, Any]] = []  # every conversation created, with its parameters
         self.members: dict[str, dict[str, Any]] = {}
+        self.graph_url = ""
+        self.graph_calls: list[ConnectorCall] = []  # Graph requests; `body` holds the query
+        self._teams: dict[str, tuple[set[str], bool]] = {}  # team (Entra group) id -> channels, consent granted
+        self._sender: str | None = None
+        self._closing = asyncio.Event()
         self._channels: dict[str, dict[str, _Message]] = defaultdict(dict)
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._ids = itertools.count(1)
@@ -113,7 +135,19 @@ class BotConnectorFake(LocalServer):
         route("PUT", base + "/{conversation_id}/activities/{activity_id}", self._handler("update_activity"))
         route("DELETE", base + "/{conversation_id}/activities/{activity_id}", self._handler("delete_activity"))
         route("GET", base + "/{conversation_id}/members/{member_id}", self._handler("get_conversation_member"))
+        route("GET", "/v1.0/teams/{team_id}/channels/{channel_id}/messages/delta", self._graph_delta)
         return app
+
+    async def start(self) -> str:
+        """Listen, and return the Bot Connector's service URL; Graph is served at `graph_url`."""
+        url = await super().start()
+        self.graph_url = url.removesuffix(f"{self.region}/") + "v1.0/"
+        return url
+
+    async def close(self) -> None:
+        """Drop the calls held by `accept_then_stall`, then stop listening."""
+        self._closing.set()
+        await super().close()
 
     def _base_url(self, host: str, port: int) -> str:
         return f"http://{host}:{port}/{self.region}/"
@@ -171,6 +205,15 @@ class BotConnectorFake(LocalServer):
         _check_operation(operation)
         self._faults[operation].extend([_Fault(drop=True)] * times)
 
+    def accept_then_stall(self, operation: str, seconds: float = 2.0) -> None:
+        """Perform the next call to `operation`, hold the answer `seconds` (the caller may die), then drop it."""
+        _check_operation(operation)
+        self._faults[operation].append(_Fault(stall=seconds))
+
+    def add_team(self, team_id: str, *channels: str, consent: bool = True) -> None:
+        """Make Graph know the team (its Entra group id) and its channels; `consent`: the app was granted RSC."""
+        self._teams[team_id] = ({_channel_of(c) for c in channels}, consent)
+
     # -- wire ------------------------------------------------------------------------------
 
     def _handler(self, operation: str) -> Callable[[web.Request], Any]:
@@ -197,7 +240,7 @@ class BotConnectorFake(LocalServer):
             record(401)
             return web.json_response(DENIED, status=401)
         fault = self._faults[operation].popleft() if self._faults[operation] else None
-        if fault is not None and not fault.drop:
+        if fault is not None and not (fault.drop or fault.stall):
             record(fault.status)
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
             return _error(ConnectorError(fault.status, f"fault injected by the test ({fault.code})", fault.code),
@@ -205,19 +248,103 @@ class BotConnectorFake(LocalServer):
         try:
             if request.method in ("POST", "PUT") and not isinstance(body, dict):
                 raise ConnectorError(400, "The request body must be a JSON object.", "BadSyntax")
+            self._check_size(operation, body)
+            self._sender = self._app_of(authorization)
             answer = self._operations[operation](conversation_id, activity_id, body or {})
         except ConnectorError as exc:
             record(exc.status)
             return _error(exc)
         status = 201 if operation in ("create_conversation", "send_to_conversation", "reply_to_activity") else 200
         record(status)
-        if fault is not None and request.transport is not None:  # accept_then_drop
+        if fault is not None and fault.stall:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), fault.stall)
+        if fault is not None and request.transport is not None:  # accept_then_drop, accept_then_stall
             request.transport.abort()
         return web.json_response(answer, status=status)
 
-    def _authorized(self, authorization: str | None) -> bool:
+    def _check_size(self, operation: str, body: Any) -> None:
+        """Refuse a message over Teams' size limit as Teams does: 413 MessageSizeTooBig, nothing posted."""
+        activity = body.get("activity") if operation == "create_conversation" and isinstance(body, dict) else body
+        if operation == "get_conversation_member" or not isinstance(activity, dict):
+            return
+        if len(json.dumps(activity, separators=(",", ":"), ensure_ascii=False).encode()) > self.message_limit:
+            raise ConnectorError(413, "Message size too large.", "MessageSizeTooBig")
+
+    def _authorized(self, authorization: str | None, audience: str | None = None) -> bool:
         scheme, _, token = (authorization or "").partition(" ")
-        return scheme == "Bearer" and self.auth is not None and self.auth.is_issued(token.strip())
+        return (scheme == "Bearer" and self.auth is not None
+                and self.auth.is_issued(token.strip(), *([audience] if audience else [])))
+
+    def _app_of(self, authorization: str | None) -> str | None:
+        token = (authorization or "").partition(" ")[2].strip()
+        if self.auth is None or not token:
+            return None
+        try:
+            return self.auth.verify_access_token(token).get("appid")
+        except jwt.InvalidTokenError:
+            return None
+
+    # -- Graph -----------------------------------------------------------------------------
+
+    async def _graph_delta(self, request: web.Request) -> web.Response:
+        team, channel = request.match_info["team_id"], request.match_info["channel_id"]
+        status, answer = 200, None
+        try:
+            answer = self._delta_page(request, team, channel)
+        except GraphError as exc:
+            status, answer = exc.status, exc
+        self.graph_calls.append(ConnectorCall(GRAPH_DELTA, "GET", request.raw_path, channel, None, dict(request.query),
+                                              request.headers.get("Authorization"), status))
+        return answer.response() if isinstance(answer, GraphError) else web.json_response(answer)
+
+    def _delta_page(self, request: web.Request, team: str, channel: str) -> Body:
+        if self.require_auth and not self._authorized(request.headers.get("Authorization"), GRAPH_AUDIENCE):
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+        fault = self._faults[GRAPH_DELTA].popleft() if self._faults[GRAPH_DELTA] else None
+        if fault is not None:
+            raise GraphError(fault.status, fault.code, "fault injected by the test", fault.retry_after)
+        known = self._teams.get(team)
+        if known is None:
+            raise GraphError(404, "NotFound", f"No team found with Group Id {team}")
+        if not known[1]:
+            raise GraphError(403, "Forbidden", NO_CONSENT)
+        if _channel_of(channel) not in known[0]:
+            raise GraphError(404, "NotFound", "Channel not found.")
+        query: dict[str, str] = dict(request.query)
+        offset = 0
+        if "$skiptoken" in query:  # opaque to clients: the first request's query and where the next page starts
+            try:
+                saved = json.loads(base64.urlsafe_b64decode(query["$skiptoken"]))
+                query, offset = dict(saved["q"]), int(saved["o"])
+            except (ValueError, KeyError, TypeError):
+                raise GraphError(400, "BadRequest", "Invalid skip token.") from None
+        top, since, expand = delta_query(query)
+        stored = self._channels.get(_channel_of(channel), {})
+        chains = []
+        for message_id, message in stored.items():
+            if message.root != message_id:
+                continue
+            replies = [m for i, m in stored.items() if m.root == message_id and i != message_id]
+            if since is not None and max([message.modified, *(r.modified for r in replies)]) <= since:
+                continue
+            shown = self._chat_message(message, team, channel)
+            if expand:
+                shown["replies"] = [self._chat_message(r, team, channel) for r in replies]
+            chains.append(shown)
+        page: Body = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(chatMessage)",
+                      "value": chains[offset:offset + top]}
+        if offset + top < len(chains):
+            token = base64.urlsafe_b64encode(json.dumps({"q": query, "o": offset + top}).encode()).decode()
+            page["@odata.nextLink"] = str(request.url.with_query({"$skiptoken": token}))
+        else:
+            page["@odata.deltaLink"] = str(request.url.with_query({"$deltatoken": str(len(self.graph_calls))}))
+        return page
+
+    @staticmethod
+    def _chat_message(message: _Message, team: str, channel: str) -> Body:
+        return chat_message(message.activity, team=team, channel=_channel_of(channel), root=message.root,
+                            sender=message.sender, created=message.created, modified=message.modified)
 
     def _next_id(self) -> str:
         return str(_ID_EPOCH_MS + next(self._ids) * 1000)
@@ -235,7 +362,7 @@ class BotConnectorFake(LocalServer):
         stored.update(id=message_id, conversation=conversation)
         if root and root != message_id:
             stored["replyToId"] = root
-        message = _Message(stored, root or message_id, [copy.deepcopy(stored)])
+        message = _Message(stored, root or message_id, [copy.deepcopy(stored)], sender=self._sender)
         self._channels[channel][message_id] = message
         return message_id
 
@@ -290,6 +417,7 @@ class BotConnectorFake(LocalServer):
             updated["replyToId"] = message.activity["replyToId"]
         message.activity = updated
         message.versions.append(copy.deepcopy(updated))
+        message.modified = datetime.now(UTC)
         return {"id": activity_id}
 
     def _delete_activity(self, conversation_id: str | None, activity_id: str | None, _p: Body) -> Body:
@@ -320,8 +448,8 @@ def _thread_root(conversation_id: str) -> str | None:
 
 
 def _check_operation(operation: str) -> None:
-    if operation not in OPERATIONS:
-        raise ValueError(f"unknown operation {operation!r}; one of {', '.join(OPERATIONS)}")
+    if operation not in (*OPERATIONS, GRAPH_DELTA):
+        raise ValueError(f"unknown operation {operation!r}; one of {', '.join((*OPERATIONS, GRAPH_DELTA))}")
 
 
 def _error(exc: ConnectorError, headers: dict[str, str] | None = None) -> web.Response:
