@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.views import DismissReason, DraftState, MentionState, PersonRef
@@ -10,6 +11,10 @@ from bot.views import DismissReason, DraftState, MentionState, PersonRef
 LEAD_ROLE = "webcare-lead"
 OPEN_STATES = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})
 DONE_STATES = frozenset({MentionState.ANSWERED, MentionState.CLOSED, MentionState.DISMISSED})
+# What storage keeps of a person (claimed_by, audit actor, …): 200 characters, on SQLite and PostgreSQL alike.
+KEY_LIMIT = 200
+NAME_LIMIT = 200
+_DIGEST = 24
 # Still being handled: open, or a reply waiting for approval (values, as stored).
 ACTIVE_STATES = tuple(s.value for s in (*OPEN_STATES, MentionState.AWAITING_APPROVAL))
 
@@ -53,6 +58,20 @@ class Actor:
     def key(self) -> str:
         """The stable identity stored in claims and audit rows."""
         return self.ref.key
+
+
+def chat_actor(ref: PersonRef, roles: frozenset[str] = frozenset()) -> Actor:
+    """The actor behind a chat payload, its name and key held to what storage keeps.
+
+    A display name longer than `NAME_LIMIT` is cut with "…"; a key that long (a chat id nobody
+    sends, but a payload could) keeps a digest of the whole, so two people never share a key.
+    """
+    key, name = ref.key, ref.name
+    if len(key) > KEY_LIMIT:
+        key = f"{key[:KEY_LIMIT - _DIGEST - 1]}~{hashlib.sha256(key.encode()).hexdigest()[:_DIGEST]}"
+    if len(name) > NAME_LIMIT:
+        name = name[:NAME_LIMIT - 1].rstrip() + "…"
+    return Actor(replace(ref, key=key, name=name) if (key, name) != (ref.key, ref.name) else ref, roles)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +11,10 @@ from bot import commands as c
 from bot.domain import Actor, DomainError
 from bot.views import DismissReason
 
+logger = logging.getLogger(__name__)
+
+ID_MAX = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL, so no bigger id can exist anywhere
+_ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: `int()` would also take "1_0", " 7", "٣" or "+7"
 TEXT_COMMANDS = "help | mine | queue | stats [today|week] | playbooks | crisis …"
 CRISIS_COMMANDS = ("crisis start <playbook> [--drill] [note] | crisis status | crisis done <step> [note] | "
                    "crisis skip <step> <reason> | crisis end [--force <reason>] | crisis report [<id>]; "
@@ -61,11 +67,16 @@ def command_for(intent: str, subject_id: int, who: Actor, inputs: Mapping[str, A
 
 
 def subject_number(value: Any, what: str = "mention") -> int:
-    """The mention or draft id an action carries, or a refusal a person understands."""
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        raise DomainError(f"This button does not name a {what}; the card may be from an older version.") from None
+    """The mention, draft or crisis id an action carries, or a refusal a person understands.
+
+    An id is ASCII digits, 1 to `ID_MAX`. A refusal is logged in one line, the value cut short and
+    quoted so it cannot forge a log line.
+    """
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if _ID.fullmatch(text) and 0 < int(text) <= ID_MAX:
+        return int(text)
+    logger.warning("refused a %s id that is not a whole number from 1 to %d: %r", what, ID_MAX, str(value)[:40])
+    raise DomainError(f"This button does not name a {what}; the card may be from an older version.")
 
 
 def text_query(text: str, who: Actor, place: c.Place | None = None) -> object | None:

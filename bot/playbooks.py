@@ -10,7 +10,7 @@ import subprocess
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from bot.config import Config
+from bot.crisis_views import ChecklistView, ReplyGate, StepStatus, StepView
+from bot.views import PersonRef
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +139,27 @@ def playbook_version(path: Path | str) -> str:
     if commit and _git(path, "status", "--porcelain", "--", path.name) == "":
         return commit
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def preview_checklist(playbook: Playbook, config: Config | None) -> ChecklistView:
+    """The checklist a crisis on this playbook starts with, its owners and leads taken from `config`."""
+    started = datetime(2000, 1, 1, tzinfo=UTC)
+
+    def members(role: str) -> tuple[PersonRef, ...]:
+        return () if config is None else tuple(p.ref for p in config.members(role))
+
+    steps, blocked = [], False
+    for step in playbook.steps:
+        status = StepStatus.WAITING if blocked else StepStatus.NEXT
+        steps.append(StepView(step.id, step.title, step.owner, members(step.owner), status, step.optional,
+                              "replies" in step.unlocks, started + step.due if step.due else None))
+        blocked = blocked or not step.optional
+    gate_step = next((s for s in steps if s.unlocks_replies), None)
+    return ChecklistView(
+        id=1, playbook=playbook.key, title=playbook.title, severity=playbook.severity, version=playbook.version,
+        drill=False, started_at=started, started_by=PersonRef("preview", "Someone"), lead_role=playbook.lead_role,
+        leads=members(playbook.lead_role), steps=tuple(steps), gate_step=gate_step, linked=0, now=started,
+        gate=ReplyGate.LOCKED if gate_step else ReplyGate(playbook.reply_policy))
 
 
 def _git(path: Path, *args: str) -> str | None:

@@ -39,7 +39,7 @@ def mine(items: list[MineItem], m: Markup) -> str:
     for item in items:
         label = f"#{item.mention_id}"
         link = m.link(item.url, label) if item.url else label
-        lines.append(f"• {link} {m.escape(item.network)} @{m.escape(item.author)}"
+        lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)}"
                      f" — {item.state.value.replace('_', ' ')}, {_age(item.age_minutes)} old")
     return "\n".join(lines)
 
@@ -83,10 +83,10 @@ def crisis_status(view: ChecklistView, m: Markup) -> str:
     kind = "Drill" if view.drill else "Crisis"
     state = "running" if view.running else f"ended {_when(view, view.ended_at)}"  # type: ignore[arg-type]
     lines = [m.bold(f"{kind} #{view.id}: {m.escape(view.title)}") + f" — {view.severity}, {state}; "
-             f"{gate_line(view)}; {view.linked} linked mention{'s' * (view.linked != 1)}"]
+             f"{m.escape(gate_line(view))}; {view.linked} linked mention{'s' * (view.linked != 1)}"]
     marks = {StepStatus.DONE: "✅", StepStatus.SKIPPED: "⏭", StepStatus.NEXT: "▶", StepStatus.WAITING: "⏳"}
     for step in view.steps:
-        line = f"{marks[step.status]} {m.escape(step.title)} (`{step.id}`, {step.owner_role}"
+        line = f"{marks[step.status]} {m.escape(step.title)} (`{step.id}`, {m.escape(step.owner_role)}"
         line += ", optional)" if step.optional else ")"
         if step.by is not None and step.at is not None:
             line += f" — {step.status.value} by {m.escape(step.by.name)} at {_when(view, step.at)}"

@@ -7,6 +7,7 @@ import pytest
 
 from bot.crisis_views import ChecklistView, ReplyGate, StepStatus, StepView
 from bot.slack.crisis_render import render_checklist, render_report
+from bot.slack.escape import escape_mrkdwn
 from bot.views import CrisisTag, PersonRef
 from handlers.crisis import remind_overdue
 from tests.support import (
@@ -155,7 +156,7 @@ async def test_playbooks_are_listed_with_severity_steps_and_version(lite):
     helped = await typed(lite, "U03CARLA", "help")
     assert "*/webcare playbooks*" in helped and "*/webcare crisis start <playbook> [--drill] [note]*" in helped
     wrong = await typed(lite, "U03CARLA", "crisis skip brief-legal")
-    assert wrong == "Give a reason: `crisis skip brief-legal <reason>`."
+    assert wrong == escape_mrkdwn("Give a reason: `crisis skip brief-legal <reason>`.")
 
 
 async def test_start_opens_a_channel_with_its_people_a_checklist_and_a_banner(app, slack, clock):

@@ -232,7 +232,7 @@ def test_escalate_picks_departments_and_takes_a_note() -> None:
     picker, _, note = escalate["card"]["body"]
     assert (picker["type"], picker["id"], picker["isMultiSelect"]) == ("Input.ChoiceSet", Input.DEPARTMENTS, True)
     assert picker["choices"] == [{"title": "Sales (Bram Jansen)", "value": "sales"},
-                                 {"title": "Legal (Carl Visser, Dora *Boss*)", "value": "legal"}]
+                                 {"title": "Legal (Carl Visser, Dora \u2217Boss\u2217)", "value": "legal"}]
     assert (note["type"], note["id"], note["isMultiline"]) == ("Input.Text", Input.NOTE, True)
     assert "isRequired" not in note
     (submit,) = escalate["card"]["actions"]

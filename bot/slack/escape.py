@@ -7,6 +7,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 _ZWSP = "\u200b"
+_WJ = "\u2060"  # word joiner: invisible, and no word, address or mention runs across it
 # Slack only decodes these three entities; everything else it shows literally.
 _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # Slack has no escape for emphasis or code markers. A marker formats only when it has
@@ -14,6 +15,12 @@ _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # both sides keeps the character on screen and out of the parser.
 _MARKERS = str.maketrans({c: f"{_ZWSP}{c}{_ZWSP}" for c in "*_~`"})
 _QUOTE = re.compile(r"^(\s*)&gt;", re.MULTILINE)
+# What Slack pings or links on its own where text is not `verbatim` (a message's `text`, an answer to a
+# command): `@here`, `@channel`, `@everyone`, `scheme://…`, `www.…` and `name.tld`. A word joiner after
+# the `@`, before the `://` and before each dot inside a word keeps it readable and dead.
+_PINGS = r"(?i)(?<=@)(?=(?:here|channel|everyone|group)\b)"
+_PING = re.compile(_PINGS)
+_AUTOLINKS = re.compile(rf"{_PINGS}|(?<=\w)(?=://)|(?<=\w)(?=\.\w)")
 # Escapes this module made, and the parts of one visible character, are never split by a cut.
 _ATOMS = re.compile(rf"&(?:amp|lt|gt);|{_ZWSP}[*_~`]{_ZWSP}")
 _ATOM_MAX = 5
@@ -22,9 +29,26 @@ _ELLIPSIS = "…"
 
 
 def escape_mrkdwn(text: str) -> str:
-    """Escape customer text so no mention, link, emphasis, code or quote in it is live."""
-    escaped = text.translate(_ENTITIES)
-    return _QUOTE.sub(rf"\1{_ZWSP}&gt;", escaped).translate(_MARKERS)
+    """Escape untrusted text so no mention, ping, link, emphasis, code or quote in it is live, anywhere.
+
+    Besides Slack's own escapes, addresses and `@here`-like words get an invisible word joiner, so
+    even where Slack links bare text (a notification's `text`) nothing becomes a link or a ping.
+    """
+    return _escape(text, defuse=True)
+
+
+def escape_body(text: str) -> str:
+    """Escape a post for a `verbatim` section, leaving its addresses and handles whole to copy.
+
+    Slack never auto-links a `verbatim` text, so its escapes, the markers and the pings are enough.
+    """
+    return _escape(text, defuse=False)
+
+
+def _escape(text: str, *, defuse: bool) -> str:
+    escaped = _QUOTE.sub(rf"\1{_ZWSP}&gt;", text.translate(_ENTITIES))
+    escaped = (_AUTOLINKS if defuse else _PING).sub(_WJ, escaped)
+    return escaped.translate(_MARKERS)
 
 
 def safe_url(url: str | None) -> str | None:

@@ -16,7 +16,7 @@ from bot.bus import Bus
 from bot.crisis_views import ChecklistView
 from bot.domain import AlreadyClaimed, DomainError
 from bot.slack import calls, translate
-from bot.slack.escape import escape_mrkdwn
+from bot.slack.escape import escape_mrkdwn, link, safe_url
 from bot.slack.ids import Action
 from bot.slack.modals import (
     answer_modal,
@@ -30,8 +30,14 @@ from handlers.answering import AnswerForm
 
 logger = logging.getLogger(__name__)
 
-MRKDWN = reports.Markup(bold=lambda text: f"*{text}*", escape=escape_mrkdwn,
-                       link=lambda url, label: f"<{escape_mrkdwn(url)}|{escape_mrkdwn(label)}>")
+
+def _link(url: str, label: str) -> str:
+    """A link to a customer's post as the post has it, or just the label when Slack could not link it."""
+    target = safe_url(url)
+    return link(target, label) if target else escape_mrkdwn(label)
+
+
+MRKDWN = reports.Markup(bold=lambda text: f"*{text}*", escape=escape_mrkdwn, link=_link)
 APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothing was changed twice; please try again."
 
 
@@ -44,7 +50,7 @@ async def _refuse(client: AsyncWebClient, body: dict[str, Any], refusal: DomainE
     """Tell the user why not; a lost claim race names the winner as a Slack mention (@x)."""
     if isinstance(refusal, AlreadyClaimed) and refusal.by.slack_id:
         text = f"Already claimed by {mention(refusal.by)}."
-        await _ephemeral(client, body, text, {"type": "mrkdwn", "text": text})
+        await _ephemeral(client, body, text, {"type": "mrkdwn", "text": text, "verbatim": True})
     else:
         await _tell(client, body, refusal.user_message)
 
@@ -165,8 +171,8 @@ def register(app: AsyncApp, bus: Bus) -> None:
         try:
             query = translate.slash_command(command.get("text") or "", who, command.get("channel_id"))
             text = translate.HELP if query is None else reports.answer(await bus.dispatch(query), MRKDWN)
-        except DomainError as exc:
-            text = exc.user_message
+        except DomainError as exc:  # it may quote what was typed: shown as written, nothing in it live
+            text = escape_mrkdwn(exc.user_message)
         await ack(text=text, response_type="ephemeral")
 
     @app.event("app_mention")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.slack.escape import escape_mrkdwn, truncate
+from bot.slack.escape import escape_body, escape_mrkdwn, truncate
 from bot.slack.ids import Block, View
 from bot.slack.render import crisis_label, mention
 from bot.views import CrisisTag, DepartmentView, DismissReason, PersonRef
@@ -94,7 +94,7 @@ def _template_blocks(templates: Sequence[str]) -> list[dict]:
     shown = templates[:_TEMPLATES_SHOWN]
     head = (f"*Holding statements* ({len(templates)}): your reply starts as the first; "
             "copy another one into it if it fits better.")
-    quoted = [_section(truncate(f"*{i}.* " + escape_mrkdwn(t), _SECTION_LIMIT)) for i, t in enumerate(shown, 1)]
+    quoted = [_section(truncate(f"*{i}.* " + escape_body(t), _SECTION_LIMIT)) for i, t in enumerate(shown, 1)]
     return [_section(head), *quoted]
 
 
@@ -156,7 +156,7 @@ def _text_input(block: Block) -> dict:
 
 
 def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
 def _option(text: str, value: str) -> dict:

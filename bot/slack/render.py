@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.slack.escape import escape_mrkdwn, link, safe_url, split, truncate
+from bot.slack.escape import escape_body, escape_mrkdwn, link, safe_url, split, truncate
 from bot.slack.ids import Action, MoreOption
 from bot.views import (
     CardView,
@@ -39,11 +39,11 @@ def render_card(view: CardView) -> Message:
     """Render a mention as a triage card: who wrote what, where, and where it stands."""
     url = safe_url(view.url)
     prefix = f"mention-{view.mention_id}"
-    text = truncate(escape_mrkdwn(view.text), SECTION_LIMIT, url) or "_(no text)_"
+    text = truncate(escape_body(view.text), SECTION_LIMIT, url) or "_(no text)_"
     blocks = [
         {"type": "context", "block_id": f"{prefix}-author", "elements": [_mrkdwn(_byline(view))]},
         *_crisis_tag(prefix, view.crisis, view.crisis_rule),
-        _section(f"{prefix}-text", text, verbatim=True),
+        _section(f"{prefix}-text", text),
         _section(f"{prefix}-status", truncate(_status(view), SECTION_LIMIT)),
     ]
     if elements := _card_elements(view, url):
@@ -91,7 +91,7 @@ def _crisis_tag(prefix: str, tag: CrisisTag | None, rule: str | None) -> list[di
     icon = ":performing_arts:" if tag.drill else ":rotating_light:"
     text = f"{icon} *{escape_mrkdwn(crisis_label(tag))}*" + (f" — {escape_mrkdwn(rule)}" if rule else "")
     text = truncate(text, _NOTE_LIMIT)
-    return [{"type": "context", "block_id": f"{prefix}-crisis", "elements": [_mrkdwn(text, verbatim=True)]}]
+    return [{"type": "context", "block_id": f"{prefix}-crisis", "elements": [_mrkdwn(text)]}]
 
 
 def mention(person: PersonRef) -> str:
@@ -257,18 +257,18 @@ def _draft_headline(draft: DraftView) -> str:
 
 
 def _text_sections(block_id: str, text: str) -> list[dict]:
-    escaped = truncate(escape_mrkdwn(text), _TEXT_LIMIT) or "_(empty)_"
+    escaped = truncate(escape_body(text), _TEXT_LIMIT) or "_(empty)_"
     pieces = split(escaped, SECTION_LIMIT)
-    return [_section(f"{block_id}-{i}", piece, verbatim=True) for i, piece in enumerate(pieces)]
+    return [_section(f"{block_id}-{i}", piece) for i, piece in enumerate(pieces)]
 
 
-def _section(block_id: str, text: str, *, verbatim: bool = False) -> dict:
-    return {"type": "section", "block_id": block_id, "text": _mrkdwn(text, verbatim=verbatim)}
+def _section(block_id: str, text: str) -> dict:
+    return {"type": "section", "block_id": block_id, "text": _mrkdwn(text)}
 
 
-def _mrkdwn(text: str, *, verbatim: bool = False) -> dict:
-    """Return a mrkdwn text object; `verbatim` stops Slack linking bare URLs and names in it."""
-    return {"type": "mrkdwn", "text": text, "verbatim": verbatim}
+def _mrkdwn(text: str) -> dict:
+    """Return a `verbatim` mrkdwn text object: Slack links and pings only what our own `<…>` syntax says."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _plain(text: str) -> dict:

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.commands import Place
 from bot.config import Config
-from bot.domain import Actor, DomainError
+from bot.domain import Actor, DomainError, chat_actor
 from bot.intents import TEXT_COMMANDS, command_for, subject_number, text_query
 from bot.slack.ids import Action, Block, MoreOption, View
 from bot.views import PersonRef
@@ -17,9 +17,9 @@ def actor(config: Config, user: dict[str, Any]) -> Actor:
     user_id = str(user.get("id") or user.get("user_id") or "")
     person = config.person_by_slack(user_id)
     if person is not None:
-        return Actor(person.ref, person.roles)
+        return chat_actor(person.ref, person.roles)
     name = user.get("name") or user.get("username") or user.get("user_name") or user_id
-    return Actor(PersonRef(key=f"slack:{user_id}", name=str(name), slack_id=user_id))
+    return chat_actor(PersonRef(key=f"slack:{user_id}", name=str(name), slack_id=user_id))
 
 
 # Buttons that act at once; the others open a dialog first.

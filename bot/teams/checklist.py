@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.crisis_views import ChecklistView, CrisisReminder, StepStatus, StepView
 from bot.reports import gate_line
 from bot.teams.cards import (
+    CARD_LIMIT,
     INPUT_LIMIT,
     NAME_LIMIT,
     Mentions,
@@ -16,6 +17,7 @@ from bot.teams.cards import (
     rich_text,
     run,
     show_card,
+    size,
     text_block,
 )
 from bot.teams.escape import clip, escape_markdown
@@ -41,8 +43,45 @@ def render_checklist(view: ChecklistView) -> dict:
 
     It is the root post of the crisis' thread in the triage channel, so its top is the banner.
     Owners and leads are mentioned only by their Teams id from webcare.toml; notes and reasons,
-    which anyone may type, are TextRuns.
+    which anyone may type, are TextRuns. A playbook too long for one Teams message shows the steps
+    around the one to do next, as many as fit, and says how many more `crisis status` lists.
     """
+    return _checklist_card(view, _window(view))
+
+
+def steps_on_card(view: ChecklistView) -> int:
+    """How many of the checklist's steps its Teams card shows (a long playbook's do not all fit)."""
+    return len(_window(view))
+
+
+def _window(view: ChecklistView) -> range:
+    """The steps the card shows: all that fit, from the one to do next on, then the ones before it."""
+    shown = range(len(view.steps))
+    if size(_checklist_card(view, shown)) <= CARD_LIMIT:
+        return shown
+    shown = range(_next_index(view), _next_index(view))
+    for grow in (_later, _earlier):  # what comes next matters most, then what was done last
+        while (wider := grow(shown, len(view.steps))) != shown and size(_checklist_card(view, wider)) <= CARD_LIMIT:
+            shown = wider
+    return shown
+
+
+def _next_index(view: ChecklistView) -> int:
+    """The step to do next: the first required one still open (else the first open one, else the first)."""
+    still_open = [i for i, s in enumerate(view.steps) if s.status not in (StepStatus.DONE, StepStatus.SKIPPED)]
+    return next((i for i in still_open if not view.steps[i].optional), still_open[0] if still_open else 0)
+
+
+def _later(shown: range, total: int) -> range:
+    return range(shown.start, min(total, shown.stop + 1))
+
+
+def _earlier(shown: range, _total: int) -> range:
+    return range(max(0, shown.start - 1), shown.stop)
+
+
+def _checklist_card(view: ChecklistView, shown: range) -> dict:
+    """The checklist card with the steps in `shown`, and a line for the steps before and after them."""
     mentions = Mentions()
     prefix = f"crisis-{view.id}"
     elapsed = int(view.elapsed.total_seconds() // 60)
@@ -71,9 +110,19 @@ def render_checklist(view: ChecklistView) -> dict:
     if view.forced_reason:
         body.append(rich_text(f"{prefix}-forced", [run("Ended early: ", weight="bolder"),
                                                     run(clip(view.forced_reason, _NOTE_LIMIT))]))
-    body += [_step(view, step, mentions) for step in view.steps]
+    if shown.start > 0:
+        body.append(_elsewhere(f"{prefix}-earlier", f"{shown.start} earlier step{'s' * (shown.start != 1)}"))
+    body += [_step(view, view.steps[i], mentions) for i in shown]
+    if (after := len(view.steps) - shown.stop) > 0:
+        body.append(_elsewhere(f"{prefix}-later", f"… {after} more step{'s' * (after != 1)}"))
     fallback = f"{crisis_label(view.tag)} — checklist ({'running' if view.running else 'ended'})"
     return adaptive_card(body, entities=mentions.entities, fallback_text=escape_markdown(fallback))
+
+
+def _elsewhere(block_id: str, what: str) -> dict:
+    """The line standing in for steps a Teams message has no room for."""
+    return text_block(f"{what} — `@Webcare crisis status` lists every step.", id=block_id, isSubtle=True,
+                      separator=True)
 
 
 def _step(view: ChecklistView, step: StepView, mention: Mentions) -> dict:

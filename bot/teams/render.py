@@ -207,8 +207,9 @@ def _escalate(data: dict[str, int], departments: list[DepartmentView]) -> dict:
 
 
 def _department_label(department: DepartmentView) -> str:
+    """A choice's title: Teams renders it as markdown, so the names are escaped after the cut."""
     heads = ", ".join(h.name for h in department.heads)
-    return clip(f"{department.name} ({heads})" if heads else department.name, _CHOICE_LIMIT)
+    return escape_markdown(clip(f"{department.name} ({heads})" if heads else department.name, _CHOICE_LIMIT))
 
 
 def _answer(view: CardView, data: dict[str, int]) -> dict:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.commands import Place
 from bot.config import Config
-from bot.domain import Actor, DomainError
+from bot.domain import Actor, DomainError, chat_actor
 from bot.intents import command_for, subject_number, text_query
 from bot.teams.ids import Verb, skip_reason
 from bot.views import PersonRef
@@ -24,8 +24,8 @@ def actor(config: Config, sender: dict[str, Any]) -> Actor:
     user_id = str(sender.get("id") or "")
     person = config.person_by_teams(user_id, sender.get("aadObjectId"))
     if person is not None:
-        return Actor(person.ref, person.roles)
-    return Actor(PersonRef(key=f"teams:{user_id}", name=str(sender.get("name") or user_id), teams_id=user_id))
+        return chat_actor(person.ref, person.roles)
+    return chat_actor(PersonRef(key=f"teams:{user_id}", name=str(sender.get("name") or user_id), teams_id=user_id))
 
 
 def is_card_action(activity: dict[str, Any]) -> bool:
