@@ -12,16 +12,19 @@ from aiohttp import web
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.access import access_log
 from bot.bus import Bus
 from bot.config import Config, load_config
 from bot.fanout import Fanout
 from bot.ingest.batcher import IngestBatcher
 from bot.ingest.route import IngestRoute
-from bot.logs import install_redaction
+from bot.logs import excerpt, install_redaction
 from bot.metrics import Metrics
 from bot.models import utcnow
+from bot.outage import Outage
 from bot.outbox import Relay, Sender
 from bot.replies.base import ReplyConnector
+from bot.retention import retention_task
 from bot.settings import Settings
 from bot.signing import SignatureVerifier
 from bot.storage import Database
@@ -34,6 +37,7 @@ logger = logging.getLogger(__name__)
 CONTEXT = web.AppKey("context", Context)
 RELAY = web.AppKey("relay", Relay)
 REMINDER_SECONDS = 30.0  # how often overdue crisis steps are looked for
+READY_TIMEOUT_SECONDS = 2.0
 
 
 @web.middleware
@@ -44,14 +48,17 @@ async def errors_middleware(request: web.Request, handler: Callable) -> web.Stre
     except web.HTTPException:
         raise
     except (TimeoutError, OperationalError, PoolTimeout, DBAPIError, ConnectionError) as exc:
+        if isinstance(exc, ConnectionError) and (request.transport is None or request.transport.is_closing()):
+            logger.info("http: %s %s: the client went away", request.method, excerpt(request.path))
+            return web.Response(status=499)  # nobody reads it; the access log shows why the request ended
         incident = uuid.uuid4().hex[:12]
-        logger.error("http: %s %s: storage unavailable (%s), incident %s", request.method, request.path,
+        logger.error("http: %s %s: storage unavailable (%s), incident %s", request.method, excerpt(request.path),
                      type(exc).__name__, incident)
         return web.json_response({"error": "unavailable", "message": "Storage is busy or unreachable; retry.",
                                   "incident": incident}, status=503, headers={"Retry-After": "2"})
     except Exception:
         incident = uuid.uuid4().hex[:12]
-        logger.exception("http: %s %s failed, incident %s", request.method, request.path, incident)
+        logger.exception("http: %s %s failed, incident %s", request.method, excerpt(request.path), incident)
         return web.json_response({"error": "internal", "message": "Something went wrong on our side.",
                                   "incident": incident}, status=500)
 
@@ -88,10 +95,10 @@ def create_app(settings: Settings, *, config: Config | None = None,
     connectors = _connectors(settings)
     # The chat edges add their senders below; the relay looks kinds up in this mapping as jobs come due.
     senders: dict[str, Sender] = {"reply": ReplyDelivery(ctx, connectors)}
-    relay = Relay(db, senders, metrics, clock=clock, poll_seconds=relay_poll_seconds)
+    relay = Relay(db, senders, metrics, fanout=fanout, clock=clock, poll_seconds=relay_poll_seconds)
     bus = Bus(ctx, on_change=relay.wake)
 
-    app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[access_log, errors_middleware], client_max_size=1024 * 1024)
     app[CONTEXT] = ctx
     app[RELAY] = relay
     batcher = IngestBatcher(ctx, on_stored=relay.wake)
@@ -157,6 +164,7 @@ def create_app(settings: Settings, *, config: Config | None = None,
     app.cleanup_ctx.append(run_relay)
     app.cleanup_ctx.append(run_batcher)
     app.cleanup_ctx.append(run_reminders)
+    app.cleanup_ctx.append(retention_task(ctx, on_change=relay.wake))
     if slack is not None:
         app.cleanup_ctx.append(run_slack)
     return app
@@ -164,12 +172,15 @@ def create_app(settings: Settings, *, config: Config | None = None,
 
 async def _remind_forever(ctx: Context, relay: Relay, every: float) -> None:
     """Queue reminders for overdue crisis steps, now and then (each step and level is reminded once)."""
+    outage = Outage("crisis reminders: database", logger, max_delay=every)
     while True:
         try:
             if await remind_overdue(ctx):
                 relay.wake()
-        except Exception:  # the database may be briefly unreachable; try again next round
-            logger.exception("crisis: looking for overdue steps failed")
+        except Exception as exc:  # the database is away: one line when it starts, one when it ends
+            await asyncio.sleep(outage.failed(exc))
+            continue
+        outage.recovered()
         await asyncio.sleep(every)
 
 
@@ -179,18 +190,16 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the database answers."""
+    """Readiness: the database answers, within READY_TIMEOUT_SECONDS."""
     try:
-        await asyncio.wait_for(request.app[CONTEXT].db.ping(), timeout=2)
+        await request.app[CONTEXT].db.ping(timeout=READY_TIMEOUT_SECONDS)
     except Exception as exc:  # any failure means not ready; say which kind, never the details
         return web.json_response({"status": "unavailable", "database": type(exc).__name__}, status=503)
     return web.json_response({"status": "ok", "database": "ok"})
 
 
 async def metrics_route(request: web.Request) -> web.Response:
-    """Prometheus text format."""
+    """Prometheus text format, without asking the database (the relay keeps the queue gauges current)."""
     ctx = request.app[CONTEXT]
-    async with ctx.db.uow() as uow:
-        ctx.metrics.queue_depth.set(await uow.outbox.depth())
     return web.Response(body=ctx.metrics.render(), content_type="text/plain", charset="utf-8",
                         headers={"X-Content-Type-Options": "nosniff"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import getpass
 import json
 import logging
 import sys
@@ -28,6 +29,7 @@ def _settings() -> Settings:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="webcare-bot", prog_name="webcare")
 def main() -> None:
     """Webcare triage bot: social mentions as claimable cards in Slack and Microsoft Teams."""
 
@@ -46,7 +48,7 @@ def serve(log_level: str) -> None:
     from bot.storage import async_url
 
     settings = _settings()
-    configure(log_level.upper(), settings.secret_values())
+    configure(log_level.upper(), settings.secret_values(), fmt=settings.log_format)
     try:
         config = load_config(settings.resolved_config_path)
         _refuse_invalid_playbooks(settings, config)
@@ -88,7 +90,8 @@ def playbooks() -> None:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def playbooks_check(directory: Path | None) -> None:
     """Validate every playbook in DIRECTORY (default $WEBCARE_PLAYBOOKS_DIR); print `file:line: problem`."""
-    from bot.playbooks import load_playbooks, playbook_files
+    from bot.playbooks import load_playbooks, playbook_files, preview_checklist
+    from bot.teams.checklist import steps_on_card
 
     settings = _settings()
     directory = directory if directory is not None else settings.playbooks_dir
@@ -103,12 +106,20 @@ def playbooks_check(directory: Path | None) -> None:
             config = load_config(config_path)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
-    _, problems = load_playbooks(directory, config)
+    valid, problems = load_playbooks(directory, config)
     for problem in problems:
         click.echo(str(problem))
+    warnings = 0
+    for playbook in valid:  # a warning, not a problem: the crisis runs, its Teams card shows a part at a time
+        shown = steps_on_card(preview_checklist(playbook, config))
+        if shown < len(playbook.steps):
+            warnings += 1
+            click.echo(f"{playbook.path}:{playbook.steps[shown].line}: warning: {len(playbook.steps)} steps are more "
+                       f"than one Teams message holds: its checklist card shows {shown} at a time, and "
+                       f"`crisis status` lists them all")
     count = len(playbook_files(directory))
-    click.echo(f"{count} playbook{'s' * (count != 1)}, {len(problems)} problem{'s' * (len(problems) != 1)}",
-               err=True)
+    click.echo(f"{count} playbook{'s' * (count != 1)}, {len(problems)} problem{'s' * (len(problems) != 1)}"
+               + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""), err=True)
     if problems:
         sys.exit(1)
 
@@ -146,7 +157,11 @@ def crisis_report(crisis_id: int, out: Path | None) -> None:
     if out is None:
         click.echo(report, nl=False)
         return
-    out.write_text(report, encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {out}", err=True)
 
 
@@ -159,10 +174,86 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION on WEBCARE_DATABASE_URL."""
-    from bot.migrate import upgrade
+    from bot.migrate import DatabaseUnavailable, upgrade
 
-    upgrade(_settings().database_url, revision)
+    try:
+        upgrade(_settings().database_url, revision)
+    except (DatabaseUnavailable, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo("database is up to date")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the schema revision of WEBCARE_DATABASE_URL and the newest one this version ships."""
+    from bot.migrate import DatabaseUnavailable, current_revision, head_revision
+
+    head = head_revision()
+    try:
+        current = asyncio.run(current_revision(_settings().database_url))
+    except (DatabaseUnavailable, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    state = "up to date" if current == head else "behind: run `webcare db upgrade`"
+    click.echo(f"current: {current or '(empty database)'}  head: {head}  ({state})")
+
+
+@main.command()
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds each check may take.")
+def doctor(timeout: float) -> None:
+    """Check the database, Slack, Teams, webcare.toml and the playbooks; exit 1 if any check fails."""
+    from bot.doctor import Status, run_checks
+
+    checks = asyncio.run(run_checks(_settings(), timeout=timeout))
+    for check in checks:
+        click.echo(check.line())
+    failed = sum(check.status is Status.FAIL for check in checks)
+    click.echo(f"{failed} of {len(checks)} checks failed" if failed else f"all {len(checks)} checks passed", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
+def privacy() -> None:
+    """Privacy (AVG/GDPR) commands; [retention] in webcare.toml expires data by itself while `serve` runs."""
+
+
+async def _erase(settings: Settings, config: Config, network: str, handle: str, operator: str) -> int:
+    from bot.fanout import Fanout
+    from bot.storage import Database
+    from handlers.context import Context
+    from handlers.privacy import erase_author
+    from handlers.privacy import operator as as_actor
+
+    db = Database(settings.database_url)
+    try:
+        ctx = Context(db=db, config=config, fanout=Fanout(chat_platforms(settings)))
+        return await erase_author(network, handle, ctx=ctx, actor=as_actor(operator))
+    finally:
+        await db.dispose()
+
+
+@privacy.command("erase")
+@click.option("--network", required=True, help="The network the person posted on, e.g. x or mastodon.")
+@click.option("--handle", required=True, help="Their handle there (with or without @; case does not matter).")
+@click.option("--operator", default=lambda: getpass.getuser(), show_default="your user name",
+              help="Who asked for the erasure, for the audit trail.")
+def privacy_erase(network: str, handle: str, operator: str) -> None:
+    """Remove a person's texts and profile data from every mention they wrote; anonymous counts stay.
+
+    Mention texts, author fields, raw payloads and the reply drafts to them are erased, each mention is audited,
+    and the cards already in Slack or Teams are redrawn without the text (by the running server).
+    """
+    from bot.migrate import DatabaseUnavailable, current_revision
+
+    settings = _settings()
+    try:
+        config = load_config(settings.resolved_config_path)
+        asyncio.run(current_revision(settings.database_url))  # one clear line if the database is not there
+    except (ConfigError, DatabaseUnavailable, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    erased = asyncio.run(_erase(settings, config, network, handle, operator))
+    click.echo(f"erased {erased} mention{'s' * (erased != 1)} by {handle} on {network}")
 
 
 @dataclass
@@ -172,18 +263,24 @@ class _Summary:
     invalid: list[tuple[int, str]] = field(default_factory=list)
 
 
-async def _import(path: Path, settings: Settings) -> _Summary:
+def chat_platforms(settings: Settings) -> tuple[str, ...]:
+    """The platforms that get cards, decided as `create_app` decides them."""
+    slack = ("slack",) if settings.slack_enabled and settings.slack_triage_channel is not None else ()
+    return slack + (("teams",) if settings.teams_enabled else ())
+
+
+async def _import(path: Path, settings: Settings, config: Config, *, closed: bool) -> _Summary:
     from tqdm import tqdm
 
     from bot.fanout import Fanout
     from bot.ingest.schema import SchemaError, parse_event
     from bot.storage import Database
     from handlers.context import Context
+    from handlers.history import import_closed
     from handlers.ingest import ingest
 
-    platforms = ("slack",) if settings.slack_enabled and settings.slack_triage_channel else ()
     db = Database(settings.database_url)
-    ctx = Context(db=db, config=load_config(settings.resolved_config_path), fanout=Fanout(platforms))
+    ctx = Context(db=db, config=config, fanout=Fanout(chat_platforms(settings)))
     summary = _Summary()
     lines = path.read_bytes().splitlines()  # only \n and \r end a line; bytes that are not UTF-8 make it invalid
     try:
@@ -195,7 +292,8 @@ async def _import(path: Path, settings: Settings) -> _Summary:
             except SchemaError as exc:
                 summary.invalid.append((number, str(exc)))
                 continue
-            for result in await ingest(items, ctx=ctx):
+            stored = await import_closed(items, ctx=ctx, origin=path.name) if closed else await ingest(items, ctx=ctx)
+            for result in stored:
                 if result.duplicate:
                     summary.duplicate += 1
                 else:
@@ -207,13 +305,23 @@ async def _import(path: Path, settings: Settings) -> _Summary:
 
 @main.command("ingest")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def ingest_file(file: Path) -> None:
-    """Import a JSONL file of mention events (one mention.created or mention.batch per line)."""
-    from bot.migrate import upgrade
+@click.option("--closed", is_flag=True,
+              help="Import history: store the mentions closed (audited as imported), for stats and de-duplication, "
+                   "without posting a card for each.")
+def ingest_file(file: Path, closed: bool) -> None:
+    """Import a JSONL file of mention events (one mention.created or mention.batch per line).
+
+    New mentions get a card on every configured chat platform (posted by the running server), unless --closed.
+    """
+    from bot.migrate import DatabaseUnavailable, upgrade
 
     settings = _settings()
-    upgrade(settings.database_url)
-    summary = asyncio.run(_import(file, settings))
+    try:
+        config = load_config(settings.resolved_config_path)
+        upgrade(settings.database_url)
+    except (ConfigError, DatabaseUnavailable, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    summary = asyncio.run(_import(file, settings, config, closed=closed))
     click.echo(f"accepted: {summary.accepted}  duplicate: {summary.duplicate}  invalid: {len(summary.invalid)}")
     for number, problem in summary.invalid:
         click.echo(f"  {file}:{number}: {problem[:300]}")
@@ -242,13 +350,22 @@ def slack_manifest(url: str | None, socket_mode: bool, name: str) -> None:
 @click.option("--name", default="Webcare", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("webcare-teams.zip"),
               show_default=True, help="Where to write the app package.")
-def teams_manifest(app_id: str, host: str, name: str, out: Path) -> None:
+@click.option("--version", "app_version", default=None, metavar="X.Y.Z",
+              help="The package's version; Teams takes an update only with a higher one.  [default: webcare's]")
+def teams_manifest(app_id: str, host: str, name: str, out: Path, app_version: str | None) -> None:
     """Write the Teams app package (manifest.json and icons) to upload in Teams → Apps → Manage your apps."""
+    from importlib.metadata import version
+
     from bot.teams.manifest import build_app_package
 
     try:
-        package = build_app_package(app_id=app_id, host=host, name=name)
+        package = build_app_package(app_id=app_id, host=host, name=name,
+                                    version=app_version or version("webcare-bot"))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    out.write_bytes(package)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(package)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {out} ({len(package)} bytes): upload it in Teams → Apps → Manage your apps → Upload an app")

@@ -54,6 +54,19 @@ class Sla:
     claim_reminder_minutes: int = 15
 
 
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long personal data is kept (AVG/GDPR); None keeps it until erased by hand."""
+
+    mentions_days: float | None = None  # then a mention's texts, author and profile data are removed
+    raw_days: float | None = None  # then the source's raw payload is removed
+
+    @property
+    def enabled(self) -> bool:
+        """Some data expires."""
+        return self.mentions_days is not None or self.raw_days is not None
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole of webcare.toml, validated, with look-ups by chat id."""
@@ -61,6 +74,7 @@ class Config:
     people: Mapping[str, Person] = field(default_factory=dict)
     departments: Mapping[str, Department] = field(default_factory=dict)
     sla: Sla = field(default_factory=Sla)
+    retention: Retention = field(default_factory=Retention)
     source: str = "(built-in defaults)"
 
     def __post_init__(self) -> None:
@@ -95,6 +109,16 @@ class Config:
 _PERSON_KEYS = {"name", "slack", "teams", "aad_object_id", "roles"}
 _DEPARTMENT_KEYS = {"name", "heads"}
 _SLA_KEYS = {"first_response_minutes", "claim_reminder_minutes"}
+_RETENTION_KEYS = {"mentions_days", "raw_days"}
+_SECTIONS = ("people", "departments", "sla", "retention")
+# What the chat dialogs can show: Slack's select takes 100 options (Escalate lists every department) with
+# values up to 150 characters; Slack option text is cut at 75 and a Teams choice title at 100, so a longer
+# department name would be cut where people pick it, and person names fill 200-character columns.
+MAX_DEPARTMENTS = 100
+MAX_KEY = 64
+MAX_DEPARTMENT_NAME = 75
+MAX_PERSON_NAME = 100
+MAX_CHAT_ID = 200
 
 
 def load_config(path: Path | None) -> Config:
@@ -112,20 +136,39 @@ def load_config(path: Path | None) -> Config:
 
 def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
     """Validate the parsed TOML document."""
-    unknown = set(data) - {"people", "departments", "sla"}
+    unknown = set(data) - set(_SECTIONS)
     if unknown:
-        raise ConfigError(path, sorted(unknown)[0], "unknown key (expected people, departments, sla)")
-    people = {key: _person(path, key, value) for key, value in _table(path, "people", data).items()}
+        raise ConfigError(path, sorted(unknown)[0], f"unknown key (expected {', '.join(_SECTIONS)})")
+    people = {_key(path, "people", key): _person(path, key, value)
+              for key, value in _table(path, "people", data).items()}
     _check_unique_ids(path, people)
-    departments = {key: _department(path, key, value, people)
-                   for key, value in _table(path, "departments", data).items()}
+    department_data = _table(path, "departments", data)
+    if len(department_data) > MAX_DEPARTMENTS:
+        raise ConfigError(path, "departments", f"{len(department_data)} departments, at most {MAX_DEPARTMENTS} "
+                                               "(the Escalate dialog lists them all)")
+    departments = {_key(path, "departments", key): _department(path, key, value, people)
+                   for key, value in department_data.items()}
     sla_data = _table(path, "sla", data)
     _check_keys(path, "sla", sla_data, _SLA_KEYS)
     for key, value in sla_data.items():
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(path, f"sla.{key}", "must be a positive whole number of minutes")
     return Config(people=MappingProxyType(people), departments=MappingProxyType(departments),
-                  sla=Sla(**sla_data), source=str(path))
+                  sla=Sla(**sla_data), retention=_retention(path, _table(path, "retention", data)), source=str(path))
+
+
+def _key(path: Path | str, where: str, key: str) -> str:
+    if len(key) > MAX_KEY:
+        raise ConfigError(path, f"{where}.{key[:MAX_KEY]}…", f"key of {len(key)} characters, at most {MAX_KEY}")
+    return key
+
+
+def _retention(path: Path | str, table: Mapping[str, Any]) -> Retention:
+    _check_keys(path, "retention", table, _RETENTION_KEYS)
+    for key, value in table.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 100_000:
+            raise ConfigError(path, f"retention.{key}", "must be a positive number of days (below 100000)")
+    return Retention(**table)
 
 
 def _table(path: Path | str, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,11 +184,14 @@ def _check_keys(path: Path | str, where: str, table: Mapping[str, Any], allowed:
         raise ConfigError(path, f"{where}.{unknown[0]}", f"unknown key (expected one of {', '.join(sorted(allowed))})")
 
 
-def _text(path: Path | str, where: str, value: Any, *, required: bool = False) -> str | None:
+def _text(path: Path | str, where: str, value: Any, *, required: bool = False,
+          limit: int = MAX_CHAT_ID) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(path, where, "must be a non-empty string")
+    if len(value.strip()) > limit:
+        raise ConfigError(path, where, f"{len(value.strip())} characters, at most {limit}")
     return value.strip()
 
 
@@ -157,7 +203,10 @@ def _person(path: Path | str, key: str, table: Any) -> Person:
     roles = table.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(r, str) and r.strip() for r in roles):
         raise ConfigError(path, f"{where}.roles", "must be a list of role names")
-    return Person(key=key, name=_text(path, f"{where}.name", table.get("name"), required=True) or key,
+    if long := next((r for r in roles if len(r.strip()) > MAX_KEY), None):
+        raise ConfigError(path, f"{where}.roles", f"role {long[:MAX_KEY]!r}… is longer than {MAX_KEY} characters")
+    name = _text(path, f"{where}.name", table.get("name"), required=True, limit=MAX_PERSON_NAME)
+    return Person(key=key, name=name or key,
                   slack=_text(path, f"{where}.slack", table.get("slack")),
                   teams=_text(path, f"{where}.teams", table.get("teams")),
                   aad_object_id=_text(path, f"{where}.aad_object_id", table.get("aad_object_id")),
@@ -189,5 +238,5 @@ def _department(path: Path | str, key: str, table: Any, people: Mapping[str, Per
             raise ConfigError(path, f"{where}.heads", f"unknown person {head!r} (not in [people])")
     if len(set(heads)) != len(heads):
         raise ConfigError(path, f"{where}.heads", "lists the same person twice")
-    return Department(key=key, name=_text(path, f"{where}.name", table.get("name"), required=True) or key,
-                      heads=tuple(heads))
+    name = _text(path, f"{where}.name", table.get("name"), required=True, limit=MAX_DEPARTMENT_NAME)
+    return Department(key=key, name=name or key, heads=tuple(heads))

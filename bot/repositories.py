@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Actor, Transition
 from bot.models import Audit, ChatChannel, ChatMessage, Crisis, CrisisStep, Draft, Mention, OutboxJob
+
+ERASED_TEXT = "(removed for privacy)"  # what a mention's and a draft's text become once erased
 
 
 def insert(dialect_name: str, model: type) -> Any:
@@ -37,12 +39,14 @@ def outbox_sync_statement(dialect_name: str) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["key"],
         set_={"generation": table.c.generation + 1, "done": False, "due_at": stmt.excluded.due_at, "done_at": None,
-              "attempts": sa.case((table.c.done, 0), else_=table.c.attempts)})
+              "attempts": sa.case((table.c.done, 0), else_=table.c.attempts), "failed_at": None,
+              "failures": sa.case((sa.or_(table.c.done, table.c.failed_at.is_not(None)), 0),
+                                  else_=table.c.failures)})
 
 
 def fresh_job(now: datetime) -> dict[str, Any]:
     """The columns of a job that was never run."""
-    return {"generation": 1, "done": False, "due_at": now, "attempts": 0, "created_at": now}
+    return {"generation": 1, "done": False, "due_at": now, "attempts": 0, "failures": 0, "created_at": now}
 
 
 class _Repo:
@@ -100,6 +104,59 @@ class Mentions(_Repo):
             Mention.published_at >= start)
         return list((await self.session.exec(query)).all())
 
+    async def by_author(self, network: str, handle: str) -> list[int]:
+        """Ids of the mentions this author wrote on this network (handles compared without `@` and case)."""
+        stored = sa.func.lower(sa.func.ltrim(col(Mention.author_handle), "@"))
+        query = select(Mention.id).where(Mention.network == network, stored == handle.strip().lstrip("@").lower())
+        return [int(i) for i in (await self.session.exec(query.order_by(col(Mention.id)))).all() if i is not None]
+
+    async def expired(self, received_before: datetime, limit: int) -> list[int]:
+        """Ids of mentions received before a moment whose personal data has not been erased yet."""
+        query = (select(Mention.id).where(Mention.received_at < received_before, Mention.text != ERASED_TEXT)
+                 .order_by(col(Mention.id)).limit(limit))
+        return [int(i) for i in (await self.session.exec(query)).all() if i is not None]
+
+    async def erase_personal_data(self, mention_ids: Sequence[int], now: datetime) -> list[int]:
+        """Remove the texts, author and profile data of these mentions and of their reply drafts.
+
+        What stays is anonymous: network, kind, language, times, states and who on the team acted. Returns the
+        ids of the drafts whose text was removed.
+        """
+        if not mention_ids:
+            return []
+        await self.session.exec(
+            sa.update(Mention).where(col(Mention.id).in_(mention_ids))
+            .values(text=ERASED_TEXT, url=None, author_id=None, author_handle=None, author_name=None,
+                    author_url=None, author_followers=None, author_verified=False, raw={},
+                    version=Mention.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False))
+        drafts = (await self.session.exec(select(Draft.id).where(col(Draft.mention_id).in_(mention_ids)))).all()
+        await self.session.exec(
+            sa.update(Draft).where(col(Draft.mention_id).in_(mention_ids)).values(text=ERASED_TEXT, note=None)
+            .execution_options(synchronize_session=False))
+        # An approver's "request changes" note is free text about the customer's post, kept on the draft and here.
+        await self.session.exec(
+            sa.update(Audit).where(col(Audit.mention_id).in_(mention_ids), Audit.action == "request_changes")
+            .values(detail=None).execution_options(synchronize_session=False))
+        return [int(d) for d in drafts if d is not None]
+
+    async def clear_raw(self, received_before: datetime, limit: int) -> int:
+        """Remove the raw source payload of up to `limit` mentions received before a moment; returns how many."""
+        stale = (select(Mention.id).where(Mention.received_at < received_before,
+                                          sa.cast(Mention.raw, sa.Text) != "{}").limit(limit))
+        result = await self.session.exec(
+            sa.update(Mention).where(col(Mention.id).in_(stale.scalar_subquery())).values(raw={})
+            .execution_options(synchronize_session=False))
+        return int(result.rowcount)
+
+    async def chat_messages(self, mention_ids: Sequence[int]) -> list[tuple[str, str, int]]:
+        """(platform, subject, mention id) of every message the bot posted about these mentions (cards, drafts …)."""
+        if not mention_ids:
+            return []
+        query = select(ChatMessage.platform, ChatMessage.subject, ChatMessage.mention_id).where(
+            col(ChatMessage.mention_id).in_(mention_ids))
+        return [(str(p), str(s), int(m)) for p, s, m in (await self.session.exec(query)).all() if m is not None]
+
 
 class Drafts(_Repo):
     """Reply drafts."""
@@ -137,6 +194,13 @@ class Audits(_Repo):
                                actor_name=actor.ref.name, action=action, from_state=state, to_state=state,
                                detail=detail))
 
+    async def add_each(self, mention_ids: Sequence[int], actor: Actor, action: str, at: datetime,
+                       detail: str | None = None) -> None:
+        """One audit row per mention, all alike (e.g. a privacy erasure that touched many)."""
+        for mention_id in mention_ids:
+            self.session.add(Audit(mention_id=mention_id, at=at, actor=actor.key, actor_name=actor.ref.name,
+                                   action=action, detail=detail))
+
     async def for_crisis(self, crisis_id: int) -> list[Audit]:
         """Every audit row about a crisis, oldest first."""
         query = select(Audit).where(Audit.crisis_id == crisis_id).order_by(col(Audit.id))
@@ -168,52 +232,88 @@ class Outbox(_Repo):
                                                        **fresh_job(now)).on_conflict_do_nothing(index_elements=["key"])
         return (await self.session.exec(stmt)).rowcount == 1
 
-    async def lease_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxJob]:
-        """Take up to `limit` due jobs for `lease`; a job leased elsewhere is skipped."""
-        free = sa.or_(col(OutboxJob.lease_until).is_(None), col(OutboxJob.lease_until) < now)
-        query = (select(OutboxJob).where(col(OutboxJob.done).is_(False), OutboxJob.due_at <= now, free)
+    async def lease_due(self, now: datetime, owner: str, limit: int) -> list[OutboxJob]:
+        """Take up to `limit` due jobs for the relay `owner`; a job another relay holds is skipped."""
+        waiting = (col(OutboxJob.done).is_(False), col(OutboxJob.failed_at).is_(None))
+        free = col(OutboxJob.lease_owner).is_(None)
+        query = (select(OutboxJob).where(*waiting, OutboxJob.due_at <= now, free)
                  .order_by(col(OutboxJob.due_at), col(OutboxJob.id)).limit(limit))
         leased = []
         for job in (await self.session.exec(query)).all():
             result = await self.session.exec(
                 sa.update(OutboxJob).where(col(OutboxJob.id) == job.id, free)
-                .values(lease_until=now + lease, attempts=OutboxJob.attempts + 1)
+                .values(lease_owner=owner, attempts=OutboxJob.attempts + 1)
                 .execution_options(synchronize_session=False))
             if result.rowcount == 1:
                 job.attempts += 1
+                job.lease_owner = owner
                 leased.append(job)
         return leased
 
-    async def renew(self, job_ids: Sequence[int], until: datetime) -> None:
-        """Extend the leases of jobs still running here (a finished or released job stays free)."""
-        await self.session.exec(
-            sa.update(OutboxJob).where(col(OutboxJob.id).in_(job_ids), col(OutboxJob.lease_until).is_not(None))
-            .values(lease_until=until).execution_options(synchronize_session=False))
+    async def holders(self) -> set[str]:
+        """The relays that hold jobs right now."""
+        query = sa.select(OutboxJob.lease_owner).where(col(OutboxJob.lease_owner).is_not(None)).distinct()
+        return {str(owner) for owner in (await self.session.exec(query)).scalars()}
+
+    async def free_jobs_of(self, owners: Collection[str], *, keep: Collection[int] = ()) -> int:
+        """Hand back the jobs these relays hold (except the ids in `keep`); returns how many."""
+        if not owners:
+            return 0
+        stmt = sa.update(OutboxJob).where(col(OutboxJob.lease_owner).in_(owners))
+        if keep:
+            stmt = stmt.where(col(OutboxJob.id).not_in(keep))
+        result = await self.session.exec(stmt.values(lease_owner=None).execution_options(synchronize_session=False))
+        return int(result.rowcount)
+
+    async def owner_lock_free(self, key: int) -> bool:
+        """PostgreSQL: nobody holds the advisory lock `key` (taken until this transaction ends, then let go)."""
+        return bool((await self.session.exec(sa.select(sa.func.pg_try_advisory_xact_lock(key)))).scalar())
 
     async def complete(self, job: OutboxJob, now: datetime) -> None:
         """Mark done unless the job was bumped while it ran, in which case it runs again."""
         result = await self.session.exec(
             sa.update(OutboxJob).where(col(OutboxJob.id) == job.id, col(OutboxJob.generation) == job.generation)
-            .values(done=True, done_at=now, lease_until=None, last_error=None)
+            .values(done=True, done_at=now, lease_owner=None, last_error=None, failures=0)
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             await self.session.exec(sa.update(OutboxJob).where(col(OutboxJob.id) == job.id)
-                                    .values(lease_until=None, attempts=0)
+                                    .values(lease_owner=None, attempts=0)
                                     .execution_options(synchronize_session=False))
 
     async def reschedule(self, job: OutboxJob, due_at: datetime, error: str | None, *,
-                         count_attempt: bool = True) -> None:
-        """Release the job to run again at `due_at`."""
-        values: dict[str, Any] = {"lease_until": None, "due_at": due_at, "last_error": error}
+                         count_attempt: bool = True, failure: bool = False) -> None:
+        """Release the job to run again at `due_at`; `failure` counts one more unexpected error in a row."""
+        values: dict[str, Any] = {"lease_owner": None, "due_at": due_at, "last_error": error}
         if not count_attempt:
             values["attempts"] = OutboxJob.attempts - 1
+        if failure:
+            values["failures"] = OutboxJob.failures + 1
         await self.session.exec(sa.update(OutboxJob).where(col(OutboxJob.id) == job.id).values(**values)
                                    .execution_options(synchronize_session=False))
 
+    async def fail(self, job: OutboxJob, now: datetime, reason: str) -> bool:
+        """Give the job up (not done, not due) with its reason; False when it was bumped meanwhile and runs again."""
+        result = await self.session.exec(
+            sa.update(OutboxJob).where(col(OutboxJob.id) == job.id, col(OutboxJob.generation) == job.generation)
+            .values(failed_at=now, lease_owner=None, last_error=reason, failures=OutboxJob.failures + 1)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            return True
+        await self.reschedule(job, now, reason)
+        return False
+
     async def depth(self) -> int:
-        """How many jobs wait to be done."""
-        query = sa.select(sa.func.count()).select_from(OutboxJob).where(col(OutboxJob.done).is_(False))
+        """How many jobs wait to be done (failed ones wait for nobody)."""
+        query = sa.select(sa.func.count()).select_from(OutboxJob).where(
+            col(OutboxJob.done).is_(False), col(OutboxJob.failed_at).is_(None))
         return int((await self.session.exec(query)).scalar_one())
+
+    async def failed_by_kind(self) -> dict[str, int]:
+        """How many jobs of each kind were given up on."""
+        query = (sa.select(OutboxJob.kind, sa.func.count()).select_from(OutboxJob)
+                 .where(col(OutboxJob.done).is_(False), col(OutboxJob.failed_at).is_not(None))
+                 .group_by(OutboxJob.kind))
+        return {str(kind): int(count) for kind, count in (await self.session.exec(query)).all()}
 
 
 class Crises(_Repo):

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from bot.config import ConfigError, load_config
 from bot.settings import Settings
+from bot.slack.modals import escalate_modal
 
 ROOT = Path(__file__).parent.parent
 
@@ -91,3 +92,45 @@ def test_blank_secrets_count_as_unset(monkeypatch):
     monkeypatch.setenv("MICROSOFT_APP_PASSWORD", " ")
     settings = Settings(_env_file=None)
     assert not settings.slack_enabled and settings.teams_problem() is None
+
+
+def departments_toml(count: int, *, key: str = "dept", name: str = "Department") -> str:
+    """A team of one head and `count` departments."""
+    head = '[people.head]\nname = "Head"\nslack = "U0HEAD"\n'
+    return head + "".join(f'[departments.{key}{n}]\nname = "{name} {n}"\nheads = ["head"]\n' for n in range(count))
+
+
+@pytest.mark.parametrize(("text", "key", "problem"), [
+    (departments_toml(101), "departments", "101 departments, at most 100"),
+    (departments_toml(1, key="d" * 65), "departments." + "d" * 64 + "…", "key of 66 characters, at most 64"),
+    ('[people.' + "p" * 65 + ']\nname = "P"\n', "people." + "p" * 64 + "…", "key of 65 characters, at most 64"),
+    ('[people.p]\nname = "P"\nroles = ["' + "r" * 65 + '"]\n', "people.p.roles", "longer than 64 characters"),
+    (departments_toml(1, name="N" * 74), "departments.dept0.name", "76 characters, at most 75"),
+    ('[people.p]\nname = "' + "N" * 101 + '"\n', "people.p.name", "101 characters, at most 100"),
+    ('[people.p]\nname = "P"\nteams = "' + "2" * 201 + '"\n', "people.p.teams", "201 characters, at most 200"),
+    ('[retention]\nmentions_days = 0\n', "retention.mentions_days", "positive number of days"),
+    ('[retention]\nraw_days = "30"\n', "retention.raw_days", "positive number of days"),
+    ('[retention]\nraw_day = 30\n', "retention.raw_day", "unknown key"),
+])
+def test_what_the_dialogs_cannot_show_is_refused_at_start_up(tmp_path, text, key, problem):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert str(refused.value).startswith(f"{path}: {key}: ")
+    assert problem in refused.value.problem
+
+
+def test_the_largest_team_the_config_accepts_fits_the_escalate_dialogs(tmp_path):
+    config = load_config(write(tmp_path, departments_toml(100, key="k" * 61, name="N" * 72)))
+    departments = [config.department_view(key) for key in config.departments]
+    modal = escalate_modal(1, departments)
+    [select] = [b["element"] for b in modal["blocks"] if b.get("element", {}).get("options")]
+    assert len(select["options"]) == 100
+    assert all(len(o["value"]) <= 150 and len(o["text"]["text"]) <= 75 for o in select["options"])
+
+
+def test_retention_is_read_in_days_and_off_when_absent(tmp_path):
+    config = load_config(write(tmp_path, '[retention]\nmentions_days = 365\nraw_days = 0.5\n'))
+    assert (config.retention.mentions_days, config.retention.raw_days) == (365, 0.5)
+    assert not load_config(write(tmp_path, "")).retention.enabled
+    assert load_config(ROOT / "webcare.example.toml").retention.raw_days == 30

@@ -33,8 +33,7 @@ def test_socket_mode_manifest_has_no_urls() -> None:
 
 def test_manifest_asks_for_the_scopes_the_bot_uses() -> None:
     scopes = build_manifest(url=None, socket_mode=True)["oauth_config"]["scopes"]["bot"]
-    for needed in ("chat:write", "commands", "app_mentions:read", "channels:history", "users:read",
-                   "channels:manage"):
+    for needed in ("chat:write", "commands", "app_mentions:read", "channels:history", "channels:manage"):
         assert needed in scopes
     assert len(scopes) == len(set(scopes))
 

@@ -9,17 +9,26 @@ COMMAND = "/webcare"
 USAGE_HINT = "help | mine | queue | stats [today|week] | playbooks | crisis …"
 _NAME_LIMIT = 35  # Slack: display_information.name
 
-BOT_SCOPES = (
+# The bot-token scopes of every Web API method the code calls (tests/test_slack_manifest.py finds the calls in
+# bot/slack/ and compares them with this table), so the app asks for nothing it never uses.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "auth.test": (),  # the workspace id of the token; `webcare doctor` checks the token with it
+    "apps.connections.open": (),  # Socket Mode: the app-level token's connections:write, not a bot scope
+    "chat.postMessage": ("chat:write",),  # cards, thread messages, notices
+    "chat.update": ("chat:write",),  # a card or draft showing its current state
+    "chat.postEphemeral": ("chat:write",),  # private answers to commands and clicks
+    "views.open": (),  # dialogs (Escalate, Answer, Dismiss …) answer a click's trigger id
+    "conversations.history": ("channels:history", "groups:history"),  # find an earlier post after a crash
+    "conversations.replies": ("channels:history", "groups:history"),  # … and in a card's thread
+    "conversations.info": ("channels:read", "groups:read"),  # `webcare doctor`: is the bot in the triage channel
+    "conversations.create": ("channels:manage",),  # a crisis' own (public) channel
+    "conversations.invite": ("channels:manage",),  # … with its people
+}
+FEATURE_SCOPES = (
     "app_mentions:read",  # receive `app_mention` events: "@Webcare help" in a channel
-    "chat:write",  # post and update cards, thread messages and ephemeral answers
     "commands",  # the /webcare slash command
-    "channels:history",  # conversations.history with metadata: find an earlier post after a crash
-    "groups:history",  # the same when the triage channel is private
-    "channels:read",  # conversations.info: check the triage channel exists and the bot is in it
-    "groups:read",  # the same for a private triage channel
-    "users:read",  # users.info: name chat users who are not in webcare.toml
-    "channels:manage",  # conversations.create and .invite: a crisis' own channel with its people
 )
+BOT_SCOPES = tuple(dict.fromkeys([*FEATURE_SCOPES, *(s for scopes in METHOD_SCOPES.values() for s in scopes)]))
 
 
 def build_manifest(*, url: str | None, socket_mode: bool, name: str = "Webcare") -> dict:

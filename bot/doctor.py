@@ -1,0 +1,162 @@
+"""`webcare doctor`: check the database, chat credentials, channels and playbooks; a checklist, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from bot.config import Config, ConfigError, load_config
+from bot.outage import describe
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+CHECK_SECONDS = 10.0  # each check's time box: a service that does not answer by then has failed
+
+
+class Status(StrEnum):
+    """How a check came out; only FAIL makes `webcare doctor` exit 1."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "FAIL"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the checklist."""
+
+    name: str
+    status: Status
+    detail: str
+
+    def line(self) -> str:
+        """The checklist line, e.g. `[ ok ] database: …`."""
+        return f"[{self.status.value:^4}] {self.name}: {self.detail}"
+
+
+async def in_daemon_thread(fn: Callable[[], T], timeout: float) -> T:
+    """Run a blocking call (an SDK without timeouts) in a daemon thread, waiting at most `timeout` seconds.
+
+    A call that hangs past its time box is left behind: the thread cannot hold up the command's exit.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            result = fn()
+        except BaseException as exc:  # noqa: BLE001 — handed to the waiting coroutine
+            error = exc
+            _call_soon(loop, lambda: settle(lambda: future.set_exception(error)))
+        else:
+            _call_soon(loop, lambda: settle(lambda: future.set_result(result)))
+
+    threading.Thread(target=run, name="doctor-check", daemon=True).start()
+    return await asyncio.wait_for(future, timeout)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    try:
+        loop.call_soon_threadsafe(callback)
+    except RuntimeError:  # the loop has closed: nobody waits for this answer any more
+        pass
+
+
+async def boxed(name: str, check: Callable[[], Awaitable[list[Check]]], timeout: float) -> list[Check]:
+    """Run one check within its time box; an overrun or an unexpected error is that check's failure."""
+    try:
+        return await asyncio.wait_for(check(), timeout)
+    except TimeoutError:
+        return [Check(name, Status.FAIL, f"no answer within {timeout:g} s")]
+    except Exception as exc:  # a check must never end the checklist with a traceback
+        logger.debug("doctor: the %s check failed", name, exc_info=True)
+        return [Check(name, Status.FAIL, describe(exc))]
+
+
+async def run_checks(settings: Settings, *, timeout: float = CHECK_SECONDS) -> list[Check]:
+    """Every check that applies to these settings, in checklist order."""
+    checks, config = _configuration(settings)
+    checks += await boxed("database", lambda: _database(settings), timeout)
+    if settings.slack_enabled:
+        from bot.slack.doctor import check_slack
+
+        checks += await boxed("slack", lambda: check_slack(settings, timeout), timeout * 2)
+    else:
+        checks.append(Check("slack", Status.SKIP, "SLACK_BOT_TOKEN is not set"))
+    if settings.microsoft_app_id and settings.microsoft_app_password is not None:
+        from bot.teams.doctor import check_teams
+
+        checks += await boxed("teams", lambda: check_teams(settings, timeout), timeout)
+    elif settings.teams_enabled:
+        checks.append(Check("teams", Status.WARN, "WEBCARE_DEV=1 without MICROSOFT_APP_ID: activities are not "
+                                                  "authenticated (for local development only)"))
+    else:
+        checks.append(Check("teams", Status.SKIP, "MICROSOFT_APP_ID is not set"))
+    checks.append(_playbooks(settings, config))
+    return checks
+
+
+def _configuration(settings: Settings) -> tuple[list[Check], Config | None]:
+    path = settings.resolved_config_path
+    checks = []
+    if problem := settings.teams_problem():
+        checks.append(Check("environment", Status.FAIL, f"Teams is half-configured: {problem}"))
+    if path is None:
+        checks.append(Check("webcare.toml", Status.WARN, "none found (set WEBCARE_CONFIG): nobody may act on cards"))
+        return checks, None
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return [*checks, Check("webcare.toml", Status.FAIL, str(exc))], None
+    people, departments = len(config.people), len(config.departments)
+    checks.append(Check("webcare.toml", Status.OK, f"{path}: {people} people, {departments} departments"))
+    return checks, config
+
+
+async def _database(settings: Settings) -> list[Check]:
+    from bot.migrate import DatabaseUnavailable, current_revision, head_revision, shown_url
+    from bot.storage import async_url
+
+    is_sqlite = async_url(settings.database_url).get_backend_name() == "sqlite"
+    try:
+        current = await current_revision(settings.database_url)
+    except DatabaseUnavailable as exc:
+        if is_sqlite and "does not exist" in str(exc):
+            return [Check("database", Status.WARN, f"{exc}: `webcare serve` creates and migrates it")]
+        return [Check("database", Status.FAIL, str(exc))]
+    head = head_revision()
+    where = shown_url(settings.database_url)
+    if current == head:
+        return [Check("database", Status.OK, f"{where} answers; schema at {current} (the newest)")]
+    if is_sqlite:
+        return [Check("database", Status.WARN, f"{where}: schema at {current}, this version needs {head}; "
+                                               "`webcare serve` upgrades SQLite when it starts")]
+    return [Check("database", Status.FAIL, f"{where}: schema at {current}, this version needs {head}; "
+                                           "run `webcare db upgrade`")]
+
+
+def _playbooks(settings: Settings, config: Config | None) -> Check:
+    from bot.playbooks import load_playbooks
+
+    directory = settings.playbooks_dir
+    if not directory.is_dir():
+        return Check("playbooks", Status.WARN, f"{directory} is not a directory: no crisis playbooks")
+    playbooks, problems = load_playbooks(directory, config)
+    if problems:
+        first = str(problems[0])
+        more = f" (and {len(problems) - 1} more; see `webcare playbooks check`)" if len(problems) > 1 else ""
+        return Check("playbooks", Status.FAIL, f"{first}{more}")
+    checked = "checked against webcare.toml" if config is not None else "roles not checked (no webcare.toml)"
+    return Check("playbooks", Status.OK, f"{len(playbooks)} in {directory}, {checked}")

@@ -1,0 +1,32 @@
+"""Import history: mentions stored already closed (audited as imported), with no card work and no crisis links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from bot.ingest.store import SYSTEM_ACTOR, Delivery, Ingested, write_deliveries
+from bot.models import Audit, Mention
+from bot.views import MentionState
+
+IMPORTED = "imported"  # the audit action of a mention that arrived closed, from an import of history
+
+
+def write_closed(conn: sa.Connection, deliveries: list[Delivery], now: datetime,
+                 detail: str) -> tuple[list[list[Ingested]], list[int]]:
+    """Store the deliveries like ingest does, but close each new mention at once and queue no card for it.
+
+    One transaction: a crash leaves either nothing or closed mentions, never open ones without cards.
+    """
+    answers, new_ids = write_deliveries(conn, deliveries, now, lambda ids: [])
+    if new_ids:
+        mention = Mention.__table__
+        conn.execute(sa.update(mention).where(mention.c.id.in_(new_ids))
+                     .values(state=MentionState.CLOSED.value, version=mention.c.version + 1, updated_at=now))
+        actor, actor_name = SYSTEM_ACTOR
+        conn.execute(sa.insert(Audit.__table__), [
+            {"mention_id": mention_id, "at": now, "actor": actor, "actor_name": actor_name, "action": IMPORTED,
+             "from_state": MentionState.NEW.value, "to_state": MentionState.CLOSED.value, "detail": detail}
+            for mention_id in new_ids])
+    return answers, new_ids
