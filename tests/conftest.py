@@ -103,6 +103,16 @@ def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path
         target = tmp_path / "webcare.db"
         shutil.copy(sqlite_template, target)
         return f"sqlite:///{target}"
+    return _fresh_postgres(pg_admin_url, pg_template)
+
+
+@pytest.fixture
+def postgres_url(pg_admin_url: str | None, pg_template: str | None) -> str:
+    """A fresh, migrated PostgreSQL database, for what only a database server can show (an outage, say)."""
+    return _fresh_postgres(pg_admin_url, pg_template)
+
+
+def _fresh_postgres(pg_admin_url: str | None, pg_template: str | None) -> str:
     if pg_admin_url is None or pg_template is None:
         pytest.skip("PostgreSQL is not reachable (it is required in CI)")
     name = f"{pg_template}_{uuid.uuid4().hex[:8]}"

@@ -63,11 +63,9 @@ class Cable:
 
 
 @pytest.fixture
-async def cable(database_url: str) -> AsyncIterator[tuple[Cable, str]]:
-    """The test's PostgreSQL database reached through a cable; the URL to give the app."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("an outage of a database server: SQLite is a file in the process")
-    url = make_url(database_url)
+async def cable(postgres_url: str) -> AsyncIterator[tuple[Cable, str]]:
+    """The test's PostgreSQL database reached through a cable (a database server's outage); the URL for the app."""
+    url = make_url(postgres_url)
     wire = Cable(url.host or "127.0.0.1", url.port or 5432)
     await wire.plug()
     try:

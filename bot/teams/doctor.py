@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.doctor import Check, Status, in_daemon_thread
+from bot.checks import Check, Status, in_daemon_thread
 from bot.outage import describe
 from bot.settings import Settings
 from bot.teams.adapter import connector_client, create_adapter
