@@ -209,7 +209,9 @@ def doctor(timeout: float) -> None:
     for check in checks:
         click.echo(check.line())
     failed = sum(check.status is Status.FAIL for check in checks)
-    click.echo(f"{failed} of {len(checks)} checks failed" if failed else f"all {len(checks)} checks passed", err=True)
+    warned = sum(check.status is Status.WARN for check in checks)
+    summary = f"{failed} of {len(checks)} checks failed" if failed else f"no check of {len(checks)} failed"
+    click.echo(f"{summary}, {warned} warnings" if warned else summary, err=True)
     if failed:
         sys.exit(1)
 

@@ -147,3 +147,4 @@ def test_nothing_configured_is_skipped_not_failed(workdir, sqlite_url):
     checks = lines(result)
     assert checks["slack"] == "skip: SLACK_BOT_TOKEN is not set" and checks["teams"].startswith("skip: ")
     assert checks["webcare.toml"].startswith("warn: ") and result.exit_code == 0
+    assert "no check of 5 failed, 2 warnings" in result.output  # not "all passed" while something is off
