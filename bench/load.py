@@ -23,9 +23,9 @@ from typing import Any
 import aiohttp
 import uvloop
 
+from bot.core.views import CardView, MentionState, PersonRef
 from bot.signing import signed_headers
 from bot.teams.render import render_card
-from bot.views import CardView, MentionState, PersonRef
 from tests.support import (
     FIXTURES,
     INGEST_SECRET,

@@ -15,19 +15,19 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot.access import access_log
 from bot.bus import Bus
 from bot.config import Config, load_config
-from bot.fanout import Fanout
 from bot.ingest.batcher import IngestBatcher
 from bot.ingest.route import IngestRoute
 from bot.logs import excerpt, install_redaction
 from bot.metrics import Metrics
-from bot.models import utcnow
 from bot.outage import Outage
-from bot.outbox import Relay, Sender
+from bot.outbox.fanout import Fanout
+from bot.outbox.relay import Relay, Sender
 from bot.replies.base import ReplyConnector
 from bot.retention import retention_task
 from bot.settings import Settings
 from bot.signing import SignatureVerifier
-from bot.storage import Database
+from bot.storage.database import Database
+from bot.storage.models import utcnow
 from handlers.context import Context
 from handlers.crisis import remind_overdue
 from handlers.delivery import ReplyDelivery

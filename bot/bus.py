@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import commands as c
+from bot.core import commands as c
 from handlers import answering, crisis, escalation, reporting, triage
 from handlers.context import Context
 

@@ -44,8 +44,8 @@ def serve(log_level: str) -> None:
 
     from bot.app import create_app
     from bot.logs import configure
-    from bot.migrate import upgrade
-    from bot.storage import async_url
+    from bot.storage.database import async_url
+    from bot.storage.migrate import upgrade
 
     settings = _settings()
     configure(log_level.upper(), settings.secret_values(), fmt=settings.log_format)
@@ -69,7 +69,7 @@ def serve(log_level: str) -> None:
 
 def _refuse_invalid_playbooks(settings: Settings, config: Config) -> None:
     """Stop `serve` when the playbooks directory holds a playbook with problems."""
-    from bot.playbooks import load_playbooks
+    from bot.core.crisis.playbooks import load_playbooks
 
     directory = settings.playbooks_dir
     if not directory.is_dir():
@@ -90,7 +90,7 @@ def playbooks() -> None:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def playbooks_check(directory: Path | None) -> None:
     """Validate every playbook in DIRECTORY (default $WEBCARE_PLAYBOOKS_DIR); print `file:line: problem`."""
-    from bot.playbooks import load_playbooks, playbook_files, preview_checklist
+    from bot.core.crisis.playbooks import load_playbooks, playbook_files, preview_checklist
     from bot.teams.checklist import steps_on_card
 
     settings = _settings()
@@ -130,7 +130,7 @@ def crisis() -> None:
 
 
 async def _crisis_report(settings: Settings, crisis_id: int) -> str:
-    from bot.storage import Database
+    from bot.storage.database import Database
     from handlers.context import Context
     from handlers.crisis import stored_report
 
@@ -147,7 +147,7 @@ async def _crisis_report(settings: Settings, crisis_id: int) -> str:
               help="Write the markdown to FILE (e.g. next to the playbooks, for the post-mortem) instead of stdout.")
 def crisis_report(crisis_id: int, out: Path | None) -> None:
     """Print the markdown timeline of crisis CRISIS_ID (the number the chat shows, e.g. #3)."""
-    from bot.domain import DomainError
+    from bot.core.mentions import DomainError
 
     settings = _settings()
     try:
@@ -174,7 +174,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION on WEBCARE_DATABASE_URL."""
-    from bot.migrate import DatabaseUnavailable, upgrade
+    from bot.storage.migrate import DatabaseUnavailable, upgrade
 
     try:
         upgrade(_settings().database_url, revision)
@@ -186,7 +186,7 @@ def db_upgrade(revision: str) -> None:
 @db.command("current")
 def db_current() -> None:
     """Print the schema revision of WEBCARE_DATABASE_URL and the newest one this version ships."""
-    from bot.migrate import DatabaseUnavailable, current_revision, head_revision
+    from bot.storage.migrate import DatabaseUnavailable, current_revision, head_revision
 
     head = head_revision()
     try:
@@ -222,8 +222,8 @@ def privacy() -> None:
 
 
 async def _erase(settings: Settings, config: Config, network: str, handle: str, operator: str) -> int:
-    from bot.fanout import Fanout
-    from bot.storage import Database
+    from bot.outbox.fanout import Fanout
+    from bot.storage.database import Database
     from handlers.context import Context
     from handlers.privacy import erase_author
     from handlers.privacy import operator as as_actor
@@ -247,7 +247,7 @@ def privacy_erase(network: str, handle: str, operator: str) -> None:
     Mention texts, author fields, raw payloads and the reply drafts to them are erased, each mention is audited,
     and the cards already in Slack or Teams are redrawn without the text (by the running server).
     """
-    from bot.migrate import DatabaseUnavailable, current_revision
+    from bot.storage.migrate import DatabaseUnavailable, current_revision
 
     settings = _settings()
     try:
@@ -275,9 +275,9 @@ def chat_platforms(settings: Settings) -> tuple[str, ...]:
 async def _import(path: Path, settings: Settings, config: Config, *, closed: bool) -> _Summary:
     from tqdm import tqdm
 
-    from bot.fanout import Fanout
     from bot.ingest.schema import SchemaError, parse_event
-    from bot.storage import Database
+    from bot.outbox.fanout import Fanout
+    from bot.storage.database import Database
     from handlers.context import Context
     from handlers.history import import_closed
     from handlers.ingest import ingest
@@ -316,7 +316,7 @@ def ingest_file(file: Path, closed: bool) -> None:
 
     New mentions get a card on every configured chat platform (posted by the running server), unless --closed.
     """
-    from bot.migrate import DatabaseUnavailable, upgrade
+    from bot.storage.migrate import DatabaseUnavailable, upgrade
 
     settings = _settings()
     try:

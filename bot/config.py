@@ -9,7 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from bot.views import DepartmentView, PersonRef
+from bot.core.views import DepartmentView, PersonRef
 
 
 class ConfigError(Exception):

@@ -68,8 +68,8 @@ def _configuration(settings: Settings) -> tuple[list[Check], Config | None]:
 
 
 async def _database(settings: Settings) -> list[Check]:
-    from bot.migrate import DatabaseUnavailable, current_revision, head_revision, shown_url
-    from bot.storage import async_url
+    from bot.storage.database import async_url
+    from bot.storage.migrate import DatabaseUnavailable, current_revision, head_revision, shown_url
 
     is_sqlite = async_url(settings.database_url).get_backend_name() == "sqlite"
     try:
@@ -90,7 +90,7 @@ async def _database(settings: Settings) -> list[Check]:
 
 
 def _playbooks(settings: Settings, config: Config | None) -> Check:
-    from bot.playbooks import load_playbooks
+    from bot.core.crisis.playbooks import load_playbooks
 
     directory = settings.playbooks_dir
     if not directory.is_dir():

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.crisis_views import (
+from bot.core.crisis.views import (
     ChecklistView,
     CrisisChanged,
     CrisisReport,

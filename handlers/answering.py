@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import crisis as rules
-from bot import domain
-from bot.commands import Approve, PrepareAnswer, RequestChanges, RetryDelivery, SubmitReply
-from bot.crisis import CrisisState
-from bot.domain import Actor, DomainError, NotFound
-from bot.models import Crisis, Draft, Mention
+from bot.core import mentions as domain
+from bot.core.commands import Approve, PrepareAnswer, RequestChanges, RetryDelivery, SubmitReply
+from bot.core.crisis import rules
+from bot.core.crisis.rules import CrisisState
+from bot.core.mentions import Actor, DomainError, NotFound
+from bot.core.views import CrisisTag, DraftState, MentionState, PersonRef
 from bot.replies.base import DeliveryReceipt
-from bot.storage import UnitOfWork
-from bot.views import CrisisTag, DraftState, MentionState, PersonRef
+from bot.storage.database import UnitOfWork
+from bot.storage.models import Crisis, Draft, Mention
 from handlers.context import SYSTEM, Context, facts, get_mention, transition
 from handlers.crisis import linked_crisis
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot import crisis as rules
 from bot.config import Config
-from bot.crisis import CrisisState
-from bot.models import Draft
-from bot.storage import UnitOfWork
-from bot.views import CardView, CrisisTag, DismissReason, DraftState, DraftView, EscalationNotice, MentionState
+from bot.core.crisis import rules
+from bot.core.crisis.rules import CrisisState
+from bot.core.views import CardView, CrisisTag, DismissReason, DraftState, DraftView, EscalationNotice, MentionState
+from bot.storage.database import UnitOfWork
+from bot.storage.models import Draft
 from handlers.context import get_mention, person_ref
 from handlers.crisis import linked_crisis
 

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.config import Config
-from bot.domain import Actor, DomainError, MentionFacts, NotFound, Transition
-from bot.fanout import Fanout
+from bot.core.mentions import Actor, DomainError, MentionFacts, NotFound, Transition
+from bot.core.views import MentionState, PersonRef
 from bot.metrics import Metrics
-from bot.models import Mention, utcnow
-from bot.storage import Database, UnitOfWork
-from bot.views import MentionState, PersonRef
+from bot.outbox.fanout import Fanout
+from bot.storage.database import Database, UnitOfWork
+from bot.storage.models import Mention, utcnow
 
 T = TypeVar("T")
 

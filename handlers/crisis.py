@@ -10,8 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from bot import crisis as rules
-from bot.commands import (
+from bot.core.commands import (
     CompleteStep,
     EndCrisis,
     LinkMention,
@@ -23,8 +22,10 @@ from bot.commands import (
     StartCrisis,
     UnlinkMention,
 )
-from bot.crisis import CrisisState, StepDone, StepSkipped
-from bot.crisis_views import (
+from bot.core.crisis import rules
+from bot.core.crisis.playbooks import Playbook, Step, load_playbooks, parse_playbook, slugify
+from bot.core.crisis.rules import CrisisState, StepDone, StepSkipped
+from bot.core.crisis.views import (
     ChecklistView,
     CrisisChanged,
     CrisisReminder,
@@ -36,10 +37,9 @@ from bot.crisis_views import (
     StepStatus,
     StepView,
 )
-from bot.domain import ACTIVE_STATES, LEAD_ROLE, Actor, DomainError, NotAllowed, NotFound
-from bot.models import Crisis, CrisisStep, Mention
-from bot.playbooks import Playbook, Step, load_playbooks, parse_playbook, slugify
-from bot.storage import UnitOfWork
+from bot.core.mentions import ACTIVE_STATES, LEAD_ROLE, Actor, DomainError, NotAllowed, NotFound
+from bot.storage.database import UnitOfWork
+from bot.storage.models import Crisis, CrisisStep, Mention
 from handlers.context import SYSTEM, Context, get_mention, person_ref
 from handlers.crisis_report import render_report
 

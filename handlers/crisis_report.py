@@ -6,11 +6,11 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot import crisis as rules
 from bot.config import Config
-from bot.crisis import CrisisState
-from bot.models import Audit, Crisis, Draft, Mention
-from bot.views import network_label
+from bot.core.crisis import rules
+from bot.core.crisis.rules import CrisisState
+from bot.core.views import network_label
+from bot.storage.models import Audit, Crisis, Draft, Mention
 from handlers.context import person_ref
 
 # Audit actions the report lists as refusals and overrides.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot.models import OutboxJob
-from bot.outbox import RetryLater, backoff
+from bot.core.views import DraftState
+from bot.outbox.relay import RetryLater, backoff
 from bot.replies.base import DeliveryError, MentionRef, ReplyConnector, ReplyRequest
-from bot.views import DraftState
+from bot.storage.models import OutboxJob
 from handlers.answering import record_delivery
 from handlers.context import Context
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import domain
-from bot.commands import Escalate
-from bot.models import Mention
-from bot.storage import UnitOfWork
+from bot.core import mentions as domain
+from bot.core.commands import Escalate
+from bot.storage.database import UnitOfWork
+from bot.storage.models import Mention
 from handlers.context import Context, transition
 
 

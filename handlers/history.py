@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot.ingest.history import write_closed
 from bot.ingest.schema import MentionIn
-from bot.ingest.store import Delivery, Ingested
+from bot.storage.history import write_closed
+from bot.storage.ingest import Delivery, Ingested
 from handlers.context import Context
 
 

@@ -8,11 +8,11 @@ from functools import partial
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from bot.crisis_links import link_new_mentions
-from bot.fanout import Fanout
 from bot.ingest.schema import MentionIn
-from bot.ingest.store import Delivery, Ingested, write_deliveries
-from bot.repositories import fresh_job, outbox_sync_statement
+from bot.outbox.fanout import Fanout
+from bot.storage.crisis_links import link_new_mentions
+from bot.storage.ingest import Delivery, Ingested, write_deliveries
+from bot.storage.repositories import fresh_job, outbox_sync_statement
 from handlers.context import Context
 
 __all__ = ["Delivery", "Ingested", "ingest", "ingest_deliveries"]

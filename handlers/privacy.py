@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.domain import Actor
-from bot.fanout import Fanout
-from bot.storage import UnitOfWork
-from bot.views import PersonRef
+from bot.core.mentions import Actor
+from bot.core.views import PersonRef
+from bot.outbox.fanout import Fanout
+from bot.storage.database import UnitOfWork
 from handlers.context import SYSTEM, Context
 
 ERASE_ACTION = "privacy_erase"  # audit action: erased on a person's request

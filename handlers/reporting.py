@@ -6,9 +6,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.commands import ShowMine, ShowQueue, ShowStats
-from bot.domain import ACTIVE_STATES, DomainError
-from bot.views import MentionState
+from bot.core.commands import ShowMine, ShowQueue, ShowStats
+from bot.core.mentions import ACTIVE_STATES, DomainError
+from bot.core.views import MentionState
 from handlers.context import Context
 
 PERIODS = {"today": None, "week": timedelta(days=7)}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import domain
-from bot.commands import Claim, Close, Dismiss, Reopen, Unclaim
+from bot.core import mentions as domain
+from bot.core.commands import Claim, Close, Dismiss, Reopen, Unclaim
 from handlers.context import Context, transition
 
 

@@ -8,8 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from bot.storage import create_engine
+import bot.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from bot.storage.database import create_engine
 
 target_metadata = SQLModel.metadata
 

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.migrate import upgrade
+from bot.storage.migrate import upgrade
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.fakes.reply_receiver import ReplyReceiver, reply_receiver

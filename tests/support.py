@@ -18,9 +18,9 @@ from slack_sdk.signature import SignatureVerifier as SlackSignatureVerifier
 
 from bot.app import CONTEXT, RELAY, create_app
 from bot.config import Config, load_config
-from bot.models import utcnow
 from bot.settings import Settings
 from bot.signing import signed_headers
+from bot.storage.models import utcnow
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INGEST_SECRET = "whsec_" + "dGVzdC1pbmdlc3Qtc2VjcmV0LTMyLWJ5dGVzLWxvbmch"

@@ -19,9 +19,9 @@ import pytest
 from aiohttp import web
 from sqlmodel import select
 
-from bot.models import Audit, Mention, OutboxJob
 from bot.slack.ids import Action
-from bot.storage import Database
+from bot.storage.database import Database
+from bot.storage.models import Audit, Mention, OutboxJob
 from tests.fakes.slack_api import SlackFake
 from tests.processes import ServerProcess, server_process, start_server
 from tests.support import (

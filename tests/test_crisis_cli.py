@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot import commands as c
 from bot.cli import main
-from bot.domain import Actor
-from bot.storage import Database
+from bot.core import commands as c
+from bot.core.mentions import Actor
+from bot.storage.database import Database
 from handlers import crisis
 from handlers.context import Context
 from tests.support import TEAM_PLAYBOOKS, TEAM_TOML, team_config

@@ -2,10 +2,10 @@
 
 import pytest
 
-from bot import commands as c
-from bot.domain import Actor, DomainError
-from bot.intents import command_for, text_query
-from bot.views import PersonRef
+from bot.core import commands as c
+from bot.core.intents import command_for, text_query
+from bot.core.mentions import Actor, DomainError
+from bot.core.views import PersonRef
 
 ANNA = Actor(PersonRef("anna", "Anna de Vries"), frozenset({"crisis-lead"}))
 HERE = c.Place("slack", "C0CRISIS1")

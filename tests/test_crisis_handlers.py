@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot import commands as c
-from bot.domain import Actor, DomainError, IllegalTransition, NotAllowed
-from bot.fanout import Fanout
+from bot.core import commands as c
+from bot.core.mentions import Actor, DomainError, IllegalTransition, NotAllowed
 from bot.ingest.schema import MentionIn
-from bot.models import Audit, Crisis, CrisisStep, Draft, Mention, OutboxJob
-from bot.storage import Database
+from bot.outbox.fanout import Fanout
+from bot.storage.database import Database
+from bot.storage.models import Audit, Crisis, CrisisStep, Draft, Mention, OutboxJob
 from handlers import answering, crisis
 from handlers.context import Context
 from handlers.ingest import ingest

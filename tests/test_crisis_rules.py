@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import crisis
 from bot.config import load_config
-from bot.crisis import LEAD, OWNER, UnknownStep
-from bot.domain import Actor, DomainError, IllegalTransition, NotAllowed
-from bot.playbooks import load_playbooks, parse_playbook
-from bot.views import PersonRef
+from bot.core.crisis import rules as crisis
+from bot.core.crisis.playbooks import load_playbooks, parse_playbook
+from bot.core.crisis.rules import LEAD, OWNER, UnknownStep
+from bot.core.mentions import Actor, DomainError, IllegalTransition, NotAllowed
+from bot.core.views import PersonRef
 
 ROOT = Path(__file__).parent.parent
 CONFIG = load_config(ROOT / "webcare.example.toml")

@@ -31,7 +31,7 @@ OUT_OF_RANGE = [str(2**31), str(2**63), "9" * 40, "-1", "0", ""]
 
 
 def assert_logged_in_one_line(caplog: pytest.LogCaptureFixture, count: int) -> None:
-    refusals = [r for r in caplog.records if r.name == "bot.intents" and "refused a mention id" in r.getMessage()]
+    refusals = [r for r in caplog.records if r.name == "bot.core.intents" and "refused a mention id" in r.getMessage()]
     assert len(refusals) == count, [r.getMessage() for r in refusals]
     assert all("\n" not in r.getMessage() for r in refusals)
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import NAME_LIMIT
+from bot.core.mentions import NAME_LIMIT
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.support import REPLY_SECRET, block_action, context_of, post_interaction, running_app, settle_slack

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.playbooks import parse_playbook
+from bot.core.crisis.playbooks import parse_playbook
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.support import FIXTURES, REPLY_SECRET, TEAM_PLAYBOOKS, TEAM_TOML, running_app

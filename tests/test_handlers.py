@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot import commands as c
-from bot.domain import Actor, AlreadyClaimed, DomainError, NotAllowed
-from bot.fanout import Fanout
+from bot.core import commands as c
+from bot.core.mentions import Actor, AlreadyClaimed, DomainError, NotAllowed
+from bot.core.views import DismissReason, PersonRef
 from bot.ingest.batcher import IngestBatcher
 from bot.ingest.schema import MentionIn
-from bot.models import Audit, Draft, Mention, OutboxJob
+from bot.outbox.fanout import Fanout
 from bot.replies.base import DeliveryReceipt
-from bot.storage import Database
-from bot.views import DismissReason, PersonRef
+from bot.storage.database import Database
+from bot.storage.models import Audit, Draft, Mention, OutboxJob
 from handlers import answering, escalation, reporting, triage
 from handlers.context import Context
 from handlers.ingest import Delivery, ingest

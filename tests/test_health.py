@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bot.storage import Database
+from bot.storage.database import Database
 from tests.support import block_action, event, ingest, mention_data, post_interaction, relay_of, running_app
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.logs import install_redaction
 from bot.settings import Settings
-from bot.storage import Database
+from bot.storage.database import Database
 
 PASSWORD = "pg-pass-w0rd-for-tests"
 URL = f"postgresql://webcare:{PASSWORD}@db.example.com:5432/webcare"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.raw_sql import insert_rows
+from bot.storage.raw_sql import insert_rows
 
 METADATA = sa.MetaData()
 JOBS = sa.Table("jobs", METADATA, sa.Column("id", sa.Integer, primary_key=True), sa.Column("key", sa.String(20)),

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from bot.models import Mention
 from bot.signing import sign
+from bot.storage.models import Mention
 from tests.fakes.slack_api import SlackFake
 from tests.support import (
     FIXTURES,

@@ -2,9 +2,9 @@
 
 import pytest
 
-from bot import domain
-from bot.domain import Actor, AlreadyClaimed, IllegalTransition, MentionFacts, NotAllowed
-from bot.views import DismissReason, DraftState, MentionState, PersonRef
+from bot.core import mentions as domain
+from bot.core.mentions import Actor, AlreadyClaimed, IllegalTransition, MentionFacts, NotAllowed
+from bot.core.views import DismissReason, DraftState, MentionState, PersonRef
 
 ANNA = Actor(PersonRef("anna", "Anna de Vries", slack_id="U01ANNA"), frozenset({"webcare", "webcare-lead"}))
 CARLA = Actor(PersonRef("carla", "Carla Smit", slack_id="U03CARLA"), frozenset({"webcare"}))

@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers the tables)
-from bot.migrate import alembic_config
-from bot.storage import create_engine
+import bot.storage.models  # noqa: F401  (registers the tables)
+from bot.storage.database import create_engine
+from bot.storage.migrate import alembic_config
 
 
 def schema_drift(url: str) -> list:

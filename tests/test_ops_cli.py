@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.migrate import head_revision, upgrade
+from bot.storage.migrate import head_revision, upgrade
 
 ROOT = Path(__file__).parent.parent
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.config import Retention
-from bot.models import utcnow
-from bot.repositories import ERASED_TEXT
+from bot.storage.models import utcnow
+from bot.storage.repositories import ERASED_TEXT
 from tests.support import (
     SLACK_TOKEN,
     TRIAGE_CHANNEL,

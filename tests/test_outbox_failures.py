@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.fanout import Fanout
 from bot.metrics import Metrics
-from bot.models import OutboxJob, utcnow
-from bot.outbox import GiveUp, Relay
-from bot.storage import Database
+from bot.outbox.fanout import Fanout
+from bot.outbox.relay import GiveUp, Relay
+from bot.storage.database import Database
+from bot.storage.models import OutboxJob, utcnow
 from tests.support import TRIAGE_CHANNEL, event, ingest, mention_data, relay_of, running_app
 
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.fanout import Fanout
 from bot.metrics import Metrics
-from bot.models import OutboxJob, utcnow
-from bot.outbox import Relay
-from bot.storage import Database
+from bot.outbox.fanout import Fanout
+from bot.outbox.relay import Relay
+from bot.storage.database import Database
+from bot.storage.models import OutboxJob, utcnow
 
 
 class Stuck:

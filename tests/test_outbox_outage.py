@@ -98,11 +98,11 @@ async def test_an_unreachable_database_logs_one_line_each_way_and_metrics_answer
         [second] = await ingest(client, event(mention_data(2)))
         await until(lambda: len(slack.messages(TRIAGE_CHANNEL)) == 2, "a card after the outage")
 
-    starts = [r for r in during if "unavailable" in r.getMessage() and r.name == "bot.outbox"]
+    starts = [r for r in during if "unavailable" in r.getMessage() and r.name == "bot.outbox.relay"]
     assert len(starts) == 1, [r.getMessage() for r in during]
     assert len(during) <= 3, [r.getMessage() for r in during]  # not one line per poll (16 polls went by)
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
-    ends = [r for r in ours(caplog) if "available again" in r.getMessage() and r.name == "bot.outbox"]
+    ends = [r for r in ours(caplog) if "available again" in r.getMessage() and r.name == "bot.outbox.relay"]
     assert len(ends) == 1
     assert first["id"] != second["id"]
 

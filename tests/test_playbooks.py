@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.config import load_config
-from bot.playbooks import Problem, load_playbooks, parse_playbook, playbook_version, slugify
+from bot.core.crisis.playbooks import Problem, load_playbooks, parse_playbook, playbook_version, slugify
 from tests.processes import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.ingest.store import _earlier_answers_statement, _insert_mentions
-from bot.models import IngestReceipt, Mention, OutboxJob
-from bot.raw_sql import RawSelect, insert_each, insert_rows, select_rows
-from bot.repositories import fresh_job, outbox_sync_statement
-from bot.storage import sync_sqlite_engine
+from bot.storage.database import sync_sqlite_engine
+from bot.storage.ingest import _earlier_answers_statement, _insert_mentions
+from bot.storage.models import IngestReceipt, Mention, OutboxJob
+from bot.storage.raw_sql import RawSelect, insert_each, insert_rows, select_rows
+from bot.storage.repositories import fresh_job, outbox_sync_statement
 
 # Whole seconds: SQLite's own adapter would write these without ".000000", SQLAlchemy with.
 WHOLE_SECOND = datetime(2026, 11, 20, 10, 0, 7, tzinfo=UTC)

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.config import load_config
-from bot.playbooks import load_playbooks
+from bot.core.crisis.playbooks import load_playbooks
 
 ROOT = Path(__file__).parent.parent
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.crisis_views import ChecklistView, ReplyGate, StepStatus, StepView
+from bot.core.crisis.views import ChecklistView, ReplyGate, StepStatus, StepView
+from bot.core.views import CrisisTag, PersonRef
 from bot.slack.crisis_render import render_checklist, render_report
 from bot.slack.escape import escape_mrkdwn
-from bot.views import CrisisTag, PersonRef
 from handlers.crisis import remind_overdue
 from tests.support import (
     REPLY_SECRET,

@@ -9,11 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.slack.escape import escape_mrkdwn, slack_len, split, truncate
-from bot.slack.ids import Action, Block, View
-from bot.slack.modals import answer_modal, dismiss_modal, escalate_modal, request_changes_modal
-from bot.slack.render import render_card, render_draft, render_escalation_notice
-from bot.views import (
+from bot.core.views import (
     CardView,
     DepartmentView,
     DismissReason,
@@ -23,6 +19,10 @@ from bot.views import (
     MentionState,
     PersonRef,
 )
+from bot.slack.escape import escape_mrkdwn, slack_len, split, truncate
+from bot.slack.ids import Action, Block, View
+from bot.slack.modals import answer_modal, dismiss_modal, escalate_modal, request_changes_modal
+from bot.slack.render import render_card, render_draft, render_escalation_notice
 from tests.views import NOW, POST, sample_card, sample_draft
 
 HOSTILE = (

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.models import IngestReceipt
-from bot.sqlite_writer import RESTART_FRAMES, SqliteWriter
-from bot.storage import Database, sync_sqlite_engine
+from bot.storage.database import Database, sync_sqlite_engine
+from bot.storage.models import IngestReceipt
+from bot.storage.sqlite_writer import RESTART_FRAMES, SqliteWriter
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.models import Audit
+from bot.storage.models import Audit
 from handlers.crisis import remind_overdue
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake

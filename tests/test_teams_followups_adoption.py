@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.models import OutboxJob
+from bot.storage.models import OutboxJob
 from tests.support import context_of, event, ingest, mention_data, running_app
 from tests.test_teams_crisis import ANNA, CONFIRM, Clock, checklist_post, replies, start, thread_id, type_in
 from tests.test_teams_posts_lost_answer import LOST, TEAM, card_recorded, graph_settings, posts_in_channel, recorded

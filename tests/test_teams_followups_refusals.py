@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.models import OutboxJob
+from bot.storage.models import OutboxJob
 from tests.fakes.bot_connector import MESSAGE_LIMIT, BotConnectorFake
 from tests.support import context_of, event, ingest, mention_data, relay_of, running_app
 from tests.test_teams_crisis import Clock

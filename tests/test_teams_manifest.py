@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.domain import Actor, DomainError
-from bot.intents import CRISIS_COMMANDS, TEXT_COMMANDS, text_query
+from bot.core.intents import CRISIS_COMMANDS, TEXT_COMMANDS, text_query
+from bot.core.mentions import Actor, DomainError
+from bot.core.views import PersonRef
 from bot.teams.manifest import build_app_package
-from bot.views import PersonRef
 
 APP_ID = "6F1C2A4B-0000-4D2E-9A11-00000000B075"
 HOST = "webcare.example.com"
@@ -131,7 +131,7 @@ def test_app_name_must_fit_teams(name: str) -> None:
 
 
 def grammar() -> set[str]:
-    """Every command `bot.intents` documents: `help`, `mine`, …, and each `crisis <verb>`."""
+    """Every command `bot.core.intents` documents: `help`, `mine`, …, and each `crisis <verb>`."""
     plain = {part.split()[0] for part in TEXT_COMMANDS.split(" | ") if part.split()[0] != "crisis"}
     crisis = {" ".join(part.split()[:2]) for part in CRISIS_COMMANDS.split(";")[0].split(" | ")}
     return plain | crisis

@@ -8,11 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.crisis_views import ChecklistView, ReplyGate, StepStatus, StepView
-from bot.teams.checklist import render_checklist, render_report
-from bot.teams.ids import Input, Verb
-from bot.teams.render import escape_markdown, render_card, render_draft, render_escalation_notice
-from bot.views import (
+from bot.core.crisis.views import ChecklistView, ReplyGate, StepStatus, StepView
+from bot.core.views import (
     CardView,
     CrisisTag,
     DepartmentView,
@@ -23,6 +20,9 @@ from bot.views import (
     MentionState,
     PersonRef,
 )
+from bot.teams.checklist import render_checklist, render_report
+from bot.teams.ids import Input, Verb
+from bot.teams.render import escape_markdown, render_card, render_draft, render_escalation_notice
 from tests.views import POST, sample_card, sample_draft
 
 HOSTILE = "Hi [click](http://evil.example) **bold** <at>Bram</at> @Bram <!channel>\n- listed\n# big"

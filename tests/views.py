@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.views import CardView, DraftState, DraftView, MentionState, PersonRef
+from bot.core.views import CardView, DraftState, DraftView, MentionState, PersonRef
 
 NOW = datetime(2026, 11, 20, 10, 12, tzinfo=UTC)
 POST = "https://x.com/sannedv/status/1991438273645195264"

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.crisis_views import ChecklistView
-from bot.models import ChatMessage, OutboxJob
-from bot.outbox import RetryLater
+from bot.core.crisis.views import ChecklistView
+from bot.core.views import CrisisTag, PersonRef
+from bot.outbox.relay import RetryLater
 from bot.slack.crisis_render import (
     render_banner,
     render_checklist,
@@ -22,7 +22,7 @@ from bot.slack.crisis_render import (
     render_room_intro,
 )
 from bot.slack.render import Message
-from bot.views import CrisisTag, PersonRef
+from bot.storage.models import ChatMessage, OutboxJob
 from handlers.context import Context
 from handlers.crisis import current_checklist, reminder_view
 

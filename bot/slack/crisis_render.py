@@ -6,11 +6,11 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.crisis_views import ChecklistView, CrisisReminder, ReplyGate, StepStatus, StepView
+from bot.core.crisis.views import ChecklistView, CrisisReminder, ReplyGate, StepStatus, StepView
+from bot.core.views import CrisisTag, PersonRef
 from bot.slack.escape import escape_mrkdwn, split, truncate
 from bot.slack.ids import Action
 from bot.slack.render import SECTION_LIMIT, Message, crisis_label, mention
-from bot.views import CrisisTag, PersonRef
 
 MAX_BLOCKS = 50  # Block Kit: blocks in one message
 MAX_ACTIONS = 25  # Block Kit: elements in one actions block

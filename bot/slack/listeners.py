@@ -10,11 +10,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import commands as c
 from bot import reports
 from bot.bus import Bus
-from bot.crisis_views import ChecklistView
-from bot.domain import AlreadyClaimed, DomainError
+from bot.core import commands as c
+from bot.core.crisis.views import ChecklistView
+from bot.core.mentions import AlreadyClaimed, DomainError
 from bot.slack import calls, translate
 from bot.slack.escape import escape_mrkdwn, link, safe_url
 from bot.slack.ids import Action

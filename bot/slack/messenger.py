@@ -12,14 +12,14 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.fanout import FAILURE_NOTICE
 from bot.metrics import Metrics
-from bot.models import ChatMessage, OutboxJob
-from bot.outbox import GiveUp, RetryLater, Sender
+from bot.outbox.fanout import FAILURE_NOTICE
+from bot.outbox.relay import GiveUp, RetryLater, Sender
 from bot.slack import calls
 from bot.slack.crisis_messenger import CrisisMessenger
 from bot.slack.escape import escape_mrkdwn
 from bot.slack.render import render_card, render_draft, render_escalation_notice
+from bot.storage.models import ChatMessage, OutboxJob
 from handlers.cards import card_view, draft_view, escalation_notice
 from handlers.context import Context
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.views import CrisisTag, DepartmentView, DismissReason, PersonRef
 from bot.slack.escape import escape_body, escape_mrkdwn, truncate
 from bot.slack.ids import Block, View
 from bot.slack.render import crisis_label, mention
-from bot.views import CrisisTag, DepartmentView, DismissReason, PersonRef
 
 INPUT_LIMIT = 3000  # Block Kit: max_length of a plain_text_input
 _OPTION_LIMIT = 75  # Block Kit: text of an option

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.slack.escape import escape_body, escape_mrkdwn, link, safe_url, split, truncate
-from bot.slack.ids import Action, MoreOption
-from bot.views import (
+from bot.core.views import (
     CardView,
     CrisisTag,
     DepartmentView,
@@ -18,6 +16,8 @@ from bot.views import (
     age_label,
     network_label,
 )
+from bot.slack.escape import escape_body, escape_mrkdwn, link, safe_url, split, truncate
+from bot.slack.ids import Action, MoreOption
 
 Message = tuple[str, list[dict]]
 """The fallback (notification) text and the blocks of one message."""

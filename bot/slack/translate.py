@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import Place
 from bot.config import Config
-from bot.domain import Actor, DomainError, chat_actor
-from bot.intents import TEXT_COMMANDS, command_for, subject_number, text_query
+from bot.core.commands import Place
+from bot.core.intents import TEXT_COMMANDS, command_for, subject_number, text_query
+from bot.core.mentions import Actor, DomainError, chat_actor
+from bot.core.views import PersonRef
 from bot.slack.ids import Action, Block, MoreOption, View
-from bot.views import PersonRef
 
 
 def actor(config: Config, user: dict[str, Any]) -> Actor:

@@ -11,11 +11,11 @@ from typing import Any
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 
-from bot import commands as c
 from bot import reports
 from bot.bus import Bus
-from bot.domain import DomainError
-from bot.intents import CRISIS_COMMANDS, TEXT_COMMANDS
+from bot.core import commands as c
+from bot.core.intents import CRISIS_COMMANDS, TEXT_COMMANDS
+from bot.core.mentions import DomainError
 from bot.teams import translate
 from bot.teams.checklist import render_checklist
 from bot.teams.escape import escape_markdown, safe_url

@@ -6,9 +6,9 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 
+from bot.core.views import PersonRef
 from bot.teams.escape import clip, cut, escape_markdown, inert_run
 from bot.teams.ids import Verb
-from bot.views import PersonRef
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # Universal Actions need >= 1.4; `mode: secondary` needs 1.5

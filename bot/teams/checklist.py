@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.crisis_views import ChecklistView, CrisisReminder, StepStatus, StepView
+from bot.core.crisis.views import ChecklistView, CrisisReminder, StepStatus, StepView
+from bot.core.views import CrisisTag, PersonRef
 from bot.reports import gate_line
 from bot.teams.cards import (
     CARD_LIMIT,
@@ -23,7 +24,6 @@ from bot.teams.cards import (
 from bot.teams.escape import clip, escape_markdown
 from bot.teams.ids import Verb, skip_reason
 from bot.teams.render import crisis_label
-from bot.views import CrisisTag, PersonRef
 
 REPORT_LIMIT = 20_000  # characters of a report on a card; the whole one is stored and printable
 _NOTE_LIMIT = 1000

@@ -6,10 +6,10 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING
 
-from bot.models import OutboxJob
-from bot.outbox import RetryLater, Sender
+from bot.core.views import CrisisTag
+from bot.outbox.relay import RetryLater, Sender
+from bot.storage.models import OutboxJob
 from bot.teams.checklist import render_checklist, render_reminder, render_report
-from bot.views import CrisisTag
 from handlers.context import Context
 from handlers.crisis import current_checklist, reminder_view
 

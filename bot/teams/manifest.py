@@ -11,7 +11,7 @@ from importlib.resources import files
 MANIFEST_VERSION = "1.22"  # a GA schema; a bot-only manifest reads the same in every later one
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 SCOPES = ("team", "personal")  # cards and crisis commands live in a team channel; `mine` etc. also in a 1:1 chat
-# Every command of bot.intents' grammar, in the menu of the scope it belongs to (Teams shows at most 10 per menu).
+# Every command of bot.core.intents' grammar, in the menu of the scope it belongs to (Teams shows at most 10 per menu).
 COMMANDS = (
     ("help", "What the bot does and the commands it knows", SCOPES),
     ("mine", "The mentions you have claimed and not yet answered", ("personal",)),

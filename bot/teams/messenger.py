@@ -15,11 +15,11 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from bot.fanout import FAILURE_NOTICE
 from bot.metrics import Metrics
-from bot.models import ChatMessage, OutboxJob
-from bot.outbox import GiveUp, RetryLater, Sender
+from bot.outbox.fanout import FAILURE_NOTICE
+from bot.outbox.relay import GiveUp, RetryLater, Sender
 from bot.settings import Settings
+from bot.storage.models import ChatMessage, OutboxJob
 from bot.teams.adapter import connector_client
 from bot.teams.bot import TEAM_KEY
 from bot.teams.cards import adaptive_card, rich_text, run

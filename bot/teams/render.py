@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from bot.core.views import (
+    CardView,
+    CrisisTag,
+    DepartmentView,
+    DismissReason,
+    DraftState,
+    MentionState,
+    PersonRef,
+    age_label,
+    network_label,
+)
 from bot.teams.cards import (
     INPUT_LIMIT,
     NAME_LIMIT,
@@ -18,17 +29,6 @@ from bot.teams.cards import (
 from bot.teams.escape import clip, escape_markdown, safe_url
 from bot.teams.ids import Input, Verb
 from bot.teams.thread import render_draft, render_escalation_notice
-from bot.views import (
-    CardView,
-    CrisisTag,
-    DepartmentView,
-    DismissReason,
-    DraftState,
-    MentionState,
-    PersonRef,
-    age_label,
-    network_label,
-)
 
 __all__ = ["crisis_label", "escape_markdown", "render_card", "render_draft", "render_escalation_notice"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.views import DepartmentView, DraftState, DraftView, EscalationNotice
 from bot.teams.cards import (
     INPUT_LIMIT,
     NAME_LIMIT,
@@ -18,7 +19,6 @@ from bot.teams.cards import (
 )
 from bot.teams.escape import clip, escape_markdown
 from bot.teams.ids import Input, Verb
-from bot.views import DepartmentView, DraftState, DraftView, EscalationNotice
 
 DRAFT_LIMIT = 10_000  # characters of a draft; replies hold 3,000, so an approver reads it all
 _NOTE_LIMIT = 1000  # a note or delivery error

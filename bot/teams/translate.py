@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.commands import Place
 from bot.config import Config
-from bot.domain import Actor, DomainError, chat_actor
-from bot.intents import command_for, subject_number, text_query
+from bot.core.commands import Place
+from bot.core.intents import command_for, subject_number, text_query
+from bot.core.mentions import Actor, DomainError, chat_actor
+from bot.core.views import PersonRef
 from bot.teams.ids import Verb, skip_reason
-from bot.views import PersonRef
 
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")

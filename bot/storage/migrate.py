@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 import migrations
 from bot.outage import describe
-from bot.storage import async_url, create_engine
+from bot.storage.database import async_url, create_engine
 
 REACH_SECONDS = 10.0  # how long a database may take to answer before it counts as unreachable
 

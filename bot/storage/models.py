@@ -142,7 +142,7 @@ class ChatMessage(SQLModel, table=True):
 class OutboxJob(SQLModel, table=True):
     """Durable outbound work: level-triggered syncs (generation counts changes) and one-off sends.
 
-    A job is held by the relay named in `lease_owner` for as long as that relay lives (see bot/presence.py);
+    A job is held by the relay named in `lease_owner` for as long as that relay lives (see bot/storage/presence.py);
     `failed_at` marks one given up on (not done, not due) until a new generation asks for it again.
     """
 

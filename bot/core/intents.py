@@ -7,9 +7,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot import commands as c
-from bot.domain import Actor, DomainError
-from bot.views import DismissReason
+from bot.core import commands as c
+from bot.core.mentions import Actor, DomainError
+from bot.core.views import DismissReason
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.ingest.store import SYSTEM_ACTOR
-from bot.models import Audit, Crisis, Mention
-from bot.playbooks import parse_playbook
-from bot.raw_sql import select_rows
+from bot.core.crisis.playbooks import parse_playbook
+from bot.storage.ingest import SYSTEM_ACTOR
+from bot.storage.models import Audit, Crisis, Mention
+from bot.storage.raw_sql import select_rows
 
 _CRISIS = Crisis.__table__
 _MENTION = Mention.__table__

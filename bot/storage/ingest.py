@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from bot.ingest.schema import MentionIn
-from bot.models import Audit, IngestReceipt, Mention
-from bot.raw_sql import insert_each, insert_rows, select_rows
-from bot.repositories import fresh_job, insert, outbox_sync_statement
+from bot.storage.models import Audit, IngestReceipt, Mention
+from bot.storage.raw_sql import insert_each, insert_rows, select_rows
+from bot.storage.repositories import fresh_job, insert, outbox_sync_statement
 
 SYSTEM_ACTOR = ("system", "Webcare bot")
 

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.json_text import dumps
-from bot.raw_sql import sqlalchemy_errors
-from bot.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
-from bot.sqlite_writer import InlineSession, SqliteWriter
+from bot.storage.raw_sql import sqlalchemy_errors
+from bot.storage.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
+from bot.storage.sqlite_writer import InlineSession, SqliteWriter
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.views import DismissReason, DraftState, MentionState, PersonRef
+from bot.core.views import DismissReason, DraftState, MentionState, PersonRef
 
 LEAD_ROLE = "webcare-lead"
 OPEN_STATES = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})

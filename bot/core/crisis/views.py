@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.views import CrisisTag, PersonRef
+from bot.core.views import CrisisTag, PersonRef
 
 
 class StepStatus(StrEnum):

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.models import OutboxJob
-from bot.repositories import Outbox
+from bot.storage.models import OutboxJob
+from bot.storage.repositories import Outbox
 
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
 FAILURE_NOTICE = "failed"  # the payload kind of a triage-channel line saying a job was given up on

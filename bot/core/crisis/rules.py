@@ -9,8 +9,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import NamedTuple
 
-from bot.domain import Actor, DomainError, IllegalTransition, NotAllowed, NotFound
-from bot.playbooks import Playbook, Step, slugify
+from bot.core.crisis.playbooks import Playbook, Step, slugify
+from bot.core.mentions import Actor, DomainError, IllegalTransition, NotAllowed, NotFound
 
 OWNER = "owner"
 LEAD = "lead"

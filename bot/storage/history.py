@@ -6,9 +6,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.ingest.store import SYSTEM_ACTOR, Delivery, Ingested, write_deliveries
-from bot.models import Audit, Mention
-from bot.views import MentionState
+from bot.core.views import MentionState
+from bot.storage.ingest import SYSTEM_ACTOR, Delivery, Ingested, write_deliveries
+from bot.storage.models import Audit, Mention
 
 IMPORTED = "imported"  # the audit action of a mention that arrived closed, from an import of history
 

@@ -8,20 +8,19 @@ import os
 import re
 import subprocess
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from bot.config import Config
-from bot.crisis_views import ChecklistView, ReplyGate, StepStatus, StepView
-from bot.views import PersonRef
+from bot.core.crisis.views import ChecklistView, ReplyGate, StepStatus, StepView
+from bot.core.views import PersonRef
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +108,26 @@ def parse_playbook(path: Path | str, text: str, *, roles: Collection[str] | None
     return (None if parser.problems else playbook), parser.problems
 
 
-def load_playbooks(directory: Path | str, config: Config | None) -> tuple[list[Playbook], list[Problem]]:
+class Member(Protocol):
+    """A person as the playbooks see them: their roles and how they are named."""
+
+    @property
+    def roles(self) -> frozenset[str]: ...
+
+    @property
+    def ref(self) -> PersonRef: ...
+
+
+class Team(Protocol):
+    """What the playbooks need of webcare.toml (`bot.config.Config` is one): its people and each role's members."""
+
+    @property
+    def people(self) -> Mapping[str, Member]: ...
+
+    def members(self, role: str) -> Sequence[Member]: ...
+
+
+def load_playbooks(directory: Path | str, config: Team | None) -> tuple[list[Playbook], list[Problem]]:
     """Parse every `*.md` in `directory` except README.md; no config skips the owner-role checks."""
     roles = None if config is None else {role for person in config.people.values() for role in person.roles}
     playbooks: list[Playbook] = []
@@ -141,7 +159,7 @@ def playbook_version(path: Path | str) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def preview_checklist(playbook: Playbook, config: Config | None) -> ChecklistView:
+def preview_checklist(playbook: Playbook, config: Team | None) -> ChecklistView:
     """The checklist a crisis on this playbook starts with, its owners and leads taken from `config`."""
     started = datetime(2000, 1, 1, tzinfo=UTC)
 

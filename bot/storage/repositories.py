@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import Actor, Transition
-from bot.models import Audit, ChatChannel, ChatMessage, Crisis, CrisisStep, Draft, Mention, OutboxJob
+from bot.core.mentions import Actor, Transition
+from bot.storage.models import Audit, ChatChannel, ChatMessage, Crisis, CrisisStep, Draft, Mention, OutboxJob
 
 ERASED_TEXT = "(removed for privacy)"  # what a mention's and a draft's text become once erased
 

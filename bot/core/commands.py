@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import Actor
-from bot.views import DismissReason
+from bot.core.mentions import Actor
+from bot.core.views import DismissReason
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.fanout import Fanout
 from bot.metrics import Metrics
-from bot.models import OutboxJob, utcnow
 from bot.outage import Outage, describe
-from bot.presence import Presence, presence_for
-from bot.storage import Database
+from bot.outbox.fanout import Fanout
+from bot.storage.database import Database
+from bot.storage.models import OutboxJob, utcnow
+from bot.storage.presence import Presence, presence_for
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def backoff(attempts: int) -> float:
 class Relay:
     """Leases due jobs and hands each to the sender for its kind; safe to run in several processes.
 
-    A leased job is held for as long as this relay's process lives (see `bot.presence`), however slowly it
+    A leased job is held for as long as this relay's process lives (see `bot.storage.presence`), however slowly it
     works; a stopped or killed relay's jobs are taken over by the next housekeeping round of any relay,
     at once after a restart. A job that fails for good (`GiveUp`, or `give_up_after` unexpected errors in a
     row) is marked failed, counted, and announced in the triage channel; a sender with a `failed(job, reason)`

@@ -22,7 +22,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.repositories import Outbox
+from bot.storage.repositories import Outbox
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Durable outbound work: the relay that runs jobs, and the fanout that queues them per chat platform."""
