@@ -1,1 +1,1 @@
-"""Benchmarks, each run from the repository root as `python -m bench.<name>`; see STYLE.md rule 12."""
+"""Benchmarks, run from the repository root as `python -m bench.<name>`; each compares the bot to a bare baseline."""

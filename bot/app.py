@@ -9,11 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.access import access_log
-from bot.bus import Bus
 from bot.config import Config, load_config
 from bot.ingest.batcher import IngestBatcher
 from bot.ingest.route import IngestRoute
@@ -23,14 +20,16 @@ from bot.outage import Outage
 from bot.outbox.fanout import Fanout
 from bot.outbox.relay import Relay, Sender
 from bot.replies.base import ReplyConnector
-from bot.retention import retention_task
 from bot.settings import Settings
 from bot.signing import SignatureVerifier
 from bot.storage.database import Database
+from bot.storage.errors import DRIVER_ERRORS, UNREACHABLE
 from bot.storage.models import utcnow
+from handlers.bus import Bus
 from handlers.context import Context
 from handlers.crisis import remind_overdue
 from handlers.delivery import ReplyDelivery
+from handlers.retention import retention_task
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ async def errors_middleware(request: web.Request, handler: Callable) -> web.Stre
         return await handler(request)
     except web.HTTPException:
         raise
-    except (TimeoutError, OperationalError, PoolTimeout, DBAPIError, ConnectionError) as exc:
+    except (*DRIVER_ERRORS, *UNREACHABLE) as exc:
         if isinstance(exc, ConnectionError) and (request.transport is None or request.transport.is_closing()):
             logger.info("http: %s %s: the client went away", request.method, excerpt(request.path))
             return web.Response(status=499)  # nobody reads it; the access log shows why the request ended

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_serializer, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 
 def _env(name: str) -> AliasChoices:
@@ -18,17 +16,21 @@ def _env(name: str) -> AliasChoices:
 
 
 def _url_parts(url: str) -> tuple[str, list[str]]:
-    """The URL with its password masked, and the password as written and decoded (none if it does not parse)."""
+    """The URL with its password masked, and the password as written and decoded (none if there is none)."""
     try:
-        parsed = make_url(url)
-    except ArgumentError:  # not a URL the app could connect with; shown whole, nothing in it to hide
+        parts = urlsplit(url)
+        written = parts.password
+    except ValueError:  # not a URL the app could connect with; shown whole, nothing in it to hide
         return url, []
-    written = urlsplit(url).password
-    return parsed.render_as_string(hide_password=True), [p for p in {parsed.password, written} if p]
+    if not written:
+        return url, []
+    userinfo, _, host = parts.netloc.rpartition("@")
+    masked = parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{host}").geturl()
+    return masked, [p for p in {written, unquote(written)} if p]
 
 
 class Settings(BaseSettings):
-    """Process configuration (DESIGN.md §3); every integration is optional."""
+    """Process configuration (docs/contract.md §2); every integration is optional."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, populate_by_name=True)
 

@@ -8,12 +8,12 @@ from bot.core import mentions as domain
 from bot.core.commands import Approve, PrepareAnswer, RequestChanges, RetryDelivery, SubmitReply
 from bot.core.crisis import rules
 from bot.core.crisis.rules import CrisisState
-from bot.core.mentions import Actor, DomainError, NotFound
+from bot.core.mentions import SYSTEM, Actor, DomainError, NotFound
 from bot.core.views import CrisisTag, DraftState, MentionState, PersonRef
 from bot.replies.base import DeliveryReceipt
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Crisis, Draft, Mention
-from handlers.context import SYSTEM, Context, facts, get_mention, transition
+from handlers.context import Context, facts, get_mention, transition
 from handlers.crisis import linked_crisis
 
 MAX_REPLY_CHARS = 3000

@@ -19,7 +19,6 @@ from bot.storage.models import Mention, utcnow
 T = TypeVar("T")
 
 MAX_DECISION_ROUNDS = 5
-SYSTEM = Actor(PersonRef(key="system", name="Webcare bot"))
 
 
 @dataclass(frozen=True)

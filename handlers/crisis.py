@@ -37,10 +37,10 @@ from bot.core.crisis.views import (
     StepStatus,
     StepView,
 )
-from bot.core.mentions import ACTIVE_STATES, LEAD_ROLE, Actor, DomainError, NotAllowed, NotFound
+from bot.core.mentions import ACTIVE_STATES, LEAD_ROLE, SYSTEM, Actor, DomainError, NotAllowed, NotFound
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Crisis, CrisisStep, Mention
-from handlers.context import SYSTEM, Context, get_mention, person_ref
+from handlers.context import Context, get_mention, person_ref
 from handlers.crisis_report import render_report
 
 T = TypeVar("T")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.mentions import Actor
+from bot.core.mentions import SYSTEM, Actor
 from bot.core.views import PersonRef
 from bot.outbox.fanout import Fanout
 from bot.storage.database import UnitOfWork
-from handlers.context import SYSTEM, Context
+from handlers.context import Context
 
 ERASE_ACTION = "privacy_erase"  # audit action: erased on a person's request
 EXPIRE_ACTION = "retention_erase"  # audit action: erased because [retention] mentions_days passed

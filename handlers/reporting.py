@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core.commands import ShowMine, ShowQueue, ShowStats
 from bot.core.mentions import ACTIVE_STATES, DomainError
-from bot.core.views import MentionState
+from bot.core.views import MentionState, MineItem, QueueReport, StatsReport
 from handlers.context import Context
 
 PERIODS = {"today": None, "week": timedelta(days=7)}
-
-
-@dataclass(frozen=True, slots=True)
-class MineItem:
-    mention_id: int
-    network: str
-    author: str
-    state: MentionState
-    age_minutes: int
-    url: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class QueueReport:
-    unclaimed: int
-    oldest_age_minutes: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class StatsReport:
-    period: str
-    volume: int
-    answered: int
-    dismissed: int
-    median_first_response_minutes: float | None
-    within_sla_share: float | None
-    sla_minutes: int
 
 
 def _minutes(delta: timedelta) -> int:

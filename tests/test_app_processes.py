@@ -40,7 +40,7 @@ from tests.support import (
 T = TypeVar("T")
 
 SLACK_ACK_SECONDS = 3.0
-TAKEOVER_SECONDS = 5.0  # DESIGN §12: a dead process's work is taken over within 5 s of its restart
+TAKEOVER_SECONDS = 5.0  # docs/contract.md §9: a dead process's work is taken over within 5 s of its restart
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 

@@ -1,4 +1,4 @@
-"""Core: the crisis rules (DESIGN.md §7) enforce step order, owners, the reply gate, reminders and ending."""
+"""Core: the crisis rules (docs/contract.md §7) enforce step order, owners, the reply gate, reminders and ending."""
 
 import shutil
 from dataclasses import FrozenInstanceError, replace

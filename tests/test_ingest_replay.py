@@ -1,4 +1,4 @@
-"""Concurrent replays of one `webhook-id` (DESIGN.md §4): one effect and one answer, on SQLite and PostgreSQL."""
+"""Concurrent replays of one `webhook-id` (docs/contract.md §3): one effect and one answer, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

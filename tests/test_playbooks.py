@@ -1,4 +1,4 @@
-"""Core and app: playbook files (DESIGN.md §7) parse into steps; every problem is named as `file:line: message`."""
+"""Core and app: playbook files (docs/contract.md §7) parse into steps; each problem is named `file:line: message`."""
 
 import hashlib
 import os

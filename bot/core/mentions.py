@@ -1,4 +1,4 @@
-"""Mention lifecycle rules (DESIGN.md §6): who may do what, from which state. Pure, no I/O."""
+"""Mention lifecycle rules (docs/contract.md §5): who may do what, from which state. Pure, no I/O."""
 
 from __future__ import annotations
 
@@ -58,6 +58,9 @@ class Actor:
     def key(self) -> str:
         """The stable identity stored in claims and audit rows."""
         return self.ref.key
+
+
+SYSTEM = Actor(PersonRef(key="system", name="Webcare bot"))  # the bot itself, in audit rows and claims
 
 
 def chat_actor(ref: PersonRef, roles: frozenset[str] = frozenset()) -> Actor:

@@ -26,7 +26,7 @@ def age_label(minutes: int) -> str:
 
 
 class MentionState(StrEnum):
-    """Where a mention is in its lifecycle (DESIGN.md §6)."""
+    """Where a mention is in its lifecycle (docs/contract.md §5)."""
 
     NEW = "new"
     CLAIMED = "claimed"
@@ -149,3 +149,36 @@ class EscalationNotice:
     actor: PersonRef
     departments: tuple[DepartmentView, ...]
     note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MineItem:
+    """One of a person's open mentions, as `mine` lists it."""
+
+    mention_id: int
+    network: str
+    author: str
+    state: MentionState
+    age_minutes: int
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueReport:
+    """How many mentions nobody has claimed, and how old the oldest is."""
+
+    unclaimed: int
+    oldest_age_minutes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    """Volume, outcomes and first-response time over a period, against the SLA."""
+
+    period: str
+    volume: int
+    answered: int
+    dismissed: int
+    median_first_response_minutes: float | None
+    within_sla_share: float | None
+    sla_minutes: int

@@ -1,4 +1,4 @@
-"""The ingest event schema (DESIGN.md §4), validated strictly; extra fields from listening tools are ignored."""
+"""The ingest event schema (docs/contract.md §3), validated strictly; extra fields from listening tools are ignored."""
 
 from __future__ import annotations
 

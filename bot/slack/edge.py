@@ -15,13 +15,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bus import Bus
 from bot.http_body import Unreadable, read_body
 from bot.logs import excerpt
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack import calls, listeners
 from bot.slack.messenger import SlackMessenger
+from handlers.bus import Bus
 
 logger = logging.getLogger(__name__)
 

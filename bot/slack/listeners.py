@@ -10,8 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import reports
-from bot.bus import Bus
+from bot.chat import answers as reports
 from bot.core import commands as c
 from bot.core.crisis.views import ChecklistView
 from bot.core.mentions import AlreadyClaimed, DomainError
@@ -27,6 +26,7 @@ from bot.slack.modals import (
 )
 from bot.slack.render import mention
 from handlers.answering import AnswerForm
+from handlers.bus import Bus
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.core.crisis.playbooks import parse_playbook
-from bot.storage.ingest import SYSTEM_ACTOR
+from bot.core.mentions import SYSTEM
 from bot.storage.models import Audit, Crisis, Mention
 from bot.storage.raw_sql import select_rows
 
@@ -59,7 +59,7 @@ def link_new_mentions(conn: sa.Connection, mention_ids: list[int], now: datetime
         for crisis_id, title, pattern in crises:
             if pattern.search(row.text):
                 links.append({"mention": row.id, "crisis": crisis_id, "at": now})
-                actor, actor_name = SYSTEM_ACTOR
+                actor, actor_name = SYSTEM.key, SYSTEM.ref.name
                 audits.append({"mention_id": row.id, "crisis_id": crisis_id, "at": now, "actor": actor,
                                "actor_name": actor_name, "action": "crisis_link", "from_state": "new",
                                "to_state": "new", "detail": f"#{crisis_id} {title} (trigger matched)"})

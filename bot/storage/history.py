@@ -6,8 +6,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from bot.core.mentions import SYSTEM
 from bot.core.views import MentionState
-from bot.storage.ingest import SYSTEM_ACTOR, Delivery, Ingested, write_deliveries
+from bot.storage.ingest import Delivery, Ingested, write_deliveries
 from bot.storage.models import Audit, Mention
 
 IMPORTED = "imported"  # the audit action of a mention that arrived closed, from an import of history
@@ -24,7 +25,7 @@ def write_closed(conn: sa.Connection, deliveries: list[Delivery], now: datetime,
         mention = Mention.__table__
         conn.execute(sa.update(mention).where(mention.c.id.in_(new_ids))
                      .values(state=MentionState.CLOSED.value, version=mention.c.version + 1, updated_at=now))
-        actor, actor_name = SYSTEM_ACTOR
+        actor, actor_name = SYSTEM.key, SYSTEM.ref.name
         conn.execute(sa.insert(Audit.__table__), [
             {"mention_id": mention_id, "at": now, "actor": actor, "actor_name": actor_name, "action": IMPORTED,
              "from_state": MentionState.NEW.value, "to_state": MentionState.CLOSED.value, "detail": detail}

@@ -15,12 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from bot.core.mentions import SYSTEM
 from bot.ingest.schema import MentionIn
+from bot.storage.crisis_links import link_new_mentions
 from bot.storage.models import Audit, IngestReceipt, Mention
 from bot.storage.raw_sql import insert_each, insert_rows, select_rows
 from bot.storage.repositories import fresh_job, insert, outbox_sync_statement
-
-SYSTEM_ACTOR = ("system", "Webcare bot")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ def _earlier_answers_statement(dialect_name: str) -> Any:
 def _add_audit_statement(dialect_name: str) -> Any:
     """One `ingest` audit row per mention id in `ids`, all at `at`: no per-row parameters to process."""
     listed = _listed(dialect_name, sa.Integer)
-    actor, actor_name = SYSTEM_ACTOR
+    actor, actor_name = SYSTEM.key, SYSTEM.ref.name
     columns = {"mention_id": listed.c.value, "at": sa.bindparam("at", type_=_AUDIT.c.at.type),
                "actor": sa.literal(actor), "actor_name": sa.literal(actor_name), "action": sa.literal("ingest"),
                "to_state": sa.literal("new")}
@@ -180,4 +180,19 @@ def write_deliveries(conn: sa.Connection, deliveries: list[Delivery], now: datet
     if new_answers:
         insert_rows(conn, _ADD_RECEIPTS, [
             {"webhook_id": key, "received_at": now, "response": value} for key, value in new_answers.items()])
+    return answers, new_ids
+
+
+JobsOf = Callable[[list[int]], list[dict[str, Any]]]
+
+
+def write_ingest(conn: sa.Connection, deliveries: list[Delivery], now: datetime, card_jobs: JobsOf,
+                 crisis_jobs: JobsOf) -> tuple[list[list[Ingested]], list[int]]:
+    """The ingest transaction: the mentions with their card jobs, linked to running crises whose triggers they match
+    (whose checklists are then redrawn)."""
+    answers, new_ids = write_deliveries(conn, deliveries, now, card_jobs)
+    crisis_ids = link_new_mentions(conn, new_ids, now)
+    if crisis_ids:
+        conn.execute(outbox_sync_statement(conn.dialect.name),
+                     [{**job, **fresh_job(now)} for job in crisis_jobs(crisis_ids)])
     return answers, new_ids

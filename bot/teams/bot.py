@@ -11,8 +11,7 @@ from typing import Any
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 
-from bot import reports
-from bot.bus import Bus
+from bot.chat import answers as reports
 from bot.core import commands as c
 from bot.core.intents import CRISIS_COMMANDS, TEXT_COMMANDS
 from bot.core.mentions import DomainError
@@ -20,6 +19,7 @@ from bot.teams import translate
 from bot.teams.checklist import render_checklist
 from bot.teams.escape import escape_markdown, safe_url
 from bot.teams.render import render_card, render_draft
+from handlers.bus import Bus
 from handlers.cards import card_view, draft_view
 from handlers.crisis import checklist
 

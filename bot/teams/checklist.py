@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.chat.answers import gate_line
 from bot.core.crisis.views import ChecklistView, CrisisReminder, StepStatus, StepView
 from bot.core.views import CrisisTag, PersonRef
-from bot.reports import gate_line
 from bot.teams.cards import (
     CARD_LIMIT,
     INPUT_LIMIT,

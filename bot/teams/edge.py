@@ -7,13 +7,13 @@ import uuid
 
 from botbuilder.core import MessageFactory, TurnContext
 
-from bot.bus import Bus
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.teams.adapter import create_adapter
 from bot.teams.bot import APOLOGY, TeamsBot
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.route import MessagesRoute
+from handlers.bus import Bus
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Crisis playbooks (DESIGN.md §7): markdown files parsed into steps, validated with `file:line` problems."""
+"""Crisis playbooks (docs/contract.md §7): markdown files parsed into steps, validated with `file:line` problems."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Crisis rules (DESIGN.md §7): step order, owners, the reply gate, reminders and ending. Pure, no I/O."""
+"""Crisis rules (docs/contract.md §7): step order, owners, the reply gate, reminders and ending. Pure, no I/O."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from bot.core.crisis.views import (
     ReplyGate,
     StepStatus,
 )
-from handlers.reporting import MineItem, QueueReport, StatsReport
+from bot.core.views import MineItem, QueueReport, StatsReport
 
 
 @dataclass(frozen=True, slots=True)

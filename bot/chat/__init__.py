@@ -1,0 +1,1 @@
+"""What every chat edge shares: answers to typed commands in each platform's markup."""
