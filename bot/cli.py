@@ -275,7 +275,7 @@ def chat_platforms(settings: Settings) -> tuple[str, ...]:
 async def _import(path: Path, settings: Settings, config: Config, *, closed: bool) -> _Summary:
     from tqdm import tqdm
 
-    from bot.ingest.schema import SchemaError, parse_event
+    from bot.core.incoming import SchemaError, parse_event
     from bot.outbox.fanout import Fanout
     from bot.storage.database import Database
     from handlers.context import Context

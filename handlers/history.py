@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot.ingest.schema import MentionIn
+from bot.core.incoming import MentionIn
 from bot.storage.history import write_closed
 from bot.storage.ingest import Delivery, Ingested
 from handlers.context import Context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot.ingest.schema import MentionIn
+from bot.core.incoming import MentionIn
 from bot.storage.errors import Conflict
 from bot.storage.ingest import Delivery, Ingested, write_ingest
 from handlers.context import Context

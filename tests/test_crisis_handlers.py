@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot.core import commands as c
+from bot.core.incoming import MentionIn
 from bot.core.mentions import Actor, DomainError, IllegalTransition, NotAllowed
-from bot.ingest.schema import MentionIn
 from bot.outbox.fanout import Fanout
 from bot.storage.database import Database
 from bot.storage.models import Audit, Crisis, CrisisStep, Draft, Mention, OutboxJob

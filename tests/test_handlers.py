@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import col, select
 
 from bot.core import commands as c
+from bot.core.incoming import MentionIn
 from bot.core.mentions import Actor, AlreadyClaimed, DomainError, NotAllowed
 from bot.core.views import DismissReason, PersonRef
 from bot.ingest.batcher import IngestBatcher
-from bot.ingest.schema import MentionIn
 from bot.outbox.fanout import Fanout
 from bot.replies.base import DeliveryReceipt
 from bot.storage.database import Database

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.edges.teams.wire import claims_of
 from tests.inbound import FORGED, abandoned, assert_quiet_log, half_sent, refusals, served, short_body_timeout
 from tests.support import (
     SLACK_SIGNING_SECRET,
@@ -26,7 +27,6 @@ from tests.support import (
     settle_slack,
     slack_headers,
 )
-from tests.test_teams_wire import claims_of
 
 ROUTE = "/slack/events"
 FORM = "application/x-www-form-urlencoded"

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from tests.edges.teams.wire import CHANNEL, card_post, quiet, teams_settings, until
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.slack_api import SlackFake
 from tests.support import SLACK_TOKEN, TRIAGE_CHANNEL, context_of, event, mention_data, running_app
-from tests.test_teams_wire import CHANNEL, card_post, quiet, teams_settings, until
 
 
 @pytest.fixture

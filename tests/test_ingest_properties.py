@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.ingest.schema import NETWORKS
+from bot.core.incoming import NETWORKS
 from bot.slack import render as slack_render
 from bot.teams import render as teams_render
 from handlers.cards import card_view

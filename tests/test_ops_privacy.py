@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.config import Retention
 from bot.storage.models import utcnow
 from bot.storage.repositories import ERASED_TEXT
+from tests.edges.teams.wire import until
 from tests.support import (
     SLACK_TOKEN,
     TRIAGE_CHANNEL,
@@ -28,7 +29,6 @@ from tests.support import (
     running_app,
     team_config,
 )
-from tests.test_teams_wire import until
 
 SANNE = {"id": "88231904", "handle": "sannedv", "display_name": "Sanne de Vries",
          "profile_url": "https://x.com/sannedv", "followers": 312}

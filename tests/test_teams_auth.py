@@ -12,10 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.fakes.bot_auth import BotFrameworkAuthFake
-from tests.fakes.bot_connector import BotConnectorFake
-from tests.support import context_of, event, ingest, mention_data, running_app
-from tests.test_teams_wire import (
+from tests.edges.teams.wire import (
     ANNA,
     CHANNEL,
     TEAMS_FIXTURES,
@@ -30,6 +27,9 @@ from tests.test_teams_wire import (
     typed,
     until,
 )
+from tests.fakes.bot_auth import BotFrameworkAuthFake
+from tests.fakes.bot_connector import BotConnectorFake
+from tests.support import context_of, event, ingest, mention_data, running_app
 
 LEARNED = "19:learn3dbyinstall0000000000000000@thread.tacv2"
 

@@ -16,10 +16,7 @@ import pytest
 
 from bot.storage.models import Audit
 from handlers.crisis import remind_overdue
-from tests.fakes.bot_auth import BotFrameworkAuthFake
-from tests.fakes.bot_connector import BotConnectorFake
-from tests.support import REPLY_SECRET, context_of, running_app
-from tests.test_teams_wire import (
+from tests.edges.teams.wire import (
     ANNA,
     BRAM,
     CHANNEL,
@@ -44,6 +41,9 @@ from tests.test_teams_wire import (
     typed,
     until,
 )
+from tests.fakes.bot_auth import BotFrameworkAuthFake
+from tests.fakes.bot_connector import BotConnectorFake
+from tests.support import REPLY_SECRET, context_of, running_app
 
 EVA = ("29:5eva", "Eva Hendriks")  # crisis-lead with a Teams id; Anna is the other crisis lead
 CONFIRM, HOLDING, LEGAL, ALL_CLEAR = ("confirm-the-outage", "approve-the-holding-statement", "brief-legal",

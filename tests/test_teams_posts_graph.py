@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 from bot.teams.graph import ChannelPosts, GraphBusy, GraphUnavailable, mark
+from tests.edges.teams.wire import CARD_TYPE, CHANNEL, TENANT
 from tests.fakes.bot_connector import GRAPH_DELTA
-from tests.test_teams_wire import CARD_TYPE, CHANNEL, TENANT
 
 TEAM = "f3ec8cd2-e704-4344-8c47-9a3a21d683c0"
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "a card"}]}

@@ -12,10 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.bot_connector import GRAPH_DELTA
-from tests.support import context_of, event, ingest, mention_data, running_app
-from tests.test_teams_crisis import Clock
-from tests.test_teams_wire import (
+from tests.edges.teams.wire import (
     ANNA,
     CHANNEL,
     TENANT,
@@ -28,6 +25,9 @@ from tests.test_teams_wire import (
     thread_of,
     until,
 )
+from tests.fakes.bot_connector import GRAPH_DELTA
+from tests.support import context_of, event, ingest, mention_data, running_app
+from tests.test_teams_crisis import Clock
 
 TEAM = "f3ec8cd2-e704-4344-8c47-9a3a21d683c0"  # the team's Entra group id (channelData.team.aadGroupId)
 LOST = "create_conversation"  # the Bot Connector call that posts a card as a new thread

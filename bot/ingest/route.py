@@ -6,9 +6,9 @@ import logging
 
 from aiohttp import web
 
+from bot.core.incoming import SchemaError, parse_event
 from bot.http_body import Unreadable, read_body
 from bot.ingest.batcher import IngestBatcher, Overloaded
-from bot.ingest.schema import SchemaError, parse_event
 from bot.json_text import dumps
 from bot.logs import excerpt
 from bot.signing import SignatureError, SignatureVerifier

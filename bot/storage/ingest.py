@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from bot.core.incoming import MentionIn
 from bot.core.mentions import SYSTEM
-from bot.ingest.schema import MentionIn
 from bot.storage.crisis_links import link_new_mentions
 from bot.storage.models import Audit, IngestReceipt, Mention
 from bot.storage.raw_sql import insert_each, insert_rows, select_rows

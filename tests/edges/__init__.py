@@ -1,0 +1,1 @@
+"""Edge tests: each chat platform over its real wire format, against local fakes."""

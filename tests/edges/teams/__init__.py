@@ -1,0 +1,1 @@
+"""Teams edge tests: signed activities in, calls to the fake Bot Connector out."""
