@@ -29,11 +29,6 @@ class Outage:
         self._since: float | None = None
         self._failures = 0
 
-    @property
-    def down(self) -> bool:
-        """An outage is in progress."""
-        return self._since is not None
-
     def failed(self, exc: BaseException) -> float:
         """Note a failure (logging it only if it starts an outage); return the seconds to wait before retrying."""
         self._failures += 1

@@ -68,12 +68,6 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-async def upgrade_async(database_url: str) -> None:
-    """Bring the schema up to date from inside an event loop."""
-    await _reach(database_url)
-    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
-
-
 async def _reach(database_url: str, timeout: float = REACH_SECONDS) -> None:
     """Connect once, so an unreachable database is one clear line instead of a migration's traceback."""
     engine = None

@@ -141,13 +141,6 @@ def may_reply(state: CrisisState) -> DomainError | None:
     return None
 
 
-def check_reply(state: CrisisState) -> None:
-    """Raise the refusal from `may_reply`, if any."""
-    refusal = may_reply(state)
-    if refusal is not None:
-        raise refusal
-
-
 def needs_approval(state: CrisisState) -> bool:
     """Whether an allowed reply to a linked mention still needs a second lead's approval (`reply_policy: approval`)."""
     return may_reply(state) is None and state.running and not state.drill \
@@ -162,11 +155,6 @@ def approval_refusal(state: CrisisState, approver: Actor, author_key: str) -> No
         return NotAllowed(f"Four eyes: you wrote this reply, so another member of "
                           f"{state.playbook.lead_role} must approve it.")
     return None
-
-
-def approver_allowed(state: CrisisState, approver: Actor, author_key: str) -> bool:
-    """Whether the approver is in the lead role and is not the author."""
-    return approval_refusal(state, approver, author_key) is None
 
 
 def unlocking_step(state: CrisisState) -> Step | None:
