@@ -112,8 +112,8 @@ def create_app(settings: Settings, *, config: Config | None = None,
         from bot.slack.edge import SlackEdge
 
         slack = SlackEdge(settings, bus, metrics)
-        if slack.messenger is not None:
-            senders.update(slack.messenger.senders())
+        if slack.senders is not None:
+            senders.update(slack.senders)
         else:
             logger.warning("slack: SLACK_TRIAGE_CHANNEL is not set, so no cards will be posted")
         if not slack.socket_mode:
@@ -122,7 +122,7 @@ def create_app(settings: Settings, *, config: Config | None = None,
         from bot.teams.edge import TeamsEdge
 
         teams = TeamsEdge(settings, bus, metrics)
-        senders.update(teams.messenger.senders())
+        senders.update(teams.senders)
         app.router.add_post("/api/messages", teams.route.handle)
         if not settings.microsoft_app_id:
             logger.warning("teams: WEBCARE_DEV=1 and no MICROSOFT_APP_ID: activities are NOT authenticated")

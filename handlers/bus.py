@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.core import commands as c
-from handlers import answering, crisis, escalation, reporting, triage
+from handlers import answering, crisis, escalation, messages, reporting, triage
 from handlers.context import Context
 
 HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
@@ -33,6 +33,7 @@ HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
     c.ReportCrisis: crisis.report_crisis,
     c.LinkMention: crisis.link_mention,
     c.UnlinkMention: crisis.unlink_mention,
+    c.LearnChannel: messages.learn_channel,
 }
 QUERIES = (c.PrepareAnswer, c.ShowMine, c.ShowQueue, c.ShowStats, c.ListPlaybooks, c.ShowCrisis)
 

@@ -1,18 +1,23 @@
-"""Read models for the chat edges: the card, draft and notice views of stored mentions."""
+"""Read models for the chat edges: the card, draft and notice views of stored mentions, and crisis notices."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.config import Config
+from bot.core.commands import Approve, CompleteStep, RequestChanges, RetryDelivery, SkipStep
 from bot.core.crisis import rules
 from bot.core.crisis.rules import CrisisState
+from bot.core.crisis.views import ChecklistView, CrisisReminder
+from bot.core.mentions import DomainError
 from bot.core.views import CardView, CrisisTag, DismissReason, DraftState, DraftView, EscalationNotice, MentionState
+from bot.outbox.jobs import CrisisNoticeKind
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Draft
-from handlers.context import get_mention, person_ref
-from handlers.crisis import linked_crisis
+from handlers.context import Context, get_mention, person_ref
+from handlers.crisis import checklist, linked_crisis, reminder_view
 
 
 def _department_views(config: Config, keys: list[str]) -> tuple:  # type: ignore[type-arg]
@@ -78,3 +83,55 @@ def escalation_notice(config: Config, mention_id: int, payload: dict[str, Any]) 
     actor = person_ref(config, payload["actor"], payload.get("actor_name"))
     return EscalationNotice(mention_id=mention_id, actor=actor,
                             departments=_department_views(config, payload["departments"]), note=payload.get("note"))
+
+
+async def current_card(ctx: Context, mention_id: int) -> CardView:
+    """The card of this mention as it must show now, for the chat edges."""
+    async with ctx.db.uow() as uow:
+        return await card_view(uow, ctx.config, mention_id, ctx.clock())
+
+
+async def current_draft(ctx: Context, draft_id: int) -> DraftView | None:
+    """The draft's thread message as it must show now; None if there is no such draft."""
+    async with ctx.db.uow() as uow:
+        draft = await uow.drafts.get(draft_id)
+    return None if draft is None else draft_view(ctx.config, draft)
+
+
+async def view_after(ctx: Context, command: object) -> CardView | DraftView | ChecklistView:
+    """What a clicked card shows after its command ran: the crisis' checklist, the draft, or the mention's card."""
+    async with ctx.db.uow() as uow:
+        if isinstance(command, CompleteStep | SkipStep):
+            crisis = await uow.crises.get(command.crisis_id or 0)
+            if crisis is None:
+                raise DomainError(f"There is no crisis #{command.crisis_id}.")
+            return await checklist(uow, ctx, crisis, ctx.clock())
+        if isinstance(command, Approve | RequestChanges | RetryDelivery):
+            draft = await uow.drafts.get(command.draft_id)
+            if draft is None:
+                raise DomainError(f"Draft {command.draft_id} does not exist.")
+            return draft_view(ctx.config, draft)
+        return await card_view(uow, ctx.config, command.mention_id, ctx.clock())  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisNotice:
+    """What a queued crisis notice says now: a reminder or the report; neither when nothing is left to say."""
+
+    crisis: CrisisTag
+    reminder: CrisisReminder | None = None
+    report: str | None = None
+
+
+async def crisis_notice(ctx: Context, crisis_id: int, kind: CrisisNoticeKind, step: str | None = None,
+                        level: str | None = None) -> CrisisNotice | None:
+    """A reminder of `step` (to its owners or, at the lead `level`, the leads) or the report; None if no crisis."""
+    async with ctx.db.uow() as uow:
+        crisis = await uow.crises.get(crisis_id)
+        if crisis is None:
+            return None
+        tag = CrisisTag(crisis_id, crisis.title, crisis.drill)
+        if kind is CrisisNoticeKind.REMINDER:
+            return CrisisNotice(tag, reminder=await reminder_view(uow, ctx, crisis_id, str(step), str(level),
+                                                                   ctx.clock()))
+        return CrisisNotice(tag, report=crisis.report or None)

@@ -38,6 +38,7 @@ from bot.core.crisis.views import (
     StepView,
 )
 from bot.core.mentions import ACTIVE_STATES, LEAD_ROLE, SYSTEM, Actor, DomainError, NotAllowed, NotFound
+from bot.outbox.jobs import CrisisNoticeKind
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Crisis, CrisisStep, Mention
 from handlers.context import Context, get_mention, person_ref
@@ -323,8 +324,8 @@ async def end_crisis(cmd: EndCrisis, *, ctx: Context) -> CrisisChanged:
             report = await _report(uow, ctx, fresh, now)
             await uow.crises.store_report(fresh.id or 0, report)
             await ctx.fanout.crisis_changed(uow.outbox, fresh.id or 0, now)
-            await ctx.fanout.crisis_notice(uow.outbox, fresh.id or 0, f"report:{fresh.id}:end", {"kind": "report"},
-                                           now)
+            await ctx.fanout.crisis_notice(uow.outbox, fresh.id or 0, f"report:{fresh.id}:end",
+                                           {"kind": CrisisNoticeKind.REPORT}, now)
             redrawn = {m.id or 0 for m in await uow.crises.linked(fresh.id or 0)}
             redrawn.update(await uow.mentions.recent_ids(ACTIVE_STATES, CARDS_REDRAWN))
             await ctx.fanout.cards_changed(uow.outbox, sorted(redrawn), now)
@@ -350,7 +351,7 @@ async def report_crisis(cmd: ReportCrisis, *, ctx: Context) -> CrisisReport:
         report = await _report(uow, ctx, crisis, now)
         await uow.crises.store_report(crisis.id or 0, report)
         await ctx.fanout.crisis_notice(uow.outbox, crisis.id or 0, f"report:{crisis.id}:{now.timestamp():.6f}",
-                                       {"kind": "report"}, now)
+                                       {"kind": CrisisNoticeKind.REPORT}, now)
         await uow.commit()
     return CrisisReport(crisis.id or 0, report)
 
@@ -444,7 +445,7 @@ async def remind_overdue(ctx: Context) -> int:
             reminded = 0
             for late in rules.overdue(state, now):
                 key = f"reminder:{crisis.id}:{late.step.id}:{late.level}"
-                payload = {"kind": "reminder", "step": late.step.id, "level": late.level}
+                payload = {"kind": CrisisNoticeKind.REMINDER, "step": late.step.id, "level": late.level}
                 if await ctx.fanout.crisis_notice(uow.outbox, crisis.id or 0, key, payload, now):
                     await uow.audit.add(None, SYSTEM, "step_reminder", now,
                                         detail=f"{late.step.id} → {'lead' if late.level == rules.LEAD else 'owner'}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core import mentions as domain
 from bot.core.commands import Escalate
+from bot.outbox.jobs import NoticeKind
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Mention
 from handlers.context import Context, transition
@@ -17,8 +18,9 @@ async def escalate(cmd: Escalate, *, ctx: Context) -> None:
     async def announce(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
         audit_key = f"escalate:{mention.id}:{mention.version + 1}"
         await ctx.fanout.notice(uow.outbox, mention.id or 0, audit_key,
-                                {"kind": "escalation", "actor": cmd.actor.key, "actor_name": cmd.actor.ref.name,
-                                 "departments": list(cmd.departments), "note": note}, ctx.clock())
+                                {"kind": NoticeKind.ESCALATION, "actor": cmd.actor.key,
+                                 "actor_name": cmd.actor.ref.name, "departments": list(cmd.departments),
+                                 "note": note}, ctx.clock())
 
     await transition(ctx, cmd.mention_id, cmd.actor,
                      lambda m: domain.escalate(m, cmd.actor, cmd.departments, known), announce)

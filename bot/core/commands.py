@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.mentions import Actor
 from bot.core.views import DismissReason
@@ -213,3 +214,15 @@ class UnlinkMention:
 
     mention_id: int
     actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class LearnChannel:
+    """The bot was added to a team: its channel takes the cards while none is configured."""
+
+    platform: str
+    workspace: str
+    channel: str
+    name: str | None
+    service_url: str
+    reference: dict[str, Any]  # what the platform needs to post there later (Teams: the conversation reference)

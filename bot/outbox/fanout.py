@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.outbox.jobs import JobKind, NoticeKind, failure_name, job_key, job_kind, read_kind
 from bot.storage.models import OutboxJob
 from bot.storage.repositories import Outbox
 
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
-FAILURE_NOTICE = "failed"  # the payload kind of a triage-channel line saying a job was given up on
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +25,8 @@ class Fanout:
 
     def card_jobs(self, mention_ids: list[int]) -> list[dict[str, Any]]:
         """The card jobs (one per platform) of these mentions, for `Outbox.sync_many`."""
-        return [{"key": f"{platform}:card:{mention_id}", "kind": f"{platform}.card", "mention_id": mention_id,
-                 "payload": {}} for mention_id in mention_ids for platform in self.platforms]
+        return [{"key": job_key(platform, JobKind.CARD, mention_id), "kind": job_kind(platform, JobKind.CARD),
+                 "mention_id": mention_id, "payload": {}} for mention_id in mention_ids for platform in self.platforms]
 
     async def cards_changed(self, outbox: Outbox, mention_ids: list[int], now: datetime) -> None:
         """`card_changed` for many mentions at once."""
@@ -35,18 +35,20 @@ class Fanout:
     async def draft_changed(self, outbox: Outbox, mention_id: int, draft_id: int, now: datetime) -> None:
         """The draft's thread message must show its current state."""
         for platform in self.platforms:
-            await outbox.sync(f"{platform}:draft:{draft_id}", f"{platform}.draft", mention_id,
-                              {"draft_id": draft_id}, now)
+            await outbox.sync(job_key(platform, JobKind.DRAFT, draft_id), job_kind(platform, JobKind.DRAFT),
+                              mention_id, {"draft_id": draft_id}, now)
 
     async def notice(self, outbox: Outbox, mention_id: int, key: str, payload: dict[str, Any], now: datetime) -> None:
         """Post a one-off message in the mention's thread (exactly once per key)."""
         for platform in self.platforms:
-            await outbox.once(f"{platform}:notice:{key}", f"{platform}.notice", mention_id, payload, now)
+            await outbox.once(job_key(platform, JobKind.NOTICE, key), job_kind(platform, JobKind.NOTICE), mention_id,
+                              payload, now)
 
     def crisis_jobs(self, crisis_ids: list[int]) -> list[dict[str, Any]]:
         """The checklist jobs (one per platform) of these crises, for `Outbox.sync_many`."""
-        return [{"key": f"{platform}:crisis:{crisis_id}", "kind": f"{platform}.crisis", "mention_id": None,
-                 "payload": {"crisis_id": crisis_id}} for crisis_id in crisis_ids for platform in self.platforms]
+        return [{"key": job_key(platform, JobKind.CRISIS, crisis_id), "kind": job_kind(platform, JobKind.CRISIS),
+                 "mention_id": None, "payload": {"crisis_id": crisis_id}}
+                for crisis_id in crisis_ids for platform in self.platforms]
 
     async def crisis_changed(self, outbox: Outbox, crisis_id: int, now: datetime) -> None:
         """The crisis' room, checklist and banner must show its current state."""
@@ -57,7 +59,8 @@ class Fanout:
         """Post a one-off message (a reminder, a report) in the crisis' room; False when asked for before."""
         queued = False
         for platform in self.platforms:
-            queued |= await outbox.once(f"{platform}:crisis-notice:{key}", f"{platform}.crisis_notice", None,
+            queued |= await outbox.once(job_key(platform, JobKind.CRISIS_NOTICE, key),
+                                        job_kind(platform, JobKind.CRISIS_NOTICE), None,
                                         {"crisis_id": crisis_id, **payload}, now)
         return queued
 
@@ -66,30 +69,31 @@ class Fanout:
 
         Once per job and generation: a job asked for again (a new state to show) and given up again says so again.
         """
-        platform, _, what = job.kind.rpartition(".")
-        if what == "notice" and job.payload.get("kind") == FAILURE_NOTICE:
+        platform, what = read_kind(job.kind)
+        if what is JobKind.NOTICE and job.payload.get("kind") == NoticeKind.FAILED:
             return  # the line itself could not be posted: /metrics and the log say so, not another line
         text = f"{failure_sentence(job, PLATFORM_NAMES.get(platform, platform))}: {reason}"
-        payload = {"kind": FAILURE_NOTICE, "text": text, "mention_id": job.mention_id}
+        payload = {"kind": str(NoticeKind.FAILED), "text": text, "mention_id": job.mention_id}
         for target in ((platform,) if platform in self.platforms else self.platforms):
-            await outbox.once(f"{target}:notice:{FAILURE_NOTICE}:{job.id}:{job.generation}", f"{target}.notice",
-                              job.mention_id, payload, now)
+            await outbox.once(job_key(target, JobKind.NOTICE, failure_name(job.id, job.generation)),
+                              job_kind(target, JobKind.NOTICE), job.mention_id, payload, now)
 
     async def deliver_reply(self, outbox: Outbox, mention_id: int, draft_id: int, now: datetime) -> None:
         """Deliver the draft to the social network while it is marked as sending."""
-        await outbox.sync(f"reply:{draft_id}", "reply", mention_id, {"draft_id": draft_id}, now)
+        await outbox.sync(job_key(None, JobKind.REPLY, draft_id), job_kind(None, JobKind.REPLY), mention_id,
+                          {"draft_id": draft_id}, now)
 
 
 def failure_sentence(job: OutboxJob, platform: str) -> str:
     """What could not be done, in words people in the triage channel understand."""
-    what = job.kind.rpartition(".")[2]
+    what = read_kind(job.kind)[1]
     mention, crisis = job.mention_id, job.payload.get("crisis_id")
     sentences = {
-        "card": f"Mention #{mention} could not be shown on {platform}",
-        "draft": f"A reply draft for mention #{mention} could not be shown on {platform}",
-        "notice": f"A message about mention #{mention} could not be posted on {platform}",
-        "crisis": f"The checklist of crisis #{crisis} could not be shown on {platform}",
-        "crisis_notice": f"A message about crisis #{crisis} could not be posted on {platform}",
-        "reply": f"The reply to mention #{mention} could not be delivered",
+        JobKind.CARD: f"Mention #{mention} could not be shown on {platform}",
+        JobKind.DRAFT: f"A reply draft for mention #{mention} could not be shown on {platform}",
+        JobKind.NOTICE: f"A message about mention #{mention} could not be posted on {platform}",
+        JobKind.CRISIS: f"The checklist of crisis #{crisis} could not be shown on {platform}",
+        JobKind.CRISIS_NOTICE: f"A message about crisis #{crisis} could not be posted on {platform}",
+        JobKind.REPLY: f"The reply to mention #{mention} could not be delivered",
     }
-    return sentences.get(what, f"Outbound job {job.key} failed")
+    return sentences[what] if what is not None else f"Outbound job {job.key} failed"

@@ -18,9 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.http_body import Unreadable, read_body
 from bot.logs import excerpt
 from bot.metrics import Metrics
+from bot.outbox.relay import Sender
 from bot.settings import Settings
 from bot.slack import calls, listeners
-from bot.slack.messenger import SlackMessenger
+from bot.slack.crisis_senders import CrisisSenders
+from bot.slack.poster import SlackPoster
+from bot.slack.senders import MentionSenders
 from handlers.bus import Bus
 
 logger = logging.getLogger(__name__)
@@ -100,8 +103,11 @@ class SlackEdge:
         self.app = AsyncApp(client=self.client, signing_secret=signing or "", request_verification_enabled=False,
                             process_before_response=False)
         listeners.register(self.app, bus)
-        self.messenger = (SlackMessenger(self.client, bus.ctx, settings.slack_triage_channel, metrics)
-                          if settings.slack_triage_channel else None)
+        self.senders: dict[str, Sender] | None = None  # the outbox job kinds it posts, with a triage channel
+        if settings.slack_triage_channel:
+            poster = SlackPoster(self.client, bus.ctx, settings.slack_triage_channel)
+            self.senders = {**MentionSenders(poster, bus.ctx, metrics).senders(),
+                            **CrisisSenders(poster, bus.ctx).senders()}
 
     async def handle(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: one Request URL for events, interactivity and slash commands.

@@ -119,7 +119,7 @@ async def connector_client(adapter: CloudAdapter, app_id: str | None, service_ur
     factory = adapter.bot_framework_authentication.create_connector_factory(identity)
     client = await factory.create(service_url, CONNECTOR_AUDIENCE)
     # msrest would retry inside a blocking call (and, with retries at 0 but its status list kept, turn
-    # a 502 into a connection error); the messenger retries itself, honouring Retry-After.
+    # a 502 into a connection error); the poster retries itself, honouring Retry-After.
     client.config.retry_policy.retries = 0
     client.config.retry_policy.policy.status_forcelist = frozenset()
     return client

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
@@ -13,15 +11,16 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValu
 
 from bot.chat import answers as reports
 from bot.core import commands as c
+from bot.core.crisis.views import ChecklistView
 from bot.core.intents import CRISIS_COMMANDS, TEXT_COMMANDS
 from bot.core.mentions import DomainError
+from bot.core.views import DraftView
 from bot.teams import translate
 from bot.teams.checklist import render_checklist
 from bot.teams.escape import escape_markdown, safe_url
 from bot.teams.render import render_card, render_draft
 from handlers.bus import Bus
-from handlers.cards import card_view, draft_view
-from handlers.crisis import checklist
+from handlers.cards import view_after
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +46,8 @@ APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothin
 class TeamsBot(ActivityHandler):
     """Translates activities to commands, dispatches them, and answers within Teams' deadlines."""
 
-    def __init__(self, bus: Bus, clock: Callable[[], datetime]) -> None:
-        self._bus, self._clock = bus, clock
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
         self._config = bus.ctx.config
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
@@ -63,10 +62,8 @@ class TeamsBot(ActivityHandler):
         reference = TurnContext.get_conversation_reference(activity).serialize()
         if team := _team_id(data):
             reference[TEAM_KEY] = team
-        async with self._bus.ctx.db.uow() as uow:
-            await uow.channels.learn(PLATFORM, tenant, channel, activity.conversation.name, activity.service_url,
-                                     reference, self._clock())
-            await uow.commit()
+        await self._bus.dispatch(c.LearnChannel(PLATFORM, tenant, channel, activity.conversation.name,
+                                                activity.service_url, reference))
         logger.info("teams: installed in channel %s of tenant %s", channel, tenant)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -106,21 +103,13 @@ class TeamsBot(ActivityHandler):
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
 
     async def _refreshed(self, command: object, notice: str | None) -> dict[str, Any]:
-        async with self._bus.ctx.db.uow() as uow:
-            if isinstance(command, c.CompleteStep | c.SkipStep):
-                crisis = await uow.crises.get(command.crisis_id or 0)
-                if crisis is None:
-                    raise DomainError(f"There is no crisis #{command.crisis_id}.")
-                card = render_checklist(await checklist(uow, self._bus.ctx, crisis, self._clock()))
-            elif isinstance(command, c.Approve | c.RequestChanges | c.RetryDelivery):
-                draft = await uow.drafts.get(command.draft_id)
-                if draft is None:
-                    raise DomainError(f"Draft {command.draft_id} does not exist.")
-                card = render_draft(draft_view(self._config, draft))
-            else:
-                view = await card_view(uow, self._config, command.mention_id, self._clock())  # type: ignore[attr-defined]
-                departments = [self._config.department_view(key) for key in self._config.departments]
-                card = render_card(view, departments)
+        view = await view_after(self._bus.ctx, command)
+        if isinstance(view, ChecklistView):
+            card = render_checklist(view)
+        elif isinstance(view, DraftView):
+            card = render_draft(view)
+        else:
+            card = render_card(view, [self._config.department_view(key) for key in self._config.departments])
         if notice:
             warning = {"type": "TextBlock", "text": f"⚠ {escape_markdown(notice)}", "wrap": True, "color": "Attention",
                        "weight": "Bolder"}

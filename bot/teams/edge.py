@@ -8,11 +8,14 @@ import uuid
 from botbuilder.core import MessageFactory, TurnContext
 
 from bot.metrics import Metrics
+from bot.outbox.relay import Sender
 from bot.settings import Settings
 from bot.teams.adapter import create_adapter
 from bot.teams.bot import APOLOGY, TeamsBot
-from bot.teams.messenger import TeamsMessenger
+from bot.teams.crisis_senders import CrisisSenders
+from bot.teams.poster import TeamsPoster
 from bot.teams.route import MessagesRoute
+from bot.teams.senders import MentionSenders
 from handlers.bus import Bus
 
 logger = logging.getLogger(__name__)
@@ -24,8 +27,10 @@ class TeamsEdge:
     def __init__(self, settings: Settings, bus: Bus, metrics: Metrics) -> None:
         self.adapter = create_adapter(settings)
         self.adapter.on_turn_error = self._on_turn_error
-        self.route = MessagesRoute(self.adapter, TeamsBot(bus, bus.ctx.clock))
-        self.messenger = TeamsMessenger(self.adapter, settings, bus.ctx, metrics)
+        self.route = MessagesRoute(self.adapter, TeamsBot(bus))
+        poster = TeamsPoster(self.adapter, settings, bus.ctx)
+        self.senders: dict[str, Sender] = {**MentionSenders(poster, bus.ctx, metrics).senders(),
+                                           **CrisisSenders(poster, bus.ctx).senders()}
 
     @staticmethod
     async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:

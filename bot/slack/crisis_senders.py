@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.crisis.views import ChecklistView
-from bot.core.views import CrisisTag, PersonRef
-from bot.outbox.relay import RetryLater
+from bot.core.views import PersonRef
+from bot.outbox.jobs import (
+    CrisisNoticeKind,
+    CrisisPart,
+    JobKind,
+    crisis_notice_subject,
+    crisis_subject,
+    job_kind,
+)
+from bot.outbox.relay import RetryLater, Sender
 from bot.slack.crisis_render import (
     render_banner,
     render_checklist,
@@ -21,20 +26,17 @@ from bot.slack.crisis_render import (
     render_report,
     render_room_intro,
 )
+from bot.slack.poster import PLATFORM, SlackPoster
 from bot.slack.render import Message
-from bot.storage.models import ChatMessage, OutboxJob
+from bot.storage.models import OutboxJob
+from handlers.cards import crisis_notice
 from handlers.context import Context
-from handlers.crisis import current_checklist, reminder_view
-
-if TYPE_CHECKING:
-    from bot.slack.messenger import SlackMessenger
+from handlers.crisis import current_checklist
 
 logger = logging.getLogger(__name__)
 
-PLATFORM = "slack"
 NAME_LIMIT = 80  # Slack: a channel name is at most 80 characters
 MAX_NAME_TRIES = 20  # crisis-outage-20250101, -2, … -20; past that the crisis runs in a thread
-SUBJECT_LIMIT = 100  # ChatMessage.subject
 # Slack's answers when this app may not create channels: the crisis then runs in a triage-channel thread.
 CANNOT_CREATE = frozenset({"restricted_action", "missing_scope", "not_allowed_token_type", "no_permission",
                            "access_denied"})
@@ -60,11 +62,16 @@ def channel_name(view: ChecklistView, attempt: int = 1) -> str:
     return f"{head}{tail}{suffix}"
 
 
-class CrisisMessenger:
+class CrisisSenders:
     """Keeps each crisis' room, checklist and banner current, and posts its reminders and report once."""
 
-    def __init__(self, messenger: SlackMessenger, client: AsyncWebClient, ctx: Context, triage: str) -> None:
-        self._messenger, self._client, self._ctx, self._triage = messenger, client, ctx, triage
+    def __init__(self, poster: SlackPoster, ctx: Context) -> None:
+        self._poster, self._client, self._ctx, self._triage = poster, poster.client, ctx, poster.triage
+
+    def senders(self) -> dict[str, Sender]:
+        """The outbox job kinds for crises."""
+        return {job_kind(PLATFORM, JobKind.CRISIS): self.sync_crisis,
+                job_kind(PLATFORM, JobKind.CRISIS_NOTICE): self.post_notice}
 
     async def sync_crisis(self, job: OutboxJob) -> None:
         """Make sure the crisis has its room, then post or update its checklist and the triage banner."""
@@ -73,9 +80,9 @@ class CrisisMessenger:
         if view is None:
             return
         room = await self._room(job, view)
-        await self._post(job, room, f"crisis:{crisis_id}:checklist", render_checklist(view))
+        await self._post(job, room, crisis_subject(crisis_id, CrisisPart.CHECKLIST), render_checklist(view))
         banner = render_banner(view, room.channel if room.dedicated else None)
-        await self._messenger.upsert(job, f"crisis:{crisis_id}:banner", None, *banner, thread_ts=None)
+        await self._poster.upsert(job, crisis_subject(crisis_id, CrisisPart.BANNER), None, *banner, thread_ts=None)
 
     async def post_notice(self, job: OutboxJob) -> None:
         """Post a reminder or the report in the crisis' room, once."""
@@ -84,35 +91,29 @@ class CrisisMessenger:
         if room is None:
             raise RetryLater("the crisis room is not there yet", delay=1.0, count_attempt=False)
         kind = job.payload.get("kind")
-        async with self._ctx.db.uow() as uow:
-            if kind == "reminder":
-                reminder = await reminder_view(uow, self._ctx, crisis_id, str(job.payload["step"]),
-                                               str(job.payload["level"]), self._ctx.clock())
-                message = None if reminder is None else render_reminder(reminder)
-            elif kind == "report":
-                crisis = await uow.crises.get(crisis_id)
-                report = crisis.report if crisis is not None else None
-                message = None if crisis is None or not report else render_report(
-                    CrisisTag(crisis_id, crisis.title, crisis.drill), report)
-            else:
-                raise ValueError(f"unknown crisis notice kind {kind!r}")
-        if message is None:
+        if kind == CrisisNoticeKind.REMINDER:
+            notice = await crisis_notice(self._ctx, crisis_id, CrisisNoticeKind.REMINDER, str(job.payload["step"]),
+                                         str(job.payload["level"]))
+        elif kind == CrisisNoticeKind.REPORT:
+            notice = await crisis_notice(self._ctx, crisis_id, CrisisNoticeKind.REPORT)
+        else:
+            raise ValueError(f"unknown crisis notice kind {kind!r}")
+        if notice is not None and notice.reminder is not None:
+            message = render_reminder(notice.reminder)
+        elif notice is not None and notice.report:
+            message = render_report(notice.crisis, notice.report)
+        else:
             return  # the step was done meanwhile, or there is no report to post
-        await self._post(job, room, _notice_subject(job.key), message, update=False)
+        await self._post(job, room, crisis_notice_subject(job.key), message, update=False)
 
     async def _post(self, job: OutboxJob, room: Room, subject: str, message: Message, *,
                     update: bool = True) -> None:
-        await self._messenger.upsert(job, subject, None, *message, thread_ts=room.thread_ts, channel=room.channel,
-                                     crisis_id=int(job.payload["crisis_id"]) if room.dedicated else None,
-                                     update=update)
-
-    async def _record(self, subject: str) -> ChatMessage | None:
-        workspace = await self._messenger.workspace()
-        async with self._ctx.db.uow() as uow:
-            return await uow.messages.get(PLATFORM, workspace, subject)
+        await self._poster.upsert(job, subject, None, *message, thread_ts=room.thread_ts, channel=room.channel,
+                                  crisis_id=int(job.payload["crisis_id"]) if room.dedicated else None,
+                                  update=update)
 
     async def _known_room(self, crisis_id: int) -> Room | None:
-        record = await self._record(f"crisis:{crisis_id}:room")
+        record = await self._poster.recorded(crisis_subject(crisis_id, CrisisPart.ROOM))
         if record is None:
             return None
         return Room(record.channel, record.thread_ts, dedicated=record.channel != self._triage)
@@ -121,22 +122,22 @@ class CrisisMessenger:
         """The crisis' room, opened on the first run: a new channel with its people, else a thread, saying why."""
         if (room := await self._known_room(view.id)) is not None:
             return room
-        created = await self._record(f"crisis:{view.id}:channel")
+        created = await self._poster.recorded(crisis_subject(view.id, CrisisPart.CHANNEL))
         channel, refused = (created.channel, None) if created else await self._create_channel(job, view)
         if channel is None:
             # The banner is the thread's root, so it is posted first.
             banner = render_banner(view, None)
-            await self._messenger.upsert(job, f"crisis:{view.id}:banner", None, *banner, thread_ts=None)
-            root = await self._record(f"crisis:{view.id}:banner")
+            await self._poster.upsert(job, crisis_subject(view.id, CrisisPart.BANNER), None, *banner, thread_ts=None)
+            root = await self._poster.recorded(crisis_subject(view.id, CrisisPart.BANNER))
             assert root is not None
             room = Room(self._triage, root.ts, dedicated=False)
-            await self._post(job, room, f"crisis:{view.id}:room", render_room_intro(view, refused=refused,
-                                                                                     uninvited=()))
+            intro = render_room_intro(view, refused=refused, uninvited=())
+            await self._post(job, room, crisis_subject(view.id, CrisisPart.ROOM), intro)
             return room
         room = Room(channel, None, dedicated=True)
         uninvited = await self._invite(channel, view)
-        await self._post(job, room, f"crisis:{view.id}:room", render_room_intro(view, refused=None,
-                                                                                 uninvited=uninvited))
+        intro = render_room_intro(view, refused=None, uninvited=uninvited)
+        await self._post(job, room, crisis_subject(view.id, CrisisPart.ROOM), intro)
         return room
 
     async def _create_channel(self, job: OutboxJob, view: ChecklistView) -> tuple[str | None, str | None]:
@@ -145,8 +146,8 @@ class CrisisMessenger:
             name = channel_name(view, attempt)
             try:
                 # Not repeated after a 5xx or timeout: the channel may exist, and a second try would take `-2`.
-                created = await self._messenger.call(self._client.conversations_create, idempotent=False, name=name,
-                                                     is_private=False)
+                created = await self._poster.call(self._client.conversations_create, idempotent=False, name=name,
+                                                  is_private=False)
             except SlackApiError as exc:
                 error = str(exc.response.get("error"))
                 if error == "name_taken":
@@ -157,12 +158,8 @@ class CrisisMessenger:
                 raise
             channel = str(created["channel"]["id"])
             # Recorded at once, so a later failure (an invite, the first post) never makes a second channel.
-            async with self._ctx.db.uow() as uow:
-                await uow.messages.add(ChatMessage(
-                    platform=PLATFORM, workspace=await self._messenger.workspace(), subject=f"crisis:{view.id}:channel",
-                    crisis_id=view.id, channel=channel, ts=str(created["channel"].get("created") or ""),
-                    posted_at=self._ctx.clock()))
-                await uow.commit()
+            await self._poster.remember(crisis_subject(view.id, CrisisPart.CHANNEL), channel,
+                                        str(created["channel"].get("created") or ""), crisis_id=view.id)
             logger.info("slack: created #%s for crisis %s (job %s)", name, view.id, job.key)
             return channel, None
         return None, f"every name from {channel_name(view)} to -{MAX_NAME_TRIES} is taken"
@@ -175,8 +172,8 @@ class CrisisMessenger:
             return []
         try:
             # `force` invites everyone Slack can, instead of nobody when one id is refused.
-            response = await self._messenger.call(self._client.conversations_invite, channel=channel,
-                                                  users=sorted(people), force=True)
+            response = await self._poster.call(self._client.conversations_invite, channel=channel,
+                                               users=sorted(people), force=True)
         except SlackApiError as exc:
             logger.warning("slack: could not invite people to crisis %s (%s)", view.id, exc.response.get("error"))
             return list(people.values())
@@ -186,10 +183,3 @@ class CrisisMessenger:
             logger.warning("slack: %d people could not be invited to crisis %s", len(failed), view.id)
         return failed
 
-
-def _notice_subject(job_key: str) -> str:
-    """`crisis-notice:<key>` for the job `slack:crisis-notice:<key>`, hashed when a long step id makes it too long."""
-    subject = f"crisis-notice:{job_key.split(':', 2)[2]}"
-    if len(subject) <= SUBJECT_LIMIT:
-        return subject
-    return f"crisis-notice:{hashlib.sha256(subject.encode()).hexdigest()}"

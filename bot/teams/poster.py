@@ -1,8 +1,7 @@
-"""Outbox senders for Teams: post cards as new threads, update them in place, post drafts and notices, each once."""
+"""Posting on Teams for the outbox: start threads, reply in them, update cards in place, each subject at most once."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -15,20 +14,16 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from bot.metrics import Metrics
-from bot.outbox.fanout import FAILURE_NOTICE
-from bot.outbox.relay import GiveUp, RetryLater, Sender
+from bot.outbox.jobs import started_subject
+from bot.outbox.relay import GiveUp, RetryLater
 from bot.settings import Settings
-from bot.storage.models import ChatMessage, OutboxJob
+from bot.storage.models import ChatMessage
 from bot.teams.adapter import connector_client
 from bot.teams.bot import TEAM_KEY
-from bot.teams.cards import adaptive_card, rich_text, run
-from bot.teams.crisis_messenger import TeamsCrisisMessenger
-from bot.teams.escape import clip, escape_markdown
+from bot.teams.escape import clip
 from bot.teams.graph import ChannelPosts, GraphBusy, GraphUnavailable, mark
 from bot.teams.pacing import CONVERSATION_WINDOWS, TENANT_WINDOWS, Pacer
-from bot.teams.render import render_card, render_draft, render_escalation_notice
-from handlers.cards import card_view, draft_view, escalation_notice
+from handlers import messages
 from handlers.context import Context
 
 logger = logging.getLogger(__name__)
@@ -39,8 +34,6 @@ RETRIED_STATUSES = frozenset({412, 429, 502, 504})
 ATTEMPTS = 4
 CREDENTIALS_DELAY = 60.0  # the bot's credentials were refused: people can fix that without the job changing
 REFUSAL_LIMIT = 120  # characters of Teams' own words quoted when it refuses a post
-NOTICE_LIMIT = 1000  # characters of a failure line in the triage channel
-SUBJECT_LIMIT = 100  # ChatMessage.subject
 CLOCK_SKEW = timedelta(minutes=5)  # between our clock and Teams' message times
 KEEP_LOOKING = timedelta(minutes=10)  # while Graph is busy, wait rather than post again; after this, post
 
@@ -75,70 +68,34 @@ def _refusal(exc: ErrorResponseException) -> str:
     return clip(" ".join(str(said).split()), REFUSAL_LIMIT)
 
 
-def failure_card(text: str) -> dict[str, Any]:
-    """A line for the triage channel saying a job was given up on.
-
-    The text may quote what a customer sent, so it is a TextRun: nothing in it formats, links or mentions.
-    """
-    line = clip(text, NOTICE_LIMIT)
-    body = [rich_text("webcare-failure", [run("⚠ ", color="attention"), run(line)])]
-    return adaptive_card(body, fallback_text=escape_markdown(f"⚠ {line}"))
-
-
 def card_activity(card: dict[str, Any], activity_id: str | None = None) -> Activity:
     """A message activity carrying one Adaptive Card."""
     return Activity(type="message", id=activity_id, attachments=[Attachment(content_type=CARD_TYPE, content=card)])
 
 
-class TeamsMessenger:
-    """Sends what the outbox asks for to the Teams triage channel and the cards' threads."""
+class TeamsPoster:
+    """Sends the bot's cards to the Teams triage channel and its threads, and keeps where each subject's card went."""
 
-    def __init__(self, adapter: CloudAdapter, settings: Settings, ctx: Context, metrics: Metrics) -> None:
-        self._adapter, self._settings, self._db, self._config = adapter, settings, ctx.db, ctx.config
-        self._metrics, self._clock = metrics, ctx.clock
+    def __init__(self, adapter: CloudAdapter, settings: Settings, ctx: Context) -> None:
+        self._adapter, self._settings, self._ctx, self._clock = adapter, settings, ctx, ctx.clock
         self._clients: dict[str, ConnectorClient] = {}
         self._conversations = Pacer(CONVERSATION_WINDOWS)
         self._tenants = Pacer(TENANT_WINDOWS)
-        self._crises = TeamsCrisisMessenger(self, ctx)
         password = settings.microsoft_app_password
         self._posts = ChannelPosts(settings.microsoft_app_id, password.get_secret_value(), settings.microsoft_graph_url,
                                    settings.microsoft_login_url) if settings.microsoft_app_id and password else None
         self._said: set[str] = set()
-
-    def senders(self) -> dict[str, Sender]:
-        """The outbox job kinds this messenger handles."""
-        return {"teams.card": self.sync_card, "teams.draft": self.sync_draft, "teams.notice": self.post_notice,
-                **self._crises.senders()}
 
     async def target(self) -> tuple[str, str, str]:
         """(service URL, tenant, channel id) of the triage channel: configured, or learned on install."""
         s = self._settings
         if s.teams_triage_channel and s.teams_service_url:
             return s.teams_service_url, s.teams_tenant_id or "", s.teams_triage_channel
-        async with self._db.uow() as uow:
-            learned = await uow.channels.latest(PLATFORM)
+        learned = await messages.learned_channel(self._ctx, PLATFORM)
         if learned is None:
             raise RetryLater("no Teams channel yet: install the bot in a team or set TEAMS_TRIAGE_CHANNEL", delay=30,
                              count_attempt=False)
         return learned.service_url, learned.workspace, learned.channel
-
-    async def sync_card(self, job: OutboxJob) -> None:
-        """Post the mention's card as a new thread, or update it in place."""
-        mention_id = job.mention_id or 0
-        async with self._db.uow() as uow:
-            view = await card_view(uow, self._config, mention_id, self._clock())
-        departments = [self._config.department_view(key) for key in self._config.departments]
-        card = render_card(view, departments)
-        service_url, tenant, channel = await self.target()
-        async with self._db.uow() as uow:
-            existing = await uow.messages.get(PLATFORM, tenant, f"card:{mention_id}")
-        if existing is not None:
-            await self.update(service_url, tenant, existing.channel, existing.ts, card)
-            return
-        subject = f"card:{mention_id}"
-        conversation, activity_id = await self.start_thread(service_url, tenant, channel, card, subject=subject)
-        await self.remember(tenant, subject, mention_id, conversation, activity_id)
-        self._metrics.posted.labels(platform=PLATFORM).inc()
 
     async def start_thread(self, service_url: str, tenant: str, channel: str, card: dict[str, Any], *,
                            subject: str | None = None) -> tuple[str, str]:
@@ -182,69 +139,21 @@ class TeamsMessenger:
                                lambda c: c.conversations.send_to_conversation(conversation, card_activity(card)))
         return sent.id
 
-    async def sync_draft(self, job: OutboxJob) -> None:
-        """Post or update a draft in the card's thread."""
-        draft_id = int(job.payload["draft_id"])
-        async with self._db.uow() as uow:
-            draft = await uow.drafts.get(draft_id)
-        if draft is None:
-            return
-        await self._in_thread(job, f"draft:{draft_id}", render_draft(draft_view(self._config, draft)), update=True)
-
-    async def post_notice(self, job: OutboxJob) -> None:
-        """Post a one-off notice: an escalation pinging heads in the card's thread, or a failure line in the channel."""
-        if job.payload.get("kind") == FAILURE_NOTICE:
-            await self._post_failure(job)
-            return
-        if job.payload.get("kind") != "escalation":
-            raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
-        card = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
-        await self._in_thread(job, f"notice:{job.key.split(':', 2)[2]}", card, update=False)
-
-    async def _post_failure(self, job: OutboxJob) -> None:
-        """A new thread in the triage channel saying a job was given up on (a failed card has no thread to go in)."""
-        service_url, tenant, channel = await self.target()
-        subject = f"notice:{job.key.split(':', 2)[2]}"
-        async with self._db.uow() as uow:
-            if await uow.messages.get(PLATFORM, tenant, subject) is not None:
-                return
-        card = failure_card(str(job.payload.get("text") or "An outbound job was given up on"))
-        conversation, activity_id = await self.start_thread(service_url, tenant, channel, card, subject=subject)
-        await self.remember(tenant, subject, job.mention_id, conversation, activity_id)
-
-    async def _in_thread(self, job: OutboxJob, subject: str, card: dict[str, Any], *, update: bool) -> None:
-        service_url, tenant, _channel = await self.target()
-        async with self._db.uow() as uow:
-            thread = await uow.messages.get(PLATFORM, tenant, f"card:{job.mention_id}")
-            existing = await uow.messages.get(PLATFORM, tenant, subject)
-        if thread is None:
-            raise RetryLater("the card is not posted yet", delay=1.0, count_attempt=False)
-        if existing is not None:
-            if update:
-                await self.update(service_url, tenant, existing.channel, existing.ts, card)
-            return
-        sent = await self.post_in(service_url, tenant, thread.channel, card, subject=subject)
-        await self.remember(tenant, subject, job.mention_id, thread.channel, sent)
+    async def recorded(self, tenant: str, subject: str) -> ChatMessage | None:
+        """The subject's card in this tenant, if one was posted."""
+        return await messages.recorded(self._ctx, PLATFORM, tenant, subject)
 
     async def remember(self, tenant: str, subject: str, mention_id: int | None, conversation: str, ts: str, *,
                        crisis_id: int | None = None) -> None:
         """Keep where a message went, so later runs update it instead of posting it again."""
-        async with self._db.uow() as uow:
-            await uow.messages.add(ChatMessage(platform=PLATFORM, workspace=tenant, subject=subject,
-                                               mention_id=mention_id, crisis_id=crisis_id, channel=conversation,
-                                               ts=ts, posted_at=self._clock()))
-            await uow.commit()
+        await messages.remember(self._ctx, PLATFORM, tenant, subject, channel=conversation, ts=ts,
+                                mention_id=mention_id, crisis_id=crisis_id)
 
     async def _earlier_post(self, tenant: str, subject: str, conversation: str) -> str | None:
         """Note that a post of `subject` starts; if one started before (its answer lost), find what it posted."""
-        started_subject = _started(subject)
-        async with self._db.uow() as uow:
-            started = await uow.messages.get(PLATFORM, tenant, started_subject)
-            if started is None:
-                await uow.messages.add(ChatMessage(platform=PLATFORM, workspace=tenant, subject=started_subject,
-                                                   channel=conversation, ts="", posted_at=self._clock()))
-                await uow.commit()
-                return None
+        started = await messages.note_start(self._ctx, PLATFORM, tenant, started_subject(subject), conversation)
+        if started is None:
+            return None
         channel, _, root = conversation.partition(";messageid=")
         return await self._look_for(tenant, subject, channel, root or None, started.posted_at)
 
@@ -274,8 +183,7 @@ class TeamsMessenger:
 
     async def _learned_team(self, tenant: str) -> str | None:
         """The Entra group id of the team the bot was last installed in (in this tenant), if the install said it."""
-        async with self._db.uow() as uow:
-            learned = await uow.channels.latest(PLATFORM)
+        learned = await messages.learned_channel(self._ctx, PLATFORM)
         team = learned.reference.get(TEAM_KEY) if learned is not None and learned.workspace == tenant else None
         return team if isinstance(team, str) and team else None
 
@@ -323,10 +231,3 @@ def _marker(subject: str) -> str:
     """The id of the hidden element that marks a posted card as the subject's."""
     return f"webcare:{subject}"
 
-
-def _started(subject: str) -> str:
-    """The subject of the row that notes a post of `subject` was started (shortened by a digest if too long)."""
-    started = f"sending:{subject}"
-    if len(started) <= SUBJECT_LIMIT:
-        return started
-    return f"sending:{hashlib.sha256(subject.encode()).hexdigest()}"

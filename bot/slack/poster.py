@@ -1,4 +1,4 @@
-"""Outbox senders for Slack: post or update cards, drafts, notices and crises, exactly once, paced per channel."""
+"""Posting on Slack for the outbox: post or update a subject's message at most once, paced, and remember it."""
 
 from __future__ import annotations
 
@@ -12,15 +12,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.metrics import Metrics
-from bot.outbox.fanout import FAILURE_NOTICE
-from bot.outbox.relay import GiveUp, RetryLater, Sender
+from bot.outbox.relay import GiveUp, RetryLater
 from bot.slack import calls
-from bot.slack.crisis_messenger import CrisisMessenger
-from bot.slack.escape import escape_mrkdwn
-from bot.slack.render import render_card, render_draft, render_escalation_notice
 from bot.storage.models import ChatMessage, OutboxJob
-from handlers.cards import card_view, draft_view, escalation_notice
+from handlers import messages
 from handlers.context import Context
 
 logger = logging.getLogger(__name__)
@@ -51,74 +46,30 @@ class ChannelPacer:
             await asyncio.sleep(slot - now)
 
 
-class SlackMessenger:
-    """Sends what the outbox asks for to the triage channel and the cards' threads."""
+class SlackPoster:
+    """Sends the bot's messages to the triage channel (or another) and keeps where each subject's message went."""
 
-    def __init__(self, client: AsyncWebClient, ctx: Context, channel: str, metrics: Metrics, *,
+    def __init__(self, client: AsyncWebClient, ctx: Context, channel: str, *,
                  pacer: ChannelPacer | None = None) -> None:
-        self._client, self._db, self._config, self._channel = client, ctx.db, ctx.config, channel
-        self._metrics, self._clock = metrics, ctx.clock
+        self.client, self.triage, self._ctx = client, channel, ctx
         self._pacer = pacer or ChannelPacer()
         self._workspace: str | None = None
-        self._crises = CrisisMessenger(self, client, ctx, channel)
-
-    def senders(self) -> dict[str, Sender]:
-        """The outbox job kinds this messenger handles."""
-        return {"slack.card": self.sync_card, "slack.draft": self.sync_draft, "slack.notice": self.post_notice,
-                "slack.crisis": self._crises.sync_crisis, "slack.crisis_notice": self._crises.post_notice}
 
     async def workspace(self) -> str:
         """The Slack team id the bot token belongs to."""
         if self._workspace is None:
-            self._workspace = (await self.call(self._client.auth_test))["team_id"]
+            self._workspace = (await self.call(self.client.auth_test))["team_id"]
         return self._workspace
 
-    async def sync_card(self, job: OutboxJob) -> None:
-        """Post the mention's card, or update it to show the current state."""
-        mention_id = job.mention_id or 0
-        async with self._db.uow() as uow:
-            text, blocks = render_card(await card_view(uow, self._config, mention_id, self._clock()))
-        posted = await self.upsert(job, f"card:{mention_id}", mention_id, text, blocks, thread_ts=None)
-        if posted:
-            self._metrics.posted.labels(platform=PLATFORM).inc()
+    async def recorded(self, subject: str) -> ChatMessage | None:
+        """The subject's message, if one was posted (or its channel, if one was created)."""
+        return await messages.recorded(self._ctx, PLATFORM, await self.workspace(), subject)
 
-    async def sync_draft(self, job: OutboxJob) -> None:
-        """Post or update a draft's message in the card's thread."""
-        draft_id = int(job.payload["draft_id"])
-        card = await self._card_message(job.mention_id or 0)
-        async with self._db.uow() as uow:
-            draft = await uow.drafts.get(draft_id)
-            if draft is None:
-                return
-            text, blocks = render_draft(draft_view(self._config, draft))
-        await self.upsert(job, f"draft:{draft_id}", job.mention_id, text, blocks, thread_ts=card.ts)
-
-    async def post_notice(self, job: OutboxJob) -> None:
-        """Post a one-off notice (e.g. an escalation pinging heads) in the card's thread."""
-        if job.payload.get("kind") == FAILURE_NOTICE:
-            await self._post_failure(job)
-            return
-        card = await self._card_message(job.mention_id or 0)
-        if job.payload.get("kind") != "escalation":
-            raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
-        text, blocks = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
-        subject = f"notice:{job.key.split(':', 2)[2]}"
-        await self.upsert(job, subject, job.mention_id, text, blocks, thread_ts=card.ts, update=False)
-
-    async def _post_failure(self, job: OutboxJob) -> None:
-        """A plain line in the triage channel: a job was given up on (its card may be the thing that is missing)."""
-        text = f":warning: {escape_mrkdwn(str(job.payload.get('text', '')))}"
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-        subject = f"notice:{job.key.split(':', 2)[2]}"
-        await self.upsert(job, subject, job.mention_id, text, blocks, thread_ts=None, update=False)
-
-    async def _card_message(self, mention_id: int) -> ChatMessage:
-        workspace = await self.workspace()
-        async with self._db.uow() as uow:
-            card = await uow.messages.get(PLATFORM, workspace, f"card:{mention_id}")
-        if card is None:
-            raise RetryLater("the card is not posted yet", delay=1.0, count_attempt=False)
-        return card
+    async def remember(self, subject: str, channel: str, ts: str, *, mention_id: int | None = None,
+                       crisis_id: int | None = None, thread_ts: str | None = None) -> None:
+        """Keep where the subject's message went, so later runs update it instead of posting it again."""
+        await messages.remember(self._ctx, PLATFORM, await self.workspace(), subject, channel=channel, ts=ts,
+                                mention_id=mention_id, crisis_id=crisis_id, thread_ts=thread_ts)
 
     async def upsert(self, job: OutboxJob, subject: str, mention_id: int | None, text: str,
                      blocks: list[dict[str, Any]], *, thread_ts: str | None, update: bool = True,
@@ -128,30 +79,24 @@ class SlackMessenger:
         The message goes to the triage channel unless `channel` names another; `crisis_id` marks a message in a
         crisis' own room, so that commands typed there act on that crisis.
         """
-        channel = channel or self._channel
-        workspace = await self.workspace()
-        async with self._db.uow() as uow:
-            existing = await uow.messages.get(PLATFORM, workspace, subject)
+        channel = channel or self.triage
+        existing = await self.recorded(subject)
         if existing is not None:
             if update:
-                await self.call(self._client.chat_update, channel=existing.channel, ts=existing.ts, text=text,
-                                 blocks=blocks, final=True)
+                await self.call(self.client.chat_update, channel=existing.channel, ts=existing.ts, text=text,
+                                blocks=blocks, final=True)
             return False
         ts = await self._find_earlier_post(channel, subject, thread_ts, job) if job.attempts > 1 else None
         if ts is None:
             await self._pacer.wait(channel)
             response = await self.call(
-                self._client.chat_postMessage, idempotent=False, channel=channel, text=text, blocks=blocks,
+                self.client.chat_postMessage, idempotent=False, channel=channel, text=text, blocks=blocks,
                 thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, final=True,
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"subject": subject}})
             ts = response["ts"]
         elif update:
-            await self.call(self._client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks, final=True)
-        async with self._db.uow() as uow:
-            await uow.messages.add(ChatMessage(platform=PLATFORM, workspace=workspace, subject=subject,
-                                               mention_id=mention_id, crisis_id=crisis_id, channel=channel, ts=ts,
-                                               thread_ts=thread_ts, posted_at=self._clock()))
-            await uow.commit()
+            await self.call(self.client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks, final=True)
+        await self.remember(subject, channel, ts, mention_id=mention_id, crisis_id=crisis_id, thread_ts=thread_ts)
         return True
 
     async def _find_earlier_post(self, channel: str, subject: str, thread_ts: str | None,
@@ -163,9 +108,9 @@ class SlackMessenger:
             kwargs: dict[str, Any] = {"channel": channel, "include_all_metadata": True, "limit": 200,
                                       "oldest": f"{oldest:.6f}", "cursor": cursor}
             if thread_ts is None:
-                response = await self.call(self._client.conversations_history, **kwargs)
+                response = await self.call(self.client.conversations_history, **kwargs)
             else:
-                response = await self.call(self._client.conversations_replies, ts=thread_ts, **kwargs)
+                response = await self.call(self.client.conversations_replies, ts=thread_ts, **kwargs)
             for message in response.get("messages", []):
                 metadata = message.get("metadata") or {}
                 if (metadata.get("event_type") == METADATA_TYPE

@@ -1,0 +1,69 @@
+"""Outbox senders for mentions on Slack: the card in the triage channel, drafts and notices in its thread."""
+
+from __future__ import annotations
+
+from bot.metrics import Metrics
+from bot.outbox.jobs import JobKind, NoticeKind, card_subject, draft_subject, job_kind, notice_subject
+from bot.outbox.relay import RetryLater, Sender
+from bot.slack.escape import escape_mrkdwn
+from bot.slack.poster import PLATFORM, SlackPoster
+from bot.slack.render import render_card, render_draft, render_escalation_notice
+from bot.storage.models import ChatMessage, OutboxJob
+from handlers.cards import current_card, current_draft, escalation_notice
+from handlers.context import Context
+
+
+class MentionSenders:
+    """Keeps each mention's card current and posts its drafts and notices in the card's thread."""
+
+    def __init__(self, poster: SlackPoster, ctx: Context, metrics: Metrics) -> None:
+        self._poster, self._ctx, self._config = poster, ctx, ctx.config
+        self._metrics = metrics
+
+    def senders(self) -> dict[str, Sender]:
+        """The outbox job kinds these senders handle."""
+        return {job_kind(PLATFORM, JobKind.CARD): self.sync_card, job_kind(PLATFORM, JobKind.DRAFT): self.sync_draft,
+                job_kind(PLATFORM, JobKind.NOTICE): self.post_notice}
+
+    async def sync_card(self, job: OutboxJob) -> None:
+        """Post the mention's card, or update it to show the current state."""
+        mention_id = job.mention_id or 0
+        text, blocks = render_card(await current_card(self._ctx, mention_id))
+        posted = await self._poster.upsert(job, card_subject(mention_id), mention_id, text, blocks, thread_ts=None)
+        if posted:
+            self._metrics.posted.labels(platform=PLATFORM).inc()
+
+    async def sync_draft(self, job: OutboxJob) -> None:
+        """Post or update a draft's message in the card's thread."""
+        draft_id = int(job.payload["draft_id"])
+        card = await self._card_message(job.mention_id or 0)
+        draft = await current_draft(self._ctx, draft_id)
+        if draft is None:
+            return
+        text, blocks = render_draft(draft)
+        await self._poster.upsert(job, draft_subject(draft_id), job.mention_id, text, blocks, thread_ts=card.ts)
+
+    async def post_notice(self, job: OutboxJob) -> None:
+        """Post a one-off notice (e.g. an escalation pinging heads) in the card's thread."""
+        if job.payload.get("kind") == NoticeKind.FAILED:
+            await self._post_failure(job)
+            return
+        card = await self._card_message(job.mention_id or 0)
+        if job.payload.get("kind") != NoticeKind.ESCALATION:
+            raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
+        text, blocks = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
+        await self._poster.upsert(job, notice_subject(job.key), job.mention_id, text, blocks, thread_ts=card.ts,
+                                  update=False)
+
+    async def _post_failure(self, job: OutboxJob) -> None:
+        """A plain line in the triage channel: a job was given up on (its card may be the thing that is missing)."""
+        text = f":warning: {escape_mrkdwn(str(job.payload.get('text', '')))}"
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+        await self._poster.upsert(job, notice_subject(job.key), job.mention_id, text, blocks, thread_ts=None,
+                                  update=False)
+
+    async def _card_message(self, mention_id: int) -> ChatMessage:
+        card = await self._poster.recorded(card_subject(mention_id))
+        if card is None:
+            raise RetryLater("the card is not posted yet", delay=1.0, count_attempt=False)
+        return card

@@ -1,0 +1,100 @@
+"""Outbox senders for mentions on Teams: each card starts a thread in the triage channel; drafts and notices reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.metrics import Metrics
+from bot.outbox.jobs import JobKind, NoticeKind, card_subject, draft_subject, job_kind, notice_subject
+from bot.outbox.relay import RetryLater, Sender
+from bot.storage.models import OutboxJob
+from bot.teams.cards import adaptive_card, rich_text, run
+from bot.teams.escape import clip, escape_markdown
+from bot.teams.poster import PLATFORM, TeamsPoster
+from bot.teams.render import render_card, render_draft, render_escalation_notice
+from handlers.cards import current_card, current_draft, escalation_notice
+from handlers.context import Context
+
+NOTICE_LIMIT = 1000  # characters of a failure line in the triage channel
+
+
+def failure_card(text: str) -> dict[str, Any]:
+    """A line for the triage channel saying a job was given up on.
+
+    The text may quote what a customer sent, so it is a TextRun: nothing in it formats, links or mentions.
+    """
+    line = clip(text, NOTICE_LIMIT)
+    body = [rich_text("webcare-failure", [run("⚠ ", color="attention"), run(line)])]
+    return adaptive_card(body, fallback_text=escape_markdown(f"⚠ {line}"))
+
+
+class MentionSenders:
+    """Keeps each mention's card current and posts its drafts and notices as replies in the card's thread."""
+
+    def __init__(self, poster: TeamsPoster, ctx: Context, metrics: Metrics) -> None:
+        self._poster, self._ctx, self._config = poster, ctx, ctx.config
+        self._metrics = metrics
+
+    def senders(self) -> dict[str, Sender]:
+        """The outbox job kinds these senders handle."""
+        return {job_kind(PLATFORM, JobKind.CARD): self.sync_card, job_kind(PLATFORM, JobKind.DRAFT): self.sync_draft,
+                job_kind(PLATFORM, JobKind.NOTICE): self.post_notice}
+
+    async def sync_card(self, job: OutboxJob) -> None:
+        """Post the mention's card as a new thread, or update it in place."""
+        mention_id = job.mention_id or 0
+        view = await current_card(self._ctx, mention_id)
+        departments = [self._config.department_view(key) for key in self._config.departments]
+        card = render_card(view, departments)
+        service_url, tenant, channel = await self._poster.target()
+        subject = card_subject(mention_id)
+        existing = await self._poster.recorded(tenant, subject)
+        if existing is not None:
+            await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
+            return
+        conversation, activity_id = await self._poster.start_thread(service_url, tenant, channel, card,
+                                                                    subject=subject)
+        await self._poster.remember(tenant, subject, mention_id, conversation, activity_id)
+        self._metrics.posted.labels(platform=PLATFORM).inc()
+
+    async def sync_draft(self, job: OutboxJob) -> None:
+        """Post or update a draft in the card's thread."""
+        draft_id = int(job.payload["draft_id"])
+        draft = await current_draft(self._ctx, draft_id)
+        if draft is None:
+            return
+        await self._in_thread(job, draft_subject(draft_id), render_draft(draft), update=True)
+
+    async def post_notice(self, job: OutboxJob) -> None:
+        """Post a one-off notice: an escalation pinging heads in the card's thread, or a failure line in the channel."""
+        if job.payload.get("kind") == NoticeKind.FAILED:
+            await self._post_failure(job)
+            return
+        if job.payload.get("kind") != NoticeKind.ESCALATION:
+            raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
+        card = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
+        await self._in_thread(job, notice_subject(job.key), card, update=False)
+
+    async def _post_failure(self, job: OutboxJob) -> None:
+        """A new thread in the triage channel saying a job was given up on (a failed card has no thread to go in)."""
+        service_url, tenant, channel = await self._poster.target()
+        subject = notice_subject(job.key)
+        if await self._poster.recorded(tenant, subject) is not None:
+            return
+        card = failure_card(str(job.payload.get("text") or "An outbound job was given up on"))
+        conversation, activity_id = await self._poster.start_thread(service_url, tenant, channel, card,
+                                                                    subject=subject)
+        await self._poster.remember(tenant, subject, job.mention_id, conversation, activity_id)
+
+    async def _in_thread(self, job: OutboxJob, subject: str, card: dict[str, Any], *, update: bool) -> None:
+        service_url, tenant, _channel = await self._poster.target()
+        thread = await self._poster.recorded(tenant, card_subject(job.mention_id))
+        existing = await self._poster.recorded(tenant, subject)
+        if thread is None:
+            raise RetryLater("the card is not posted yet", delay=1.0, count_attempt=False)
+        if existing is not None:
+            if update:
+                await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
+            return
+        sent = await self._poster.post_in(service_url, tenant, thread.channel, card, subject=subject)
+        await self._poster.remember(tenant, subject, job.mention_id, thread.channel, sent)
