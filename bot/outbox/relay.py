@@ -23,7 +23,10 @@ Sender = Callable[[OutboxJob], Awaitable[None]]
 
 MAX_BACKOFF_SECONDS = 300.0
 GIVE_UP_AFTER = 5  # unexpected errors in a row before a job is given up on (about half a minute of backoff)
-HOUSEKEEPING_SECONDS = 1.0  # how often jobs of stopped relays are looked for and the gauges refreshed
+HOUSEKEEPING_SECONDS = 1.0  # how often jobs of stopped relays are looked for
+# How often the queue gauges are counted: a count reads every waiting job, which in a storm is many, and on
+# SQLite it runs on the event loop; Prometheus scrapes far less often than once a second anyway.
+GAUGE_SECONDS = 15.0
 OUTAGE_MAX_DELAY = 10.0  # the longest wait between two tries while the database is away
 REASON_LIMIT = 500
 
@@ -71,7 +74,7 @@ class Relay:
         self._wake = asyncio.Event()
         self._leasing = asyncio.Lock()  # leasing and handing back orphans never interleave
         self._running: dict[asyncio.Task[None], OutboxJob] = {}
-        self._housekeeping_at = 0.0
+        self._housekeeping_at = self._gauges_at = 0.0
         self._outage = Outage("outbox relay: database", logger, max_delay=OUTAGE_MAX_DELAY)
 
     @property
@@ -111,9 +114,10 @@ class Relay:
 
     async def housekeeping(self, *, force: bool = False) -> None:
         """Now and then: take over the jobs of relays that are gone, rerun our own whose outcome was never
-        recorded (the database was away when they ended), and refresh the queue gauges for `/metrics`."""
+        recorded (the database was away when they ended), and, less often, refresh the queue gauges for `/metrics`."""
         if not force and time.monotonic() < self._housekeeping_at:
             return
+        count = force or time.monotonic() >= self._gauges_at
         await self._presence.hold(check=True)
         async with self._leasing, self._db.uow() as uow:
             holders = await uow.outbox.holders()
@@ -122,11 +126,13 @@ class Relay:
             if self.owner in holders:
                 await uow.outbox.free_jobs_of({self.owner}, keep=[job.id for job in self._running.values()
                                                                   if job.id is not None])
-            depth, failed = await uow.outbox.depth(), await uow.outbox.failed_by_kind()
+            gauges = (await uow.outbox.depth(), await uow.outbox.failed_by_kind()) if count else None
             await uow.commit()
         self._housekeeping_at = time.monotonic() + self._housekeeping_every
-        self._metrics.queue_depth.set(depth)
-        self._metrics.count_failed(failed)
+        if gauges is not None:
+            self._gauges_at = time.monotonic() + GAUGE_SECONDS
+            self._metrics.queue_depth.set(gauges[0])
+            self._metrics.count_failed(gauges[1])
         if taken_over:
             logger.info("outbox: took over %d jobs of %d stopped relays", taken_over, len(gone))
 
