@@ -9,8 +9,8 @@ COMMAND = "/webcare"
 USAGE_HINT = "help | mine | queue | stats [today|week] | playbooks | crisis …"
 _NAME_LIMIT = 35  # Slack: display_information.name
 
-# The bot-token scopes of every Web API method the code calls (tests/test_slack_manifest.py finds the calls in
-# bot/slack/ and compares them with this table), so the app asks for nothing it never uses.
+# The bot-token scopes of every Web API method the code calls (tests/edges/slack/test_ops_slack_scopes.py finds the
+# calls in bot/slack/ and compares them with this table), so the app asks for nothing it never uses.
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "auth.test": (),  # the workspace id of the token; `webcare doctor` checks the token with it
     "apps.connections.open": (),  # Socket Mode: the app-level token's connections:write, not a bot scope

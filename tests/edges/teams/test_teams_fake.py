@@ -37,7 +37,7 @@ from msrest.exceptions import ClientRequestError
 from tests.fakes.bot_auth import CONNECTOR_SCOPE, DEFAULT_APP_PASSWORD, BotFrameworkAuthFake
 from tests.fakes.bot_connector import DENIED, BotConnectorFake
 
-FIXTURES = Path(__file__).parent / "fixtures" / "teams"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "teams"
 CHANNEL = "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "New mention"}]}

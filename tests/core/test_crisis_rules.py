@@ -14,7 +14,7 @@ from bot.core.crisis.rules import LEAD, OWNER, UnknownStep
 from bot.core.mentions import Actor, DomainError, IllegalTransition, NotAllowed
 from bot.core.views import PersonRef
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 CONFIG = load_config(ROOT / "webcare.example.toml")
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

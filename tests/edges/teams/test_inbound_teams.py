@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from tests.edges.teams.test_teams_auth import install_body, learned_channels
 from tests.edges.teams.wire import ANNA, card_action, claims_of, settle, teams_settings
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.inbound import FORGED, abandoned, assert_quiet_log, half_sent, refusals, served, short_body_timeout
 from tests.support import event, ingest, mention_data
-from tests.test_teams_auth import install_body, learned_channels
 
 ROUTE = "/api/messages"
 

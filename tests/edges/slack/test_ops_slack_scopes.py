@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.manifest import BOT_SCOPES, FEATURE_SCOPES, METHOD_SCOPES, build_manifest
 
-SLACK_CODE = Path(__file__).parent.parent / "bot" / "slack"
+SLACK_CODE = Path(__file__).parents[3] / "bot" / "slack"
 WEB_API = {name for name in vars(AsyncWebClient) if not name.startswith("_")} - set(dir(AsyncBaseClient))
 
 

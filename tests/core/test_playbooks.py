@@ -16,7 +16,7 @@ from bot.config import load_config
 from bot.core.crisis.playbooks import Problem, load_playbooks, parse_playbook, playbook_version, slugify
 from tests.processes import free_port
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 PLAYBOOKS = FIXTURES / "playbooks"
 TEAM = FIXTURES / "webcare.toml"
 TEAM_ROLES = {"webcare", "webcare-lead", "crisis-lead", "corporate-communications", "legal"}

@@ -283,7 +283,7 @@ async def test_runs_standalone_for_other_processes() -> None:
         "--token",
         "xoxb-standalone",
         stdout=asyncio.subprocess.PIPE,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[3],
     )
     try:
         assert proc.stdout is not None

@@ -11,12 +11,12 @@ import logging
 
 import pytest
 
+from tests.edges.slack.test_slack_wire import card_of, one_mention
 from tests.edges.teams.wire import ANNA, card_action, card_post, invoke, said, send, teams_settings, until
 from tests.edges.teams.wire import one_mention as teams_mention
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.support import REPLY_SECRET, block_action, context_of, post_interaction, running_app, settle_slack
-from tests.test_slack_wire import card_of, one_mention
 
 REFUSAL = "This button does not name a mention; the card may be from an older version."
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.app.test_serve import clean_env
 from tests.inbound import FORGED
 from tests.processes import free_port
 from tests.support import INGEST_SECRET, running_app
-from tests.test_serve import clean_env
 
-SHIPPED_PLAYBOOKS = Path(__file__).parent.parent / "playbooks"  # parsed at start-up (markdown-it logs every rule)
+SHIPPED_PLAYBOOKS = Path(__file__).parents[2] / "playbooks"  # parsed at start-up (markdown-it logs every rule)
 ACCESS_LINE = re.compile(r"^(GET|POST) (\S+) (\d{3}) \d+\.\d ms$")
 
 

@@ -17,10 +17,10 @@ from bot.core.incoming import NETWORKS
 from bot.slack import render as slack_render
 from bot.teams import render as teams_render
 from handlers.cards import card_view
+from tests.edges.slack.test_slack_render import assert_within_block_kit_limits
+from tests.edges.teams.test_teams_render import assert_valid_card, nodes
 from tests.fakes.slack_api import SlackFake
 from tests.support import context_of, running_app, signed
-from tests.test_slack_render import assert_within_block_kit_limits
-from tests.test_teams_render import assert_valid_card, nodes
 
 ROUTE = "/ingest/v1/mentions"
 

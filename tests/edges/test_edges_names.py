@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 
 from bot.core.mentions import NAME_LIMIT
+from tests.edges.slack.test_slack_wire import card_of, one_mention, text_of
 from tests.edges.teams.wire import card_post, card_text, invoke, refreshed_card, teams_settings, the_card, until
 from tests.edges.teams.wire import one_mention as teams_mention
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.support import REPLY_SECRET, block_action, context_of, post_interaction, running_app, settle_slack
-from tests.test_slack_wire import card_of, one_mention, text_of
 
 LONG_NAME = "Maximiliaan " + "van " * 58 + "Oranje-Nassau"  # 257 characters, as Entra allows display names
 assert len(LONG_NAME) > 250

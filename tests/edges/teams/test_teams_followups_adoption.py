@@ -14,6 +14,15 @@ import pytest
 from sqlmodel import select
 
 from bot.storage.models import OutboxJob
+from tests.edges.teams.test_teams_crisis import ANNA, CONFIRM, Clock, checklist_post, replies, start, thread_id, type_in
+from tests.edges.teams.test_teams_posts_lost_answer import (
+    LOST,
+    TEAM,
+    card_recorded,
+    graph_settings,
+    posts_in_channel,
+    recorded,
+)
 from tests.edges.teams.wire import (
     CHANNEL,
     TEAMS_FIXTURES,
@@ -27,8 +36,6 @@ from tests.edges.teams.wire import (
     until,
 )
 from tests.support import context_of, event, ingest, mention_data, running_app
-from tests.test_teams_crisis import ANNA, CONFIRM, Clock, checklist_post, replies, start, thread_id, type_in
-from tests.test_teams_posts_lost_answer import LOST, TEAM, card_recorded, graph_settings, posts_in_channel, recorded
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from bot.config import load_config
+from tests.edges.slack.test_slack_wire import one_mention
 from tests.edges.teams.wire import ANNA, card_post, invoke, send, teams_settings, the_card, typed, until
 from tests.edges.teams.wire import one_mention as teams_mention
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.support import REPLY_SECRET, TEAM_TOML, block_action, post_interaction, running_app, settle_slack, slash
-from tests.test_slack_wire import one_mention
 
 WJ, ZWSP = "\u2060", "\u200b"
 HOSTILE_NAME = "https://evil.example/login www.evil.example @here @channel @everyone"

@@ -8,7 +8,7 @@ from bot.cli import main
 from bot.config import load_config
 from bot.core.crisis.playbooks import load_playbooks
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def test_shipped_playbooks_pass_the_check_against_the_example_team():

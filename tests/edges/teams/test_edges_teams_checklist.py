@@ -18,11 +18,11 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.core.crisis.playbooks import parse_playbook
+from tests.edges.teams.test_teams_crisis import Clock, buttons, checklist, start, thread_id, type_in
 from tests.edges.teams.wire import ANNA, card_text, invoke, quiet, refreshed_card, teams_settings, until
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.support import FIXTURES, REPLY_SECRET, TEAM_PLAYBOOKS, TEAM_TOML, running_app
-from tests.test_teams_crisis import Clock, buttons, checklist, start, thread_id, type_in
 
 LONG = FIXTURES / "playbooks" / "long"
 PLAYBOOK, _ = parse_playbook(LONG / "data-breach-full.md", (LONG / "data-breach-full.md").read_text())

@@ -9,7 +9,7 @@ from bot.config import ConfigError, load_config
 from bot.settings import Settings
 from bot.slack.modals import escalate_modal
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def write(tmp_path: Path, text: str) -> Path:

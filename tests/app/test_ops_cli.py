@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.storage.migrate import head_revision, upgrade
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def test_version_is_the_installed_package_version():

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.edges.teams.test_teams_crisis import Clock
 from tests.edges.teams.wire import (
     ANNA,
     CHANNEL,
@@ -27,7 +28,6 @@ from tests.edges.teams.wire import (
 )
 from tests.fakes.bot_connector import GRAPH_DELTA
 from tests.support import context_of, event, ingest, mention_data, running_app
-from tests.test_teams_crisis import Clock
 
 TEAM = "f3ec8cd2-e704-4344-8c47-9a3a21d683c0"  # the team's Entra group id (channelData.team.aadGroupId)
 LOST = "create_conversation"  # the Bot Connector call that posts a card as a new thread

@@ -15,10 +15,10 @@ import pytest
 from sqlmodel import select
 
 from bot.storage.models import OutboxJob
+from tests.edges.teams.test_teams_crisis import Clock
 from tests.edges.teams.wire import CARD_TYPE, CHANNEL, card_post, card_text, cards_in, quiet, teams_settings, until
 from tests.fakes.bot_connector import MESSAGE_LIMIT, BotConnectorFake
 from tests.support import context_of, event, ingest, mention_data, relay_of, running_app
-from tests.test_teams_crisis import Clock
 
 POST = "create_conversation"  # a card, or a line in the triage channel, starts a new thread
 

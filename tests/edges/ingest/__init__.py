@@ -1,0 +1,1 @@
+"""Ingest edge tests: signed Standard Webhooks deliveries against the real route."""

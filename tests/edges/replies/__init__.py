@@ -1,0 +1,1 @@
+"""Reply connector tests: the webhook and Mastodon connectors against local receivers."""
