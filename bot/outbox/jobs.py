@@ -1,7 +1,7 @@
 """The outbox's vocabulary: job kinds, notice kinds, and the job keys and chat-message subjects built from them.
 
 Keys and subjects are stored (`outbox_job.key`, `chat_message.subject`) and looked up again, by this release and by
-jobs an earlier one queued: their spelling must never change (`tests/test_outbox_jobs.py` pins it).
+jobs an earlier one queued: their spelling must never change (`tests/storage/test_outbox_jobs.py` pins it).
 """
 
 from __future__ import annotations
