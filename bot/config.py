@@ -34,7 +34,13 @@ class Person:
     @property
     def ref(self) -> PersonRef:
         """This person as views name them."""
-        return PersonRef(key=self.key, name=self.name, slack_id=self.slack, teams_id=self.teams)
+        return PersonRef(key=self.key, name=self.name, chat_ids=self.chat_ids)
+
+    @property
+    def chat_ids(self) -> tuple[tuple[str, str], ...]:
+        """(platform, user id) for each chat platform webcare.toml gives an id for."""
+        return tuple((platform, user_id) for platform, user_id in (("slack", self.slack), ("teams", self.teams))
+                     if user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +84,19 @@ class Config:
     source: str = "(built-in defaults)"
 
     def __post_init__(self) -> None:
-        by_slack = {p.slack: p for p in self.people.values() if p.slack}
-        by_teams = {i: p for p in self.people.values() for i in (p.teams, p.aad_object_id) if i}
-        object.__setattr__(self, "_by_slack", MappingProxyType(by_slack))
-        object.__setattr__(self, "_by_teams", MappingProxyType(by_teams))
+        # Each platform's user ids of the people (on Teams, their Entra object id finds them too).
+        by_platform: dict[str, dict[str, Person]] = {}
+        for person in self.people.values():
+            for platform, user_id in person.chat_ids:
+                by_platform.setdefault(platform, {})[user_id] = person
+            if person.aad_object_id:
+                by_platform.setdefault("teams", {})[person.aad_object_id] = person
+        object.__setattr__(self, "_by_platform", MappingProxyType(by_platform))
 
-    def person_by_slack(self, user_id: str) -> Person | None:
-        """The person with this Slack user id, if configured."""
-        return self._by_slack.get(user_id)  # type: ignore[attr-defined]
-
-    def person_by_teams(self, user_id: str, aad_object_id: str | None = None) -> Person | None:
-        """The person with this Teams id or Entra object id, if configured."""
-        by_teams = self._by_teams  # type: ignore[attr-defined]
-        return by_teams.get(user_id) or (by_teams.get(aad_object_id) if aad_object_id else None)
+    def person_on(self, platform: str, user_id: str, *, also: str | None = None) -> Person | None:
+        """The person a chat platform knows by this user id (or by `also`, e.g. an Entra object id), if configured."""
+        known = self._by_platform.get(platform, {})  # type: ignore[attr-defined]
+        return known.get(user_id) or (known.get(also) if also else None)
 
     def members(self, role: str) -> list[Person]:
         """Everyone holding `role`."""

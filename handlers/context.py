@@ -38,10 +38,8 @@ def person_ref(config: Config, key: str, name: str | None) -> PersonRef:
     person = config.people.get(key)
     if person is not None:
         return person.ref
-    platform, _, user_id = key.partition(":")
-    return PersonRef(key=key, name=name or user_id or key,
-                     slack_id=user_id if platform == "slack" else None,
-                     teams_id=user_id if platform == "teams" else None)
+    platform, _, user_id = key.partition(":")  # a chat user nobody configured is stored as `<platform>:<id>`
+    return PersonRef.chat_user(platform, user_id, name) if user_id else PersonRef(key=key, name=name or key)
 
 
 def facts(config: Config, m: Mention) -> MentionFacts:

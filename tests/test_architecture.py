@@ -165,3 +165,11 @@ def test_both_edges_post_through_a_poster_under_senders_of_the_same_names():
             siblings = {f"{package}.{other}" for other in stems if other not in (stem, "poster")}
             crossed = sorted(imported_modules(ROOT / edge / f"{stem}.py") & siblings)
             assert not crossed, f"{edge}{stem}.py imports {crossed}: senders share the poster, not each other"
+
+
+@pytest.mark.parametrize("path", sorted(p for d in ("handlers", "bot/core") for p in (ROOT / d).rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_use_cases_and_core_never_name_a_chat_platform(path):
+    named = sorted({node.value for node in ast.walk(ast.parse(path.read_text()))
+                    if isinstance(node, ast.Constant) and node.value in ("slack", "teams")})
+    assert not named, f"{path.relative_to(ROOT)} names {named}: people carry chat_ids, edges know their platform"

@@ -67,8 +67,16 @@ class PersonRef:
 
     key: str
     name: str
-    slack_id: str | None = None
-    teams_id: str | None = None
+    chat_ids: tuple[tuple[str, str], ...] = ()  # (platform, user id) pairs: how each chat platform knows them
+
+    @classmethod
+    def chat_user(cls, platform: str, user_id: str, name: str | None = None) -> PersonRef:
+        """A chat user nobody put in webcare.toml, known by their id on one platform (stored as `platform:id`)."""
+        return cls(key=f"{platform}:{user_id}", name=name or user_id, chat_ids=((platform, user_id),))
+
+    def chat_id(self, platform: str) -> str | None:
+        """Their user id on this chat platform, if the bot knows it."""
+        return next((user_id for on, user_id in self.chat_ids if on == platform), None)
 
 
 @dataclass(frozen=True, slots=True)

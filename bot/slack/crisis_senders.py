@@ -26,7 +26,8 @@ from bot.slack.crisis_render import (
     render_report,
     render_room_intro,
 )
-from bot.slack.poster import PLATFORM, SlackPoster
+from bot.slack.ids import PLATFORM
+from bot.slack.poster import SlackPoster
 from bot.slack.render import Message
 from bot.storage.models import OutboxJob
 from handlers.cards import crisis_notice
@@ -166,8 +167,9 @@ class CrisisSenders:
 
     async def _invite(self, channel: str, view: ChecklistView) -> list[PersonRef]:
         """Invite the lead role and every step's owners; returns who could not be invited."""
-        people = {p.slack_id: p for p in (*view.leads, *(o for s in view.steps for o in s.owners))
-                  if p.slack_id and _SLACK_USER.fullmatch(p.slack_id)}
+        everyone = (*view.leads, *(o for s in view.steps for o in s.owners))
+        people = {slack_id: p for p in everyone
+                  if (slack_id := p.chat_id(PLATFORM)) and _SLACK_USER.fullmatch(slack_id)}
         if not people:
             return []
         try:

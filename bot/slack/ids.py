@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+PLATFORM = "slack"  # how this edge is named in stored keys, chat ids and job kinds
+
 
 class Action(StrEnum):
     """`action_id`s of interactive elements; each button's `value` is the mention id (or draft id)."""

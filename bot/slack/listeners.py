@@ -16,7 +16,7 @@ from bot.core.crisis.views import ChecklistView
 from bot.core.mentions import AlreadyClaimed, DomainError
 from bot.slack import calls, translate
 from bot.slack.escape import escape_mrkdwn, link, safe_url
-from bot.slack.ids import Action
+from bot.slack.ids import PLATFORM, Action
 from bot.slack.modals import (
     answer_modal,
     crisis_skip_modal,
@@ -48,7 +48,7 @@ async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None
 
 async def _refuse(client: AsyncWebClient, body: dict[str, Any], refusal: DomainError) -> None:
     """Tell the user why not; a lost claim race names the winner as a Slack mention (@x)."""
-    if isinstance(refusal, AlreadyClaimed) and refusal.by.slack_id:
+    if isinstance(refusal, AlreadyClaimed) and refusal.by.chat_id(PLATFORM):
         text = f"Already claimed by {mention(refusal.by)}."
         await _ephemeral(client, body, text, {"type": "mrkdwn", "text": text, "verbatim": True})
     else:

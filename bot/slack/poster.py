@@ -14,13 +14,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.outbox.relay import GiveUp, RetryLater
 from bot.slack import calls
+from bot.slack.ids import PLATFORM
 from bot.storage.models import ChatMessage, OutboxJob
 from handlers import messages
 from handlers.context import Context
 
 logger = logging.getLogger(__name__)
 
-PLATFORM = "slack"
 METADATA_TYPE = "webcare_message"
 POSTS_PER_SECOND_PER_CHANNEL = 1.0
 # The token or the app itself is refused: people can fix that without anything changing in the job.

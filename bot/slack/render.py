@@ -17,7 +17,7 @@ from bot.core.views import (
     network_label,
 )
 from bot.slack.escape import escape_body, escape_mrkdwn, link, safe_url, split, truncate
-from bot.slack.ids import Action, MoreOption
+from bot.slack.ids import PLATFORM, Action, MoreOption
 
 Message = tuple[str, list[dict]]
 """The fallback (notification) text and the blocks of one message."""
@@ -96,8 +96,9 @@ def _crisis_tag(prefix: str, tag: CrisisTag | None, rule: str | None) -> list[di
 
 def mention(person: PersonRef) -> str:
     """Return a Slack ping for someone with a known Slack id, else their escaped name."""
-    if person.slack_id and _SLACK_USER.fullmatch(person.slack_id):
-        return f"<@{person.slack_id}>"
+    slack_id = person.chat_id(PLATFORM)
+    if slack_id and _SLACK_USER.fullmatch(slack_id):
+        return f"<@{slack_id}>"
     return _name(person)
 
 

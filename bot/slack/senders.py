@@ -6,7 +6,8 @@ from bot.metrics import Metrics
 from bot.outbox.jobs import JobKind, NoticeKind, card_subject, draft_subject, job_kind, notice_subject
 from bot.outbox.relay import RetryLater, Sender
 from bot.slack.escape import escape_mrkdwn
-from bot.slack.poster import PLATFORM, SlackPoster
+from bot.slack.ids import PLATFORM
+from bot.slack.poster import SlackPoster
 from bot.slack.render import render_card, render_draft, render_escalation_notice
 from bot.storage.models import ChatMessage, OutboxJob
 from handlers.cards import current_card, current_draft, escalation_notice

@@ -9,17 +9,17 @@ from bot.core.commands import Place
 from bot.core.intents import TEXT_COMMANDS, command_for, subject_number, text_query
 from bot.core.mentions import Actor, DomainError, chat_actor
 from bot.core.views import PersonRef
-from bot.slack.ids import Action, Block, MoreOption, View
+from bot.slack.ids import PLATFORM, Action, Block, MoreOption, View
 
 
 def actor(config: Config, user: dict[str, Any]) -> Actor:
     """The person behind a Slack user id: from webcare.toml if listed, else known by their Slack id."""
     user_id = str(user.get("id") or user.get("user_id") or "")
-    person = config.person_by_slack(user_id)
+    person = config.person_on(PLATFORM, user_id)
     if person is not None:
         return chat_actor(person.ref, person.roles)
     name = user.get("name") or user.get("username") or user.get("user_name") or user_id
-    return chat_actor(PersonRef(key=f"slack:{user_id}", name=str(name), slack_id=user_id))
+    return chat_actor(PersonRef.chat_user(PLATFORM, user_id, str(name)))
 
 
 # Buttons that act at once; the others open a dialog first.

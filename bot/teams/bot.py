@@ -18,13 +18,13 @@ from bot.core.views import DraftView
 from bot.teams import translate
 from bot.teams.checklist import render_checklist
 from bot.teams.escape import escape_markdown, safe_url
+from bot.teams.ids import PLATFORM
 from bot.teams.render import render_card, render_draft
 from handlers.bus import Bus
 from handlers.cards import view_after
 
 logger = logging.getLogger(__name__)
 
-PLATFORM = "teams"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 TEAM_KEY = "aadGroupId"  # in a learned channel's reference: the team's Entra group id, by which Graph knows the team
 

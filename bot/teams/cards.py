@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from bot.core.views import PersonRef
 from bot.teams.escape import clip, cut, escape_markdown, inert_run
-from bot.teams.ids import Verb
+from bot.teams.ids import PLATFORM, Verb
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # Universal Actions need >= 1.4; `mode: secondary` needs 1.5
@@ -98,10 +98,11 @@ class Mentions:
     def __call__(self, person: PersonRef) -> str:
         """Return markdown that mentions `person`, or names them when Teams cannot ping them."""
         label = _LABEL_UNSAFE.sub("", escape_markdown(name(person))).strip(" \u200b")
-        if not (person.teams_id and _TEAMS_ID.fullmatch(person.teams_id) and label):
+        teams_id = person.chat_id(PLATFORM)
+        if not (teams_id and _TEAMS_ID.fullmatch(teams_id) and label):
             return escape_markdown(name(person))
         text = f"<at>{label}</at>"
-        entity = {"type": "mention", "text": text, "mentioned": {"id": person.teams_id, "name": name(person)}}
+        entity = {"type": "mention", "text": text, "mentioned": {"id": teams_id, "name": name(person)}}
         if entity not in self.entities:
             self.entities.append(entity)
         return text

@@ -15,7 +15,8 @@ from bot.outbox.jobs import (
 from bot.outbox.relay import RetryLater, Sender
 from bot.storage.models import OutboxJob
 from bot.teams.checklist import render_checklist, render_reminder, render_report
-from bot.teams.poster import PLATFORM, TeamsPoster
+from bot.teams.ids import PLATFORM
+from bot.teams.poster import TeamsPoster
 from handlers.cards import crisis_notice
 from handlers.context import Context
 from handlers.crisis import current_checklist

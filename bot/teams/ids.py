@@ -9,6 +9,8 @@ arrive beside the data, under the `Input` ids.
 
 from enum import StrEnum
 
+PLATFORM = "teams"  # how this edge is named in stored keys, chat ids and job kinds
+
 
 class Verb(StrEnum):
     """`verb` of an `Action.Execute`, repeated as `data.verb` in its `Action.Submit` fallback."""

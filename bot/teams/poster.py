@@ -22,13 +22,13 @@ from bot.teams.adapter import connector_client
 from bot.teams.bot import TEAM_KEY
 from bot.teams.escape import clip
 from bot.teams.graph import ChannelPosts, GraphBusy, GraphUnavailable, mark
+from bot.teams.ids import PLATFORM
 from bot.teams.pacing import CONVERSATION_WINDOWS, TENANT_WINDOWS, Pacer
 from handlers import messages
 from handlers.context import Context
 
 logger = logging.getLogger(__name__)
 
-PLATFORM = "teams"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 RETRIED_STATUSES = frozenset({412, 429, 502, 504})
 ATTEMPTS = 4

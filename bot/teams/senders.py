@@ -10,7 +10,8 @@ from bot.outbox.relay import RetryLater, Sender
 from bot.storage.models import OutboxJob
 from bot.teams.cards import adaptive_card, rich_text, run
 from bot.teams.escape import clip, escape_markdown
-from bot.teams.poster import PLATFORM, TeamsPoster
+from bot.teams.ids import PLATFORM
+from bot.teams.poster import TeamsPoster
 from bot.teams.render import render_card, render_draft, render_escalation_notice
 from handlers.cards import current_card, current_draft, escalation_notice
 from handlers.context import Context

@@ -10,22 +10,21 @@ from bot.core.commands import Place
 from bot.core.intents import command_for, subject_number, text_query
 from bot.core.mentions import Actor, DomainError, chat_actor
 from bot.core.views import PersonRef
-from bot.teams.ids import Verb, skip_reason
+from bot.teams.ids import PLATFORM, Verb, skip_reason
 
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 _DRAFT_VERBS = frozenset({Verb.APPROVE, Verb.REQUEST_CHANGES, Verb.RETRY})
 _CRISIS_VERBS = frozenset({Verb.CRISIS_DONE, Verb.CRISIS_SKIP})
-PLATFORM = "teams"
 
 
 def actor(config: Config, sender: dict[str, Any]) -> Actor:
     """The person behind a Teams user: from webcare.toml (by Teams id or Entra object id), else by Teams id."""
     user_id = str(sender.get("id") or "")
-    person = config.person_by_teams(user_id, sender.get("aadObjectId"))
+    person = config.person_on(PLATFORM, user_id, also=sender.get("aadObjectId"))
     if person is not None:
         return chat_actor(person.ref, person.roles)
-    return chat_actor(PersonRef(key=f"teams:{user_id}", name=str(sender.get("name") or user_id), teams_id=user_id))
+    return chat_actor(PersonRef.chat_user(PLATFORM, user_id, str(sender.get("name") or user_id)))
 
 
 def is_card_action(activity: dict[str, Any]) -> bool:

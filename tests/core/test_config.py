@@ -20,10 +20,10 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_the_shipped_example_loads_and_resolves_people_by_chat_id():
     config = load_config(ROOT / "webcare.example.toml")
-    assert config.person_by_slack("U01ANNA").name == "Anna de Vries"
-    assert config.person_by_teams("29:1anna").key == "anna"
+    assert config.person_on("slack", "U01ANNA").name == "Anna de Vries"
+    assert config.person_on("teams", "29:1anna").key == "anna"
     assert [p.key for p in config.members("webcare-lead")] == ["anna"]
-    assert config.department_view("legal").heads[0].slack_id == "U04DIRK"
+    assert config.department_view("legal").heads[0].chat_id("slack") == "U04DIRK"
     assert config.sla.first_response_minutes == 60
 
 

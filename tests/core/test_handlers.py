@@ -85,7 +85,7 @@ async def test_claim_is_one_update_one_audit_row_and_a_card_refresh(ctx):
 
 async def test_twenty_simultaneous_claims_have_exactly_one_winner(ctx):
     mention_id = await new_mention(ctx)
-    people = [Actor(PersonRef(f"slack:U{i:03d}", f"agent{i}", slack_id=f"U{i:03d}")) for i in range(20)]
+    people = [Actor(PersonRef(f"slack:U{i:03d}", f"agent{i}", chat_ids=(("slack", f"U{i:03d}"),))) for i in range(20)]
     outcomes = await asyncio.gather(*(triage.claim(c.Claim(mention_id, p), ctx=ctx) for p in people),
                                     return_exceptions=True)
     winners = [p for p, o in zip(people, outcomes, strict=True) if o is None]
@@ -99,7 +99,7 @@ async def test_twenty_simultaneous_claims_have_exactly_one_winner(ctx):
 async def test_refused_transition_changes_nothing(ctx):
     mention_id = await new_mention(ctx)
     await triage.claim(c.Claim(mention_id, CARLA), ctx=ctx)
-    eva = Actor(PersonRef("slack:U05EVA", "eva", slack_id="U05EVA"))
+    eva = Actor(PersonRef("slack:U05EVA", "eva", chat_ids=(("slack", "U05EVA"),)))
     with pytest.raises(NotAllowed):
         await triage.unclaim(c.Unclaim(mention_id, eva), ctx=ctx)
     with pytest.raises(NotAllowed):

@@ -6,9 +6,10 @@ from bot.core import mentions as domain
 from bot.core.mentions import Actor, AlreadyClaimed, IllegalTransition, MentionFacts, NotAllowed
 from bot.core.views import DismissReason, DraftState, MentionState, PersonRef
 
-ANNA = Actor(PersonRef("anna", "Anna de Vries", slack_id="U01ANNA"), frozenset({"webcare", "webcare-lead"}))
-CARLA = Actor(PersonRef("carla", "Carla Smit", slack_id="U03CARLA"), frozenset({"webcare"}))
-EVA = Actor(PersonRef("slack:U05EVA", "eva", slack_id="U05EVA"))
+ANNA = Actor(PersonRef("anna", "Anna de Vries", chat_ids=(("slack", "U01ANNA"),)),
+             frozenset({"webcare", "webcare-lead"}))
+CARLA = Actor(PersonRef("carla", "Carla Smit", chat_ids=(("slack", "U03CARLA"),)), frozenset({"webcare"}))
+EVA = Actor(PersonRef("slack:U05EVA", "eva", chat_ids=(("slack", "U05EVA"),)))
 BRAM = Actor(PersonRef("bram", "Bram Jansen"), frozenset({"corporate-communications"}))
 DIRK = Actor(PersonRef("dirk", "Dirk Bakker"), frozenset({"legal"}))
 

@@ -451,7 +451,7 @@ async def test_customer_text_and_our_notes_never_reach_a_crisis_as_live_markup(l
 
 def _big_checklist(steps: int) -> ChecklistView:
     start = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-    owner = PersonRef("anna", "Anna", slack_id="U01ANNA")
+    owner = PersonRef("anna", "Anna", chat_ids=(("slack", "U01ANNA"),))
     views = tuple(StepView(f"step-{i}-" + "x" * 150, f"Step {i} " + "y" * 100, "webcare", (owner,),
                            StepStatus.NEXT if i == 0 else StepStatus.WAITING, optional=i % 2 == 1,
                            unlocks_replies=False, due_at=start + timedelta(minutes=10 * (i + 1)))

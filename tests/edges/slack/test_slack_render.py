@@ -31,9 +31,9 @@ HOSTILE = (
 )
 LIVE_BY_CUSTOMER = ("<!channel>", "<!here>", "<!everyone>", "<@U999>", "<#C999>", "<http://evil")
 
-ANNA = PersonRef("anna", "Anna de Vries", slack_id="U01ANNA")
-BRAM = PersonRef("bram", "Bram Jansen", slack_id="U02BRAM")
-CARL = PersonRef("carl", "Carl Visser", slack_id="U03CARL")
+ANNA = PersonRef("anna", "Anna de Vries", chat_ids=(("slack", "U01ANNA"),))
+BRAM = PersonRef("bram", "Bram Jansen", chat_ids=(("slack", "U02BRAM"),))
+CARL = PersonRef("carl", "Carl Visser", chat_ids=(("slack", "U03CARL"),))
 DORA = PersonRef("dora", "Dora *Boss*")  # a head Slack does not know: named, never pinged
 TEAM_PINGS = {"<@U01ANNA>", "<@U02BRAM>", "<@U03CARL>"}
 SALES = DepartmentView("sales", "Sales", (BRAM,))
@@ -137,7 +137,7 @@ EVERY_CARD = [
 def test_customer_text_is_never_live_on_a_card(view: CardView) -> None:
     hostile = replace(
         view, text=HOSTILE, author_name=HOSTILE, author_handle=HOSTILE, network=HOSTILE,
-        claimed_by=view.claimed_by and replace(ANNA, name=HOSTILE, slack_id=None),
+        claimed_by=view.claimed_by and replace(ANNA, name=HOSTILE, chat_ids=()),
     )
     message = render_card(hostile)
     assert_inert(message)

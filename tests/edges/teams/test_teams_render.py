@@ -29,10 +29,11 @@ HOSTILE = "Hi [click](http://evil.example) **bold** <at>Bram</at> @Bram <!channe
 LIVE_BY_CUSTOMER = ("[click](", "http://evil", "**bold**", "<at>Bram</at>", "<!channel>", "\n- ", "\n# ")
 TEAMS_MESSAGE_LIMIT = 28 * 1024
 
-ANNA = PersonRef("anna", "Anna de Vries", slack_id="U01ANNA", teams_id="29:1anna")
-BRAM = PersonRef("bram", "Bram Jansen", slack_id="U02BRAM", teams_id="29:2bram")
-CARL = PersonRef("carl", "Carl Visser", teams_id="8:orgid:6f1c0000-0000-0000-0000-00000000carl")
-DORA = PersonRef("dora", "Dora *Boss*", slack_id="U04DORA")  # a head Teams does not know: named, never pinged
+ANNA = PersonRef("anna", "Anna de Vries", chat_ids=(("slack", "U01ANNA"), ("teams", "29:1anna")))
+BRAM = PersonRef("bram", "Bram Jansen", chat_ids=(("slack", "U02BRAM"), ("teams", "29:2bram")))
+CARL = PersonRef("carl", "Carl Visser", chat_ids=(("teams", "8:orgid:6f1c0000-0000-0000-0000-00000000carl"),))
+# A head Teams does not know: named, never pinged.
+DORA = PersonRef("dora", "Dora *Boss*", chat_ids=(("slack", "U04DORA"),))
 SALES = DepartmentView("sales", "Sales", (BRAM,))
 LEGAL = DepartmentView("legal", "Legal", (CARL, DORA))
 DEPARTMENTS = [SALES, LEGAL]
@@ -94,7 +95,7 @@ def assert_inert(card: dict) -> None:
         for live in LIVE_BY_CUSTOMER:
             assert live not in s, f"{live!r} is live in {s!r}"
     for entity in entities(card):
-        assert entity["mentioned"]["id"] in {BRAM.teams_id, CARL.teams_id, ANNA.teams_id}
+        assert entity["mentioned"]["id"] in {BRAM.chat_id("teams"), CARL.chat_id("teams"), ANNA.chat_id("teams")}
 
 
 def assert_valid_card(card: dict) -> None:
@@ -311,7 +312,8 @@ def test_draft_awaiting_approval_mentions_the_approvers_teams_knows_and_offers_a
         "⏳ Draft by Anna de Vries awaiting <at>Bram Jansen</at>, <at>Carl Visser</at>, Dora ∗Boss∗:")
     assert entities(rendered) == [
         {"type": "mention", "text": "<at>Bram Jansen</at>", "mentioned": {"id": "29:2bram", "name": "Bram Jansen"}},
-        {"type": "mention", "text": "<at>Carl Visser</at>", "mentioned": {"id": CARL.teams_id, "name": "Carl Visser"}},
+        {"type": "mention", "text": "<at>Carl Visser</at>",
+         "mentioned": {"id": CARL.chat_id("teams"), "name": "Carl Visser"}},
     ]
     assert shown(runs_text(block(rendered, "mention-42-draft-7-text"))) == HOSTILE
     assert_inert({**rendered, "msteams": {}})
@@ -326,13 +328,13 @@ def test_draft_awaiting_approval_mentions_the_approvers_teams_knows_and_offers_a
 
 def test_customer_text_naming_an_approver_does_not_mention_them_twice() -> None:
     rendered = render_draft(draft(text="<at>Bram Jansen</at>", approvers=(CARL,)))
-    assert [e["mentioned"]["id"] for e in entities(rendered)] == [CARL.teams_id]
+    assert [e["mentioned"]["id"] for e in entities(rendered)] == [CARL.chat_id("teams")]
     texts = [n["text"] for n in nodes(rendered["body"]) if n.get("type") in ("TextBlock", "TextRun")]
     assert not any("<at>Bram Jansen</at>" in t for t in texts)
 
 
 def test_person_with_a_malformed_teams_id_is_named_not_mentioned() -> None:
-    rendered = render_draft(draft(approvers=(replace(BRAM, teams_id="29:x </at><at>Eve"),)))
+    rendered = render_draft(draft(approvers=(replace(BRAM, chat_ids=(("teams", "29:x </at><at>Eve"),)),)))
     assert entities(rendered) == []
     assert block(rendered, "mention-42-draft-7-state")["text"].endswith("awaiting Bram Jansen:")
 
@@ -388,7 +390,7 @@ def test_escalation_notice_mentions_exactly_the_heads_teams_knows() -> None:
     rendered = render_escalation_notice(EscalationNotice(42, ANNA, (SALES, LEGAL), note=HOSTILE))
     assert rendered["body"][0]["text"] == (
         "🚨 Anna de Vries escalated to Sales (<at>Bram Jansen</at>), Legal (<at>Carl Visser</at>, Dora ∗Boss∗)")
-    assert [e["mentioned"]["id"] for e in entities(rendered)] == [BRAM.teams_id, CARL.teams_id]
+    assert [e["mentioned"]["id"] for e in entities(rendered)] == [BRAM.chat_id("teams"), CARL.chat_id("teams")]
     assert shown(runs_text(block(rendered, "mention-42-escalation-note"))) == HOSTILE
     assert_inert({**rendered, "msteams": {}})
     assert_valid_card(rendered)
