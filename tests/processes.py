@@ -90,6 +90,19 @@ class ServerProcess:
             raise AssertionError(f"{self.name} ignored SIGTERM for {timeout} s:\n{self.stderr()[-3000:]}") from None
 
 
+async def until_healthy(session: aiohttp.ClientSession, base_url: str, *, tries: int = 300) -> None:
+    """Wait until a server just started answers GET /healthz with 200."""
+    for _ in range(tries):
+        try:
+            async with session.get(f"{base_url}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{base_url} did not answer /healthz")
+
+
 async def start_server(database_url: str, slack_url: str, workdir: Path, *, name: str = "server",
                        port: int | None = None, timeout: float = START_TIMEOUT, **extra_env: str) -> ServerProcess:
     """Start the server in `workdir` and return once GET /healthz answers 200."""

@@ -14,7 +14,7 @@ import aiohttp
 
 from tests.app.test_serve import clean_env
 from tests.inbound import FORGED
-from tests.processes import free_port
+from tests.processes import free_port, until_healthy
 from tests.support import INGEST_SECRET, running_app
 
 SHIPPED_PLAYBOOKS = Path(__file__).parents[2] / "playbooks"  # parsed at start-up (markdown-it logs every rule)
@@ -36,13 +36,7 @@ async def test_every_request_gets_one_access_line_without_query_or_body(sqlite_u
 
 async def _exercise(port: int) -> None:
     async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.05)
+        await until_healthy(session, f"http://127.0.0.1:{port}")
         secret_path = INGEST_SECRET.removeprefix("whsec_")
         async with session.get(f"http://127.0.0.1:{port}/{secret_path}") as response:
             assert response.status == 404

@@ -1,6 +1,5 @@
 """App: `webcare serve` as a fresh clone runs it — embedded defaults, clear start-up errors, clean stop."""
 
-import asyncio
 import json
 import os
 import signal
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.processes import free_port
+from tests.processes import free_port, until_healthy
 
 SERVER_PREFIXES = ("WEBCARE_", "SLACK_", "MICROSOFT_", "TEAMS_", "MASTODON_", "HOST", "PORT")
 
@@ -35,13 +34,7 @@ async def test_serve_on_embedded_defaults(tmp_path):
                                    stdout=subprocess.DEVNULL, stderr=err, env=clean_env(PORT=str(port)))
     try:
         async with aiohttp.ClientSession() as session:
-            for _ in range(300):
-                try:
-                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.05)
+            await until_healthy(session, f"http://127.0.0.1:{port}")
             async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
                 assert response.status == 200
             async with session.post(f"http://127.0.0.1:{port}/ingest/v1/mentions", data=b"{}") as response:
