@@ -27,7 +27,7 @@ def test_the_shipped_example_loads_and_resolves_people_by_chat_id():
     assert config.sla.first_response_minutes == 60
 
 
-@pytest.mark.parametrize(("text", "key", "problem"), [
+INVALID = [
     ('[people.anna]\nname = "Anna"\nslak = "U1"\n', "people.anna.slak", "unknown key"),
     ('[people.anna]\nname = "Anna"\n[departments.sales]\nname = "Sales"\nheads = ["bob"]\n',
      "departments.sales.heads", "unknown person 'bob'"),
@@ -37,13 +37,7 @@ def test_the_shipped_example_loads_and_resolves_people_by_chat_id():
     ('[teams]\nx = 1\n', "teams", "unknown key"),
     ('[people.anna]\nroles = ["webcare"]\n', "people.anna.name", "non-empty string"),
     ('[people.anna\n', "(syntax)", ""),
-])
-def test_invalid_config_names_file_key_and_problem(tmp_path, text, key, problem):
-    path = write(tmp_path, text)
-    with pytest.raises(ConfigError) as refused:
-        load_config(path)
-    assert str(refused.value).startswith(f"{path}: {key}: ")
-    assert problem in refused.value.problem
+]
 
 
 def test_missing_config_file_is_an_error_naming_it(tmp_path):
@@ -100,7 +94,8 @@ def departments_toml(count: int, *, key: str = "dept", name: str = "Department")
     return head + "".join(f'[departments.{key}{n}]\nname = "{name} {n}"\nheads = ["head"]\n' for n in range(count))
 
 
-@pytest.mark.parametrize(("text", "key", "problem"), [
+# What the Escalate dialogs could not show, or [retention] cannot mean: refused at start-up like any other mistake.
+LIMITS = [
     (departments_toml(101), "departments", "101 departments, at most 100"),
     (departments_toml(1, key="d" * 65), "departments." + "d" * 64 + "…", "key of 66 characters, at most 64"),
     ('[people.' + "p" * 65 + ']\nname = "P"\n', "people." + "p" * 64 + "…", "key of 65 characters, at most 64"),
@@ -111,8 +106,11 @@ def departments_toml(count: int, *, key: str = "dept", name: str = "Department")
     ('[retention]\nmentions_days = 0\n', "retention.mentions_days", "positive number of days"),
     ('[retention]\nraw_days = "30"\n', "retention.raw_days", "positive number of days"),
     ('[retention]\nraw_day = 30\n', "retention.raw_day", "unknown key"),
-])
-def test_what_the_dialogs_cannot_show_is_refused_at_start_up(tmp_path, text, key, problem):
+]
+
+
+@pytest.mark.parametrize(("text", "key", "problem"), INVALID + LIMITS)
+def test_invalid_config_names_file_key_and_problem(tmp_path, text, key, problem):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as refused:
         load_config(path)
