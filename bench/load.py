@@ -24,7 +24,7 @@ import aiohttp
 import uvloop
 
 from bot.core.views import CardView, MentionState, PersonRef
-from bot.signing import signed_headers
+from bot.http.signing import signed_headers
 from bot.teams.render import render_card
 from tests.support import (
     FIXTURES,

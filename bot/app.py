@@ -10,18 +10,17 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.access import access_log
 from bot.config import Config, load_config
+from bot.http.access import access_log
+from bot.http.signing import SignatureVerifier
 from bot.ingest.batcher import IngestBatcher
 from bot.ingest.route import IngestRoute
-from bot.logs import excerpt, install_redaction
+from bot.logs import Outage, excerpt, install_redaction
 from bot.metrics import Metrics
-from bot.outage import Outage
 from bot.outbox.fanout import Fanout
 from bot.outbox.relay import Relay, Sender
 from bot.replies.base import ReplyConnector
 from bot.settings import Settings
-from bot.signing import SignatureVerifier
 from bot.storage.database import Database
 from bot.storage.errors import DRIVER_ERRORS, UNREACHABLE
 from bot.storage.models import utcnow

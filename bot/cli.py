@@ -202,7 +202,7 @@ def db_current() -> None:
               help="Seconds each check may take.")
 def doctor(timeout: float) -> None:
     """Check the database, Slack, Teams, webcare.toml and the playbooks; exit 1 if any check fails."""
-    from bot.checks import Status
+    from bot.chat.checks import Status
     from bot.doctor import run_checks
 
     checks = asyncio.run(run_checks(_settings(), timeout=timeout))

@@ -6,9 +6,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.checks import Check, Status
+from bot.chat.checks import Check, Status
 from bot.config import Config, ConfigError, load_config
-from bot.outage import describe
+from bot.logs import describe
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from bot.outage import Outage
+from bot.logs import Outage
 from handlers.context import Context
 from handlers.privacy import apply_retention
 

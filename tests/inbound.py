@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import http_body
 from bot.app import create_app
+from bot.http import body as http_body
 from tests.support import settings, team_config
 
 SLOW_BODY_SECONDS = 0.5  # the body read timeout in these tests (10 s in production)

@@ -18,8 +18,8 @@ from slack_sdk.signature import SignatureVerifier as SlackSignatureVerifier
 
 from bot.app import CONTEXT, RELAY, create_app
 from bot.config import Config, load_config
+from bot.http.signing import signed_headers
 from bot.settings import Settings
-from bot.signing import signed_headers
 from bot.storage.models import utcnow
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -133,14 +133,25 @@ def test_below_the_edges_nothing_in_bot_calls_the_use_cases(path):
     assert not upward, f"{relative} imports {upward}: only app, cli and the edges may import handlers"
 
 
-@pytest.mark.parametrize("floor", ["bot/storage", "bot/outbox", "bot/chat"])
+@pytest.mark.parametrize("floor", ["bot/http", "bot/storage", "bot/outbox", "bot/chat"])
 def test_lower_floors_never_import_the_floors_above(floor):
-    above = {"bot/storage": ("bot.outbox", "bot.chat", "bot.slack", "bot.teams", "bot.ingest", "bot.app", "handlers"),
+    above = {"bot/http": ("bot.storage", "bot.outbox", "bot.chat", "bot.replies", "bot.slack", "bot.teams",
+                          "bot.ingest", "bot.app", "handlers"),
+             "bot/storage": ("bot.outbox", "bot.chat", "bot.slack", "bot.teams", "bot.ingest", "bot.app", "handlers"),
              "bot/outbox": ("bot.chat", "bot.slack", "bot.teams", "bot.ingest", "bot.app", "handlers"),
              "bot/chat": ("bot.storage", "bot.outbox", "bot.slack", "bot.teams", "bot.app", "handlers")}[floor]
     for path in sorted((ROOT / floor).rglob("*.py")):
         upward = sorted(m for m in imported_modules(path) if m.startswith(above))
         assert not upward, f"{path.relative_to(ROOT)} imports {upward} from a floor above {floor}"
+
+
+# The process and its composition; everything else has a floor of its own (bot/core, bot/storage, bot/http…).
+COMPOSITION = {"__init__", "__main__", "cli", "app", "settings", "config", "logs", "metrics", "doctor"}
+
+
+def test_the_top_of_bot_holds_only_the_process_and_its_composition():
+    loose = sorted(p.stem for p in (ROOT / "bot").glob("*.py") if p.stem not in COMPOSITION)
+    assert not loose, f"bot/{loose} belong on a floor: see docs/architecture.md"
 
 
 EDGE_MODULES = sorted(p for edge in EDGE for p in (ROOT / edge).rglob("*.py"))

@@ -1,1 +1,1 @@
-"""What every chat edge shares: answers to typed commands in each platform's markup."""
+"""What every chat edge shares: answers to typed commands, the doctor's checks, pacing and Retry-After-aware retries."""

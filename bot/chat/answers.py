@@ -16,6 +16,7 @@ from bot.core.crisis.views import (
     StepStatus,
 )
 from bot.core.views import MineItem, QueueReport, StatsReport
+from bot.core.wording import linked_mentions, mention_state_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ def mine(items: list[MineItem], m: Markup) -> str:
         label = f"#{item.mention_id}"
         link = m.link(item.url, label) if item.url else label
         lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)}"
-                     f" — {item.state.value.replace('_', ' ')}, {_age(item.age_minutes)} old")
+                     f" — {mention_state_name(item.state)}, {_age(item.age_minutes)} old")
     return "\n".join(lines)
 
 
@@ -83,7 +84,7 @@ def crisis_status(view: ChecklistView, m: Markup) -> str:
     kind = "Drill" if view.drill else "Crisis"
     state = "running" if view.running else f"ended {_when(view, view.ended_at)}"  # type: ignore[arg-type]
     lines = [m.bold(f"{kind} #{view.id}: {m.escape(view.title)}") + f" — {view.severity}, {state}; "
-             f"{m.escape(gate_line(view))}; {view.linked} linked mention{'s' * (view.linked != 1)}"]
+             f"{m.escape(gate_line(view))}; {linked_mentions(view.linked)}"]
     marks = {StepStatus.DONE: "✅", StepStatus.SKIPPED: "⏭", StepStatus.NEXT: "▶", StepStatus.WAITING: "⏳"}
     for step in view.steps:
         line = f"{marks[step.status]} {m.escape(step.title)} (`{step.id}`, {m.escape(step.owner_role)}"

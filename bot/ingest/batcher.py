@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from bot.outage import Outage
+from bot.logs import Outage
 from bot.storage.errors import UNREACHABLE, Conflict
 from handlers.context import Context
 from handlers.ingest import Delivery, Ingested, ingest, ingest_deliveries

@@ -7,11 +7,11 @@ import logging
 from aiohttp import web
 
 from bot.core.incoming import SchemaError, parse_event
-from bot.http_body import Unreadable, read_body
+from bot.http.body import Unreadable, read_body
+from bot.http.signing import SignatureError, SignatureVerifier
 from bot.ingest.batcher import IngestBatcher, Overloaded
-from bot.json_text import dumps
 from bot.logs import excerpt
-from bot.signing import SignatureError, SignatureVerifier
+from bot.storage.json_text import dumps
 from handlers.ingest import Delivery
 
 logger = logging.getLogger(__name__)

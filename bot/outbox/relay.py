@@ -10,8 +10,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
+from bot.logs import Outage, describe
 from bot.metrics import Metrics
-from bot.outage import Outage, describe
 from bot.outbox.fanout import Fanout
 from bot.storage.database import Database
 from bot.storage.models import OutboxJob, utcnow

@@ -7,16 +7,15 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 import aiohttp
 from multidict import CIMultiDict
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState
 from yarl import URL
 
+from bot.chat.retry import Retries, parse_retry_after, retrying
 from bot.replies.base import DeliveryError
 
 logger = logging.getLogger(__name__)
@@ -99,26 +98,6 @@ def snippet(answer: Answer, secrets: Iterable[str] = ()) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Read `Retry-After` as seconds (delta-seconds or an HTTP date); None when absent or garbled."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
-        return None
-    return max(0.0, seconds)
-
-
 def is_transient_status(status: int) -> bool:
     """Whether trying the same request later may succeed: 408, 425, 429 and every 5xx."""
     return status in (408, 425, 429) or 500 <= status < 600
@@ -194,41 +173,17 @@ async def with_retries(attempt: Callable[[], Awaitable[T]], policy: RetryPolicy)
     A Retry-After longer than `policy.max_wait` stops at once: the error goes back to the
     caller (the outbox) with its `retry_after`, rather than holding a worker that long.
     """
-    retrying = AsyncRetrying(
-        retry=retry_if_exception(is_transient),
-        stop=stop_after_attempt(policy.attempts) | _StopWhenAskedToWaitLong(policy.max_wait),
-        wait=_RetryAfterOrBackoff(policy.base_wait, policy.max_wait),
-        before_sleep=_log_retry,
-        reraise=True,
-    )
-
-    async def run() -> T:  # tenacity runs plain callables synchronously: give it a coroutine function
-        return await attempt()
-
-    return await retrying(run)
+    retries = Retries(attempts=policy.attempts, base_wait=policy.base_wait, max_wait=policy.max_wait,
+                      hand_back_over=policy.max_wait)
+    async for trying in retrying(retries, transient=is_transient, asked=_asked, before_sleep=_log_retry):
+        with trying:
+            return await attempt()
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-class _StopWhenAskedToWaitLong:
-    def __init__(self, max_wait: float) -> None:
-        self.max_wait = max_wait
-
-    def __call__(self, state: RetryCallState) -> bool:
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        return retry_after is not None and retry_after > self.max_wait
-
-
-class _RetryAfterOrBackoff:
-    def __init__(self, base_wait: float, max_wait: float) -> None:
-        self.base_wait = base_wait
-        self.max_wait = max_wait
-
-    def __call__(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            return min(retry_after, self.max_wait)
-        return min(self.base_wait * 2 ** (state.attempt_number - 1), self.max_wait)
+def _asked(exc: BaseException) -> float | None:
+    """The wait the server asked for, read off the answer when the error was made."""
+    return exc.retry_after if isinstance(exc, DeliveryError) else None
 
 
 def _log_retry(state: RetryCallState) -> None:

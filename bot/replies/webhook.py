@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from collections.abc import Callable
@@ -10,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from standardwebhooks.webhooks import Webhook
 
+from bot.http.signing import signer
 from bot.replies.base import DeliveryReceipt, ReplyRequest
 from bot.replies.http import RetryPolicy, check_header_value, error_for, exchange, safe_url, with_retries
 
@@ -40,18 +39,6 @@ def reply_event(request: ReplyRequest, now: datetime) -> dict[str, Any]:
     }
 
 
-def _secret_key(secret: str) -> bytes:
-    """Decode a `whsec_<base64>` secret strictly; the error never repeats the secret."""
-    raw = secret.removeprefix("whsec_")
-    try:
-        key = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
-    except ValueError:
-        key = b""
-    if not key:
-        raise ValueError("the reply webhook secret is not a Standard Webhooks secret (whsec_<base64>)")
-    return key
-
-
 class WebhookConnector:
     """Delivers replies to a receiver that verifies Standard Webhooks signatures.
 
@@ -72,7 +59,7 @@ class WebhookConnector:
         base_wait: float = 0.5,
         timeout: float = 10.0,
     ) -> None:
-        self._signer = Webhook(_secret_key(secret))
+        self._signer = signer(secret)  # the same reading of a secret as ingest's: every one the library takes
         self._url = url
         self._secrets = (secret, secret.removeprefix("whsec_"))
         self._session_factory = session_factory

@@ -9,12 +9,12 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
+
+from bot.chat.retry import Retries, parse_retry_after, retrying
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 4
-MAX_TOTAL_SECONDS = 60.0
+RETRIES = Retries(attempts=4, base_wait=0.5, max_wait=8.0, total=60.0)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -25,22 +25,12 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (aiohttp.ClientError, TimeoutError))
 
 
-def retry_after(exc: BaseException | None) -> float | None:
+def retry_after(exc: BaseException) -> float | None:
     """The wait Slack asked for, in seconds."""
     if isinstance(exc, SlackApiError):
-        value = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
-        if value is not None:
-            try:
-                return max(0.0, float(value))
-            except (TypeError, ValueError):
-                return None
+        headers = exc.response.headers
+        return parse_retry_after(headers.get("Retry-After") or headers.get("retry-after"))
     return None
-
-
-def _wait(state: RetryCallState) -> float:
-    exc = state.outcome.exception() if state.outcome else None
-    asked = retry_after(exc)
-    return asked if asked is not None else min(8.0, 0.5 * 2 ** (state.attempt_number - 1))
 
 
 def was_refused(exc: BaseException) -> bool:
@@ -55,9 +45,7 @@ async def call(fn: Callable[..., Awaitable[AsyncSlackResponse]], /, *, idempoten
     A call that is not idempotent (chat.postMessage) is repeated only when Slack refused it: after a
     5xx, a timeout or a dropped connection it may have been performed, so the caller decides.
     """
-    retry = is_transient if idempotent else was_refused
-    async for attempt in AsyncRetrying(retry=retry_if_exception(retry), wait=_wait, reraise=True,
-                                       stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(MAX_TOTAL_SECONDS)):
+    async for attempt in retrying(RETRIES, transient=is_transient if idempotent else was_refused, asked=retry_after):
         with attempt:
             if attempt.retry_state.attempt_number > 1:
                 logger.info("slack: retrying %s (attempt %d)", getattr(fn, "__name__", "call"),

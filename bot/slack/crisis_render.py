@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.core.crisis.views import ChecklistView, CrisisReminder, ReplyGate, StepStatus, StepView
 from bot.core.views import CrisisTag, PersonRef
+from bot.core.wording import linked_mentions, role_holders, step_outcome
 from bot.slack.escape import escape_mrkdwn, split, truncate
 from bot.slack.ids import Action
 from bot.slack.render import SECTION_LIMIT, Message, crisis_label, mention
@@ -51,7 +52,7 @@ def render_banner(view: ChecklistView, room: str | None) -> Message:
                 f"Follow it in {where}.\n{_gate(view)}")
     else:
         text = f"{_headline(view)} — {_ended(view)}. The report is in {where}."
-    fallback = f"{_kind(view)} #{view.id}: {view.title} — {'running' if view.running else 'ended'}"
+    fallback = f"{crisis_label(view.tag)} — {'running' if view.running else 'ended'}"
     return truncate(escape_mrkdwn(fallback), _FALLBACK_LIMIT), [
         _section(f"crisis-{view.id}-banner", truncate(text, SECTION_LIMIT)),
         _context(f"crisis-{view.id}-banner-leads", _leads(view))]
@@ -70,7 +71,7 @@ def render_room_intro(view: ChecklistView, *, refused: str | None, uninvited: Se
         names = ", ".join(mention(p) for p in uninvited)
         lines.append(f":warning: I could not invite {names}; please add them to this channel.")
     text = truncate("\n".join(lines), SECTION_LIMIT)
-    return truncate(escape_mrkdwn(f"{_kind(view)} #{view.id}: {view.title}"), _FALLBACK_LIMIT), [
+    return truncate(escape_mrkdwn(crisis_label(view.tag)), _FALLBACK_LIMIT), [
         _section(f"crisis-{view.id}-room", text)]
 
 
@@ -110,14 +111,10 @@ def _headline(view: ChecklistView) -> str:
     return truncate(f"{icon} {title} ({escape_mrkdwn(view.severity)})", _NOTE_LIMIT)
 
 
-def _kind(view: ChecklistView) -> str:
-    return "Drill" if view.drill else "Crisis"
-
-
 def _meta(view: ChecklistView) -> str:
     parts = [f"Started by {mention(view.started_by)} {_time(view.started_at)}",
              f"playbook `{escape_mrkdwn(view.playbook)}` version `{escape_mrkdwn(view.version[:12])}`",
-             f"{view.linked} linked mention{'s' * (view.linked != 1)}"]
+             linked_mentions(view.linked)]
     if view.note:
         parts.append(f"note: {truncate(escape_mrkdwn(view.note), _NOTE_LIMIT)}")
     return truncate(" · ".join(parts), SECTION_LIMIT)
@@ -148,11 +145,11 @@ def _ended(view: ChecklistView) -> str:
 def _step_line(view: ChecklistView, step: StepView) -> str:
     optional = ", optional" if step.optional else ""
     unlocks = " · unlocks replies" if step.unlocks_replies else ""
-    owners = ", ".join(mention(p) for p in step.owners) or "nobody holds this role"
+    owners = role_holders(step.owners, mention)
     line = (f"{_MARKS[step.status]} *{escape_mrkdwn(step.title)}* (`{escape_mrkdwn(step.id)}`{optional}){unlocks}\n"
             f"Owner {escape_mrkdwn(step.owner_role)}: {owners}")
     if step.by is not None and step.at is not None:
-        line += f"\n{step.status.value.capitalize()} by {mention(step.by)} {_time(step.at)}"
+        line += f"\n{step_outcome(step, mention)} {_time(step.at)}"
         line += f": {truncate(escape_mrkdwn(step.note), _NOTE_LIMIT)}" if step.note else ""
     elif step.due_at is not None:
         line += f" · due {_time(step.due_at)} (+{_span(step.due_at - view.started_at)})"
@@ -206,7 +203,7 @@ def _checklist_fallback(view: ChecklistView) -> str:
     done = sum(s.status in (StepStatus.DONE, StepStatus.SKIPPED) for s in view.steps)
     following = next((s for s in view.steps if s.status is StepStatus.NEXT), None)
     state = f"next: {following.title}" if following and view.running else ("ended" if not view.running else "")
-    text = f"{_kind(view)} #{view.id}: {view.title} — {done}/{len(view.steps)} steps done" + (
+    text = f"{crisis_label(view.tag)} — {done}/{len(view.steps)} steps done" + (
         f"; {state}" if state else "")
     return truncate(escape_mrkdwn(text), _FALLBACK_LIMIT)
 

@@ -6,8 +6,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.checks import Check, Status
-from bot.outage import describe
+from bot.chat.checks import Check, Status
+from bot.logs import describe
 from bot.settings import Settings
 from bot.slack.manifest import METHOD_SCOPES
 

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.http_body import Unreadable, read_body
+from bot.http.body import Unreadable, read_body
 from bot.logs import excerpt
 from bot.metrics import Metrics
 from bot.outbox.relay import Sender

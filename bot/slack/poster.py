@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +10,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.pacing import Pacer
 from bot.outbox.relay import GiveUp, RetryLater
 from bot.slack import calls
 from bot.slack.ids import PLATFORM
@@ -22,37 +21,19 @@ from handlers.context import Context
 logger = logging.getLogger(__name__)
 
 METADATA_TYPE = "webcare_message"
-POSTS_PER_SECOND_PER_CHANNEL = 1.0
+CHANNEL_WINDOWS = ((1, 1.0),)  # chat.postMessage: one post per second per channel
 # The token or the app itself is refused: people can fix that without anything changing in the job.
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
                          "missing_scope", "team_access_not_granted", "ekm_access_denied"})
-
-
-class ChannelPacer:
-    """At most one post per second per channel (Slack's chat.postMessage limit)."""
-
-    def __init__(self, interval: float = 1.0 / POSTS_PER_SECOND_PER_CHANNEL) -> None:
-        self._interval = interval
-        self._next: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def wait(self, channel: str) -> None:
-        """Sleep until this channel may take another post."""
-        async with self._locks.setdefault(channel, asyncio.Lock()):
-            now = time.monotonic()
-            slot = max(now, self._next.get(channel, 0.0))
-            self._next[channel] = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 class SlackPoster:
     """Sends the bot's messages to the triage channel (or another) and keeps where each subject's message went."""
 
     def __init__(self, client: AsyncWebClient, ctx: Context, channel: str, *,
-                 pacer: ChannelPacer | None = None) -> None:
+                 pacer: Pacer | None = None) -> None:
         self.client, self.triage, self._ctx = client, channel, ctx
-        self._pacer = pacer or ChannelPacer()
+        self._pacer = pacer or Pacer(CHANNEL_WINDOWS)
         self._workspace: str | None = None
 
     async def workspace(self) -> str:

@@ -16,6 +16,15 @@ from bot.core.views import (
     age_label,
     network_label,
 )
+from bot.core.wording import (
+    Style,
+    card_summary,
+    crisis_name,
+    delivery_error,
+    draft_headline,
+    escalation_headline,
+    mention_status,
+)
 from bot.slack.escape import escape_body, escape_mrkdwn, link, safe_url, split, truncate
 from bot.slack.ids import PLATFORM, Action, MoreOption
 
@@ -33,6 +42,23 @@ _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 
 _WORKING = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})
 _DONE = frozenset({MentionState.ANSWERED, MentionState.CLOSED, MentionState.DISMISSED})
+_STATE_ICONS = {
+    MentionState.NEW: ":new:",
+    MentionState.CLAIMED: ":raising_hand:",
+    MentionState.ESCALATED: ":rotating_light:",
+    MentionState.AWAITING_APPROVAL: ":hourglass_flowing_sand:",
+    MentionState.ANSWERED: ":white_check_mark:",
+    MentionState.CLOSED: ":lock:",
+    MentionState.DISMISSED: ":no_entry_sign:",
+}
+_DRAFT_ICONS = {
+    DraftState.AWAITING_APPROVAL: ":hourglass_flowing_sand:",
+    DraftState.CHANGES_REQUESTED: ":memo:",
+    DraftState.SENDING: ":outbox_tray:",
+    DraftState.SENT: ":white_check_mark:",
+    DraftState.FAILED: ":warning:",
+    DraftState.BY_HAND: ":writing_hand:",
+}
 
 
 def render_card(view: CardView) -> Message:
@@ -73,16 +99,14 @@ def render_draft(draft: DraftView) -> Message:
 def render_escalation_notice(notice: EscalationNotice) -> Message:
     """Render the thread message that pings the heads of the departments escalated to."""
     prefix = f"mention-{notice.mention_id}-escalation"
-    targets = ", ".join(_department_with_heads(d) for d in notice.departments) or "no department"
-    headline = f":rotating_light: {_name(notice.actor)} escalated to {targets}"
-    headline = truncate(headline, SECTION_LIMIT)
+    headline = truncate(f":rotating_light: {escalation_headline(notice, _STYLE)}", SECTION_LIMIT)
     notes = _text_sections(f"{prefix}-note", notice.note) if notice.note else []
     return headline, [_section(prefix, headline), *notes]
 
 
 def crisis_label(tag: CrisisTag) -> str:
     """Name a crisis in plain words: "Crisis #3: Service outage" (or "Drill #3: …")."""
-    return f"{'Drill' if tag.drill else 'Crisis'} #{tag.id}: {tag.title}"
+    return crisis_name(tag)
 
 
 def _crisis_tag(prefix: str, tag: CrisisTag | None, rule: str | None) -> list[dict]:
@@ -124,69 +148,23 @@ def _byline(view: CardView) -> str:
 
 
 def _status(view: CardView) -> str:
-    parts = [_headline(view)]
-    if view.claimed_by and view.state in (MentionState.ESCALATED, MentionState.AWAITING_APPROVAL):
-        parts.append(f"claimed by {mention(view.claimed_by)}")
-    if view.escalated_to and view.state is not MentionState.ESCALATED:
-        parts.append(f"escalated{_to(view.escalated_to)}")
-    if view.draft and view.draft.state is DraftState.FAILED:
-        parts.append(f":warning: reply not delivered: {_error(view.draft)}")
+    status = mention_status(view, _STYLE)
+    parts = [f"{_STATE_ICONS[view.state]} *{status.label}*{status.detail}", *status.parts]
+    if status.warning:
+        parts.append(f":warning: {status.warning}")
     return " · ".join(parts)
 
 
-def _headline(view: CardView) -> str:
-    match view.state:
-        case MentionState.NEW:
-            return ":new: *New* — nobody has claimed it yet"
-        case MentionState.CLAIMED:
-            return f":raising_hand: *Claimed*{_by(view.claimed_by)}"
-        case MentionState.ESCALATED:
-            return f":rotating_light: *Escalated*{_to(view.escalated_to)}"
-        case MentionState.AWAITING_APPROVAL:
-            return f":hourglass_flowing_sand: *Awaiting approval*{_waiting(view.draft)}"
-        case MentionState.ANSWERED:
-            return f":white_check_mark: *Answered*{_answered(view)}"
-        case MentionState.CLOSED:
-            answered = _answered(view)
-            return f":lock: *Closed* — answered{answered}" if answered else ":lock: *Closed*"
-        case MentionState.DISMISSED:
-            reason = f": {view.dismissed_reason.label}" if view.dismissed_reason else ""
-            return f":no_entry_sign: *Dismissed*{_by(view.dismissed_by)}{reason}"
-
-
-def _by(person: PersonRef | None) -> str:
-    return f" by {mention(person)}" if person else ""
-
-
-def _waiting(draft: DraftView | None) -> str:
-    if draft is None:
-        return ""
-    approvers = ", ".join(mention(p) for p in draft.approvers) or "a department head"
-    return f" — draft by {mention(draft.author)} waiting for {approvers}"
-
-
-def _answered(view: CardView) -> str:
-    after = f" after {view.response_minutes} min" if view.response_minutes is not None else ""
-    return f"{_by(view.answered_by)}{after}"
-
-
-def _to(departments: tuple[DepartmentView, ...]) -> str:
-    names = ", ".join(truncate(escape_mrkdwn(d.name), _NAME_LIMIT) for d in departments)
-    return f" to {names}" if names else ""
-
-
-def _department_with_heads(department: DepartmentView) -> str:
-    name = truncate(escape_mrkdwn(department.name), _NAME_LIMIT)
-    heads = ", ".join(mention(h) for h in department.heads)
-    return f"{name} ({heads})" if heads else name
+def _department(department: DepartmentView) -> str:
+    return truncate(escape_mrkdwn(department.name), _NAME_LIMIT)
 
 
 def _note(text: str) -> str:
     return truncate(escape_mrkdwn(text), _NOTE_LIMIT)
 
 
-def _error(draft: DraftView) -> str:
-    return _note(draft.error or "unknown error")
+# How Slack writes names into the core's words: people pinged where Slack knows them, all text escaped for mrkdwn.
+_STYLE = Style(person=mention, name=_name, department=_department, text=_note)
 
 
 def _card_elements(view: CardView, url: str | None) -> list[dict]:
@@ -228,33 +206,18 @@ def _option_text(label: str) -> str:
 
 
 def _card_fallback(view: CardView) -> str:
-    network = network_label(view.network)
-    author = f"@{view.author_handle.lstrip('@')}" if view.author_handle else view.author_name
-    head = f"{network} mention by {author or 'someone'} ({view.state.value.replace('_', ' ')})"
     snippet = truncate(escape_mrkdwn(view.text), _SNIPPET_LIMIT)
-    return f"{truncate(escape_mrkdwn(head), _NOTE_LIMIT)}: {snippet}"
+    return f"{truncate(escape_mrkdwn(card_summary(view)), _NOTE_LIMIT)}: {snippet}"
 
 
 def _draft_headline(draft: DraftView) -> str:
-    author = _name(draft.author)
-    approved = f", approved by {mention(draft.decided_by)}" if draft.decided_by else ""
-    match draft.state:
-        case DraftState.AWAITING_APPROVAL:
-            approvers = ", ".join(mention(p) for p in draft.approvers) or "a department head"
-            by_hand = " (to be posted by hand)" if draft.manual else ""
-            return f":hourglass_flowing_sand: Draft by {author} awaiting {approvers}{by_hand}:"
-        case DraftState.CHANGES_REQUESTED:
-            who = mention(draft.decided_by) if draft.decided_by else "an approver"
-            note = f": {_note(draft.note)}" if draft.note else ""
-            return f":memo: Changes requested by {who} on the draft by {author}{note}"
-        case DraftState.SENDING:
-            return f":outbox_tray: Reply by {author}{approved}, sending…"
-        case DraftState.SENT:
-            return f":white_check_mark: Reply by {author}{approved}, sent"
-        case DraftState.FAILED:
-            return f":warning: Reply by {author}{approved}, not delivered: {_error(draft)}"
-        case DraftState.BY_HAND:
-            return f":writing_hand: Answered by hand by {author}{approved}:"
+    """The draft's state in words; Slack adds the change note and the delivery error to the line itself."""
+    headline = f"{_DRAFT_ICONS[draft.state]} {draft_headline(draft, _STYLE)}"
+    if draft.state is DraftState.CHANGES_REQUESTED and draft.note:
+        return f"{headline}: {_note(draft.note)}"
+    if draft.state is DraftState.FAILED:
+        return f"{headline}: {_note(delivery_error(draft))}"
+    return headline
 
 
 def _text_sections(block_id: str, text: str) -> list[dict]:

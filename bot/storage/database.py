@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.json_text import dumps
+from bot.storage.json_text import dumps
 from bot.storage.raw_sql import sqlalchemy_errors
 from bot.storage.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
 from bot.storage.sqlite_writer import InlineSession, SqliteWriter

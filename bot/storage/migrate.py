@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 import migrations
-from bot.outage import describe
+from bot.logs import describe
 from bot.storage.database import async_url, create_engine
 
 REACH_SECONDS = 10.0  # how long a database may take to answer before it counts as unreachable

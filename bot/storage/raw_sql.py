@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import pysqlite
 
-from bot.json_text import dumps
+from bot.storage.json_text import dumps
 
 # Positional parameters: the driver binds a sequence by position, where named ones cost it a lookup each.
 _DIALECT = pysqlite.dialect(paramstyle="qmark", json_serializer=dumps)

@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.chat.answers import gate_line
 from bot.core.crisis.views import ChecklistView, CrisisReminder, StepStatus, StepView
 from bot.core.views import CrisisTag, PersonRef
+from bot.core.wording import linked_mentions, role_holders, step_outcome
 from bot.teams.cards import (
     CARD_LIMIT,
     INPUT_LIMIT,
@@ -15,6 +16,7 @@ from bot.teams.cards import (
     adaptive_card,
     execute,
     fit,
+    name,
     rich_text,
     run,
     show_card,
@@ -91,12 +93,12 @@ def _checklist_card(view: ChecklistView, shown: range) -> dict:
         assert view.ended_at is not None
         by = f" by {_name(view.ended_by)}" if view.ended_by else ""
         state = f"ended at {_at(view.ended_at)}{by} after {elapsed} min"
-    linked = f"{view.linked} linked mention{'' if view.linked == 1 else 's'}"
-    leads = ", ".join(mentions(p) for p in view.leads) or "nobody holds this role"
+    leads = role_holders(view.leads, mentions)
     banner = [
         rich_text(f"{prefix}-title", [run(crisis_label(view.tag), weight="bolder", size="large")]),
         text_block(f"Severity {escape_markdown(view.severity)} · started {_at(view.started_at)} by "
-                   f"{_name(view.started_by)} · {state} · {linked}", id=f"{prefix}-state", spacing="none"),
+                   f"{_name(view.started_by)} · {state} · {linked_mentions(view.linked)}", id=f"{prefix}-state",
+                   spacing="none"),
     ]
     if view.drill:
         banner.append(text_block("**DRILL** — training only: it never gates real replies.", id=f"{prefix}-drill"))
@@ -129,11 +131,11 @@ def _step(view: ChecklistView, step: StepView, mention: Mentions) -> dict:
     prefix = f"crisis-{view.id}-step-{step.id}"
     flags = (" · optional" if step.optional else "") + (" · unlocks replies" if step.unlocks_replies else "")
     headline = f"{_MARKS[step.status]} **{escape_markdown(step.title)}**{flags}"
-    owners = ", ".join(mention(p) for p in step.owners) or "nobody holds this role"
+    owners = role_holders(step.owners, mention)
     who = f"Owner: {escape_markdown(step.owner_role)} ({owners})"
     items = [text_block(headline, id=prefix), text_block(who, id=f"{prefix}-owner", spacing="none")]
     if step.by is not None and step.at is not None:
-        outcome = [run(f"{step.status.value.capitalize()} by {clip(step.by.name, NAME_LIMIT)} at {_at(step.at)}")]
+        outcome = [run(f"{step_outcome(step, name)} at {_at(step.at)}")]
         if step.note:
             outcome.append(run(f": {clip(step.note, _NOTE_LIMIT)}"))
         items.append(rich_text(f"{prefix}-outcome", outcome, spacing="none"))
@@ -165,7 +167,7 @@ def render_reminder(reminder: CrisisReminder) -> dict:
     """Render a reminder for the crisis' thread, @mentioning the step's owners (or, past twice its due, the leads)."""
     mentions = Mentions()
     step = reminder.step
-    who = ", ".join(mentions(p) for p in reminder.notify) or "nobody holds this role"
+    who = role_holders(reminder.notify, mentions)
     title = escape_markdown(step.title)
     due = f" (due {_at(step.due_at)})" if step.due_at is not None else ""
     if reminder.to_lead:

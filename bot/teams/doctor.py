@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.checks import Check, Status, in_daemon_thread
-from bot.outage import describe
+from bot.chat.checks import Check, Status, in_daemon_thread
+from bot.logs import describe
 from bot.settings import Settings
 from bot.teams.adapter import connector_client, create_adapter
 

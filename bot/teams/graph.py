@@ -14,6 +14,8 @@ import aiohttp
 import msal
 import requests
 
+from bot.chat.retry import parse_retry_after
+
 logger = logging.getLogger(__name__)
 
 LOGIN_URL = "https://login.microsoftonline.com"
@@ -127,7 +129,8 @@ class ChannelPosts:
                     return await response.json()
                 code = ((await response.json(content_type=None)) or {}).get("error", {}).get("code", "")
                 if response.status == 429 or response.status >= 500:
-                    raise GraphBusy(f"Graph {response.status} {code}".strip(), _seconds(response.headers))
+                    asked = parse_retry_after(response.headers.get("Retry-After"))
+                    raise GraphBusy(f"Graph {response.status} {code}".strip(), asked)
                 raise GraphUnavailable(f"Graph answered {response.status} {code}".strip())
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise GraphBusy(f"Graph unreachable ({type(exc).__name__})") from None
@@ -150,10 +153,3 @@ class ChannelPosts:
         if "access_token" not in result:
             raise GraphUnavailable(f"no Graph token: {result.get('error', 'unknown error')}")
         return str(result["access_token"])
-
-
-def _seconds(headers: Any) -> float | None:
-    try:
-        return max(0.0, float(headers.get("Retry-After")))
-    except (TypeError, ValueError):
-        return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,8 +11,9 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationParameters, ErrorResponseException
 from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from bot.chat.pacing import Pacer
+from bot.chat.retry import Retries, parse_retry_after, retrying
 from bot.outbox.jobs import started_subject
 from bot.outbox.relay import GiveUp, RetryLater
 from bot.settings import Settings
@@ -23,7 +23,6 @@ from bot.teams.bot import TEAM_KEY
 from bot.teams.escape import clip
 from bot.teams.graph import ChannelPosts, GraphBusy, GraphUnavailable, mark
 from bot.teams.ids import PLATFORM
-from bot.teams.pacing import CONVERSATION_WINDOWS, TENANT_WINDOWS, Pacer
 from handlers import messages
 from handlers.context import Context
 
@@ -31,7 +30,9 @@ logger = logging.getLogger(__name__)
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 RETRIED_STATUSES = frozenset({412, 429, 502, 504})
-ATTEMPTS = 4
+RETRIES = Retries(attempts=4, base_wait=1.0, max_wait=8.0, jitter=True)
+CONVERSATION_WINDOWS = ((7, 1.0), (60, 30.0), (1800, 3600.0))  # Teams' limits per conversation
+TENANT_WINDOWS = ((30, 1.0),)  # and per tenant
 CREDENTIALS_DELAY = 60.0  # the bot's credentials were refused: people can fix that without the job changing
 REFUSAL_LIMIT = 120  # characters of Teams' own words quoted when it refuses a post
 CLOCK_SKEW = timedelta(minutes=5)  # between our clock and Teams' message times
@@ -43,22 +44,13 @@ def _status(exc: BaseException) -> int | None:
     return getattr(response, "status_code", None)
 
 
-def _retry_after(exc: BaseException | None) -> float | None:
-    response = getattr(exc, "response", None)
-    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+def _retry_after(exc: BaseException) -> float | None:
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    return parse_retry_after(headers.get("Retry-After"))
 
 
 def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, ErrorResponseException) and _status(exc) in RETRIED_STATUSES
-
-
-def _wait(state: RetryCallState) -> float:
-    asked = _retry_after(state.outcome.exception() if state.outcome else None)
-    return asked if asked is not None else min(8.0, 0.5 * 2 ** state.attempt_number) * random.uniform(0.5, 1.0)
 
 
 def _refusal(exc: ErrorResponseException) -> str:
@@ -205,8 +197,7 @@ class TeamsPoster:
             self._adapter, self._settings.microsoft_app_id, service_url)
         self._clients[service_url] = client
         try:
-            async for attempt in AsyncRetrying(retry=retry_if_exception(_is_transient), wait=_wait,
-                                               stop=stop_after_attempt(ATTEMPTS), reraise=True):
+            async for attempt in retrying(RETRIES, transient=_is_transient, asked=_retry_after):
                 with attempt:
                     await self._conversations.wait(conversation.split(";")[0])
                     await self._tenants.wait(tenant)

@@ -7,12 +7,11 @@ from bot.core.views import (
     CrisisTag,
     DepartmentView,
     DismissReason,
-    DraftState,
     MentionState,
-    PersonRef,
     age_label,
     network_label,
 )
+from bot.core.wording import Style, card_summary, crisis_name, mention_status
 from bot.teams.cards import (
     INPUT_LIMIT,
     NAME_LIMIT,
@@ -35,8 +34,21 @@ __all__ = ["crisis_label", "escape_markdown", "render_card", "render_draft", "re
 TEXT_LIMIT = 5000  # characters of customer text on a card; the post is a click away
 _CHOICE_LIMIT = 100  # title of one choice
 _SEP = " · "
+_ERROR_LIMIT = 1000  # a delivery error in the status line
 _WORKING = frozenset({MentionState.NEW, MentionState.CLAIMED, MentionState.ESCALATED})
 _DONE = frozenset({MentionState.ANSWERED, MentionState.CLOSED, MentionState.DISMISSED})
+_STATE_ICONS = {
+    MentionState.NEW: "🆕",
+    MentionState.CLAIMED: "✋",
+    MentionState.ESCALATED: "🚨",
+    MentionState.AWAITING_APPROVAL: "⏳",
+    MentionState.ANSWERED: "✅",
+    MentionState.CLOSED: "🔒",
+    MentionState.DISMISSED: "🚫",
+}
+# A card's status is TextRuns: names and typed text go in plain, only cut to length.
+_STYLE = Style(person=name, name=name, department=lambda department: clip(department.name, NAME_LIMIT),
+               text=lambda text: clip(text, _ERROR_LIMIT))
 
 
 def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
@@ -48,7 +60,7 @@ def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
     """
     url = safe_url(view.url)
     actions = _actions(view, departments, url)
-    fallback = escape_markdown(_fallback_text(view))
+    fallback = escape_markdown(card_summary(view, lambda author: clip(author, NAME_LIMIT)))
 
     def build(text: str, was_cut: bool) -> dict:
         inlines = [run(text)] if text else [run("(no text)", italic=True, isSubtle=True)]
@@ -67,8 +79,7 @@ def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
 
 def crisis_label(tag: CrisisTag) -> str:
     """Return how a crisis is named everywhere: "🚨 Crisis #N: title", or "🧪 Drill #N: title" for a drill."""
-    kind = "🧪 Drill" if tag.drill else "🚨 Crisis"
-    return f"{kind} #{tag.id}: {clip(tag.title, NAME_LIMIT)}"
+    return f"{'🧪' if tag.drill else '🚨'} {crisis_name(tag, lambda title: clip(title, NAME_LIMIT))}"
 
 
 def _crisis_tag(view: CardView) -> list[dict]:
@@ -102,63 +113,10 @@ def _byline(view: CardView) -> list[dict]:
 
 def _status(view: CardView) -> list[dict]:
     """Return the status line: a bold state, then who did what, as plain TextRuns."""
-    icon, label, detail = _headline(view)
-    extra = []
-    if view.claimed_by and view.state in (MentionState.ESCALATED, MentionState.AWAITING_APPROVAL):
-        extra.append(f"claimed by {name(view.claimed_by)}")
-    if view.escalated_to and view.state is not MentionState.ESCALATED:
-        extra.append(f"escalated{_to(view.escalated_to)}")
-    if view.draft and view.draft.state is DraftState.FAILED:
-        extra.append(f"⚠️ reply not delivered: {clip(view.draft.error or 'unknown error', 1000)}")
-    rest = detail + "".join(_SEP + part for part in extra)
-    return [run(f"{icon} "), run(label, weight="bolder"), *([run(rest)] if rest else [])]
-
-
-def _headline(view: CardView) -> tuple[str, str, str]:
-    match view.state:
-        case MentionState.NEW:
-            return "🆕", "New", " — nobody has claimed it yet"
-        case MentionState.CLAIMED:
-            return "✋", "Claimed", _by(view.claimed_by)
-        case MentionState.ESCALATED:
-            return "🚨", "Escalated", _to(view.escalated_to)
-        case MentionState.AWAITING_APPROVAL:
-            return "⏳", "Awaiting approval", _waiting(view)
-        case MentionState.ANSWERED:
-            return "✅", "Answered", _answered(view)
-        case MentionState.CLOSED:
-            answered = _answered(view)
-            return "🔒", "Closed", f" — answered{answered}" if answered else ""
-        case MentionState.DISMISSED:
-            reason = f": {view.dismissed_reason.label}" if view.dismissed_reason else ""
-            return "🚫", "Dismissed", f"{_by(view.dismissed_by)}{reason}"
-
-
-def _by(person: PersonRef | None) -> str:
-    return f" by {name(person)}" if person else ""
-
-
-def _to(departments: tuple[DepartmentView, ...]) -> str:
-    names = ", ".join(clip(d.name, NAME_LIMIT) for d in departments)
-    return f" to {names}" if names else ""
-
-
-def _waiting(view: CardView) -> str:
-    if view.draft is None:
-        return ""
-    approvers = ", ".join(name(p) for p in view.draft.approvers) or "a department head"
-    return f" — draft by {name(view.draft.author)} waiting for {approvers}"
-
-
-def _answered(view: CardView) -> str:
-    after = f" after {view.response_minutes} min" if view.response_minutes is not None else ""
-    return f"{_by(view.answered_by)}{after}"
-
-
-def _fallback_text(view: CardView) -> str:
-    author = f"@{view.author_handle.lstrip('@')}" if view.author_handle else view.author_name
-    state = view.state.value.replace("_", " ")
-    return f"{network_label(view.network)} mention by {clip(author or 'someone', NAME_LIMIT)} ({state})"
+    status = mention_status(view, _STYLE)
+    extra = [*status.parts, *([f"⚠️ {status.warning}"] if status.warning else [])]
+    rest = status.detail + "".join(_SEP + part for part in extra)
+    return [run(f"{_STATE_ICONS[view.state]} "), run(status.label, weight="bolder"), *([run(rest)] if rest else [])]
 
 
 def _actions(view: CardView, departments: list[DepartmentView], url: str | None) -> list[dict]:

@@ -12,7 +12,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount
 from msrest.exceptions import DeserializationError
 
-from bot.http_body import Unreadable, read_body
+from bot.http.body import Unreadable, read_body
 from bot.logs import excerpt
 from bot.teams.bot import TeamsBot
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.core.views import DepartmentView, DraftState, DraftView, EscalationNotice
+from bot.core.views import DepartmentView, DraftState, DraftView, EscalationNotice, PersonRef
+from bot.core.wording import Style, delivery_error, draft_headline, escalation_headline
 from bot.teams.cards import (
     INPUT_LIMIT,
     NAME_LIMIT,
@@ -23,6 +24,14 @@ from bot.teams.ids import Input, Verb
 DRAFT_LIMIT = 10_000  # characters of a draft; replies hold 3,000, so an approver reads it all
 _NOTE_LIMIT = 1000  # a note or delivery error
 _AT = re.compile(r"<at>(.*?)</at>")
+_DRAFT_ICONS = {
+    DraftState.AWAITING_APPROVAL: "⏳",
+    DraftState.CHANGES_REQUESTED: "📝",
+    DraftState.SENDING: "📤",
+    DraftState.SENT: "✅",
+    DraftState.FAILED: "⚠️",
+    DraftState.BY_HAND: "✍️",
+}
 
 
 def render_draft(draft: DraftView) -> dict:
@@ -32,14 +41,14 @@ def render_draft(draft: DraftView) -> dict:
     decided it says what happened; a failed delivery offers Retry.
     """
     mentions = Mentions()
-    headline = _draft_headline(draft, mentions)
+    style = _style(mentions)
+    headline = f"{_DRAFT_ICONS[draft.state]} {draft_headline(draft, style)}"
     prefix = f"mention-{draft.mention_id}-draft-{draft.id}"
     details = []
     if draft.state is DraftState.CHANGES_REQUESTED and draft.note:
-        note = clip(draft.note, _NOTE_LIMIT)
-        details.append(rich_text(f"{prefix}-note", [run("Note: ", weight="bolder"), run(note)]))
+        details.append(rich_text(f"{prefix}-note", [run("Note: ", weight="bolder"), run(style.text(draft.note))]))
     if draft.state is DraftState.FAILED:
-        error = clip(draft.error or "unknown error", _NOTE_LIMIT)
+        error = style.text(delivery_error(draft))
         details.append(rich_text(f"{prefix}-error", [run("Not delivered: ", weight="bolder"), run(error)]))
     actions = _draft_actions(draft)
 
@@ -59,9 +68,7 @@ def render_escalation_notice(notice: EscalationNotice) -> dict:
     mentions in its TextBlock notify exactly like those of a message.
     """
     mentions = Mentions()
-    targets = ", ".join(_department_with_heads(d, mentions) for d in notice.departments) or "no department"
-    actor = escape_markdown(clip(notice.actor.name, NAME_LIMIT))
-    headline = f"🚨 {actor} escalated to {targets}"
+    headline = f"🚨 {escalation_headline(notice, _style(mentions))}"
     prefix = f"mention-{notice.mention_id}-escalation"
 
     def build(note: str, was_cut: bool) -> dict:
@@ -78,27 +85,6 @@ def _plain(headline: str) -> str:
     return _AT.sub(r"@\1", headline)
 
 
-def _draft_headline(draft: DraftView, mention: Mentions) -> str:
-    author = escape_markdown(clip(draft.author.name, NAME_LIMIT))
-    approved = f", approved by {mention(draft.decided_by)}" if draft.decided_by else ""
-    match draft.state:
-        case DraftState.AWAITING_APPROVAL:
-            approvers = ", ".join(mention(p) for p in draft.approvers) or "a department head"
-            by_hand = " (to be posted by hand)" if draft.manual else ""
-            return f"⏳ Draft by {author} awaiting {approvers}{by_hand}:"
-        case DraftState.CHANGES_REQUESTED:
-            who = mention(draft.decided_by) if draft.decided_by else "an approver"
-            return f"📝 Changes requested by {who} on the draft by {author}"
-        case DraftState.SENDING:
-            return f"📤 Reply by {author}{approved}, sending…"
-        case DraftState.SENT:
-            return f"✅ Reply by {author}{approved}, sent"
-        case DraftState.FAILED:
-            return f"⚠️ Reply by {author}{approved}, not delivered"
-        case DraftState.BY_HAND:
-            return f"✍️ Answered by hand by {author}{approved}:"
-
-
 def _draft_actions(draft: DraftView) -> list[dict]:
     data = {"draft_id": draft.id}
     if draft.state is DraftState.AWAITING_APPROVAL:
@@ -113,7 +99,14 @@ def _draft_actions(draft: DraftView) -> list[dict]:
     return []
 
 
-def _department_with_heads(department: DepartmentView, mention: Mentions) -> str:
-    department_name = escape_markdown(clip(department.name, NAME_LIMIT))
-    heads = ", ".join(mention(h) for h in department.heads)
-    return f"{department_name} ({heads})" if heads else department_name
+def _style(mentions: Mentions) -> Style:
+    """How a thread card fills in the core's words: people @mentioned, names escaped, typed text cut for a TextRun."""
+    return Style(person=mentions, name=_name, department=_department, text=lambda text: clip(text, _NOTE_LIMIT))
+
+
+def _name(person: PersonRef) -> str:
+    return escape_markdown(clip(person.name, NAME_LIMIT))
+
+
+def _department(department: DepartmentView) -> str:
+    return escape_markdown(clip(department.name, NAME_LIMIT))

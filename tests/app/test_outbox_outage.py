@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
 from bot.app import create_app
-from bot.outage import Outage
+from bot.logs import Outage
 from tests.support import TRIAGE_CHANNEL, event, ingest, mention_data, running_app, settings, team_config
 
 OUTAGE_SECONDS = 4.0

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.signing import SignatureVerifier
+from bot.http.signing import SignatureVerifier
 
 
 class ReplyReceiver:

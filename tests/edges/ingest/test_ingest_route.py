@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
-from bot.signing import sign
+from bot.http.signing import sign
 from bot.storage.models import Mention
 from tests.fakes.slack_api import SlackFake
 from tests.support import (
@@ -249,7 +249,7 @@ UNSIGNED = {
     "signature truncated": lambda body: {**(h := signed(body)), "webhook-signature": h["webhook-signature"][:-6]},
     "timestamp not a number": lambda body: {**signed(body), "webhook-timestamp": "yesterday"},
     "timestamp with 5000 digits": lambda body: {**signed(body), "webhook-timestamp": "9" * 5000},
-    "timestamp in milliseconds": lambda body: signed(body, timestamp=int(time.time() * 1000)),
+    "timestamp in milliseconds": lambda body: {**signed(body), "webhook-timestamp": str(int(time.time() * 1000))},
 }
 
 

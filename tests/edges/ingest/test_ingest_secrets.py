@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict
 from standardwebhooks.webhooks import Webhook
 
-from bot.signing import SignatureVerifier
+from bot.http.signing import SignatureVerifier
 from tests.support import event, mention_data, running_app
 
 # Base64 without its padding, as some senders hand secrets out: 23 bytes give 31 characters, not 32 with "=".

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.logs import excerpt
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("bot.access")  # the name operators filter on (docs/contract.md): kept when the module moved
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

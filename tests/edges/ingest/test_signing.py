@@ -9,7 +9,7 @@ import pytest
 from multidict import CIMultiDict
 from standardwebhooks.webhooks import Webhook
 
-from bot.signing import SignatureError, SignatureVerifier, sign, signed_headers
+from bot.http.signing import SignatureError, SignatureVerifier, sign, signed_headers
 
 RAW_KEY = b"unit-test-ingest-secret-of-32-b!"
 SECRET = "whsec_" + base64.b64encode(RAW_KEY).decode()

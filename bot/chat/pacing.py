@@ -1,4 +1,4 @@
-"""Sliding-window pacing for Teams' limits: per conversation (7/s, 60/30 s, 1,800/h) and per tenant (30/s)."""
+"""Pacing for chat platforms' rate limits: sliding windows per key (a channel, a conversation, a tenant)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-CONVERSATION_WINDOWS = ((7, 1.0), (60, 30.0), (1800, 3600.0))
-TENANT_WINDOWS = ((30, 1.0),)
+Windows = tuple[tuple[int, float], ...]  # (at most this many sends, in this many seconds), every one kept
 
 
 class Pacer:
-    """Waits until one more send fits every window of its key."""
+    """Waits until one more send fits every window of its key; waiters on one key go in the order they came."""
 
-    def __init__(self, windows: tuple[tuple[int, float], ...], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, windows: Windows, clock: Callable[[], float] = time.monotonic) -> None:
         self._windows, self._clock = windows, clock
         self._sent: dict[str, deque[float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -39,6 +38,7 @@ class Pacer:
 
     async def wait(self, key: str) -> None:
         """Sleep until a send on `key` fits, then count it."""
+        # asyncio.Lock wakes its waiters first come, first served, so a key's sends keep their order.
         async with self._locks.setdefault(key, asyncio.Lock()):
             while (pause := self.delay(key)) > 0:
                 await asyncio.sleep(pause)

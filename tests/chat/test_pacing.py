@@ -1,0 +1,65 @@
+"""Chat: one pacer keeps every window of a platform's limits (Teams', Slack's) and serves a key in order."""
+
+import asyncio
+import time
+
+from bot.chat.pacing import Pacer
+from bot.slack.poster import CHANNEL_WINDOWS
+from bot.teams.poster import CONVERSATION_WINDOWS
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_eighth_send_in_one_second_waits_for_the_first_to_age_out():
+    clock = Clock()
+    pacer = Pacer(CONVERSATION_WINDOWS, clock)
+    for _ in range(7):
+        assert pacer.delay("conv") == 0
+        pacer.record("conv")
+        clock.now += 0.01
+    assert 0.9 < pacer.delay("conv") <= 1.0  # the first send was 0.07 s ago
+    assert pacer.delay("other conversation") == 0
+
+
+def test_sixty_in_thirty_seconds_then_wait():
+    clock = Clock()
+    pacer = Pacer(CONVERSATION_WINDOWS, clock)
+    for i in range(60):
+        clock.now = 1000.0 + i * 0.4  # 2.5 per second: within 7/s, but 60 in 24 s
+        assert pacer.delay("conv") == 0
+        pacer.record("conv")
+    assert pacer.delay("conv") > 5.0
+    clock.now = 1030.01
+    assert pacer.delay("conv") == 0
+
+
+def test_a_slack_channel_takes_one_post_a_second_and_other_channels_do_not_wait():
+    clock = Clock()
+    pacer = Pacer(CHANNEL_WINDOWS, clock)
+    pacer.record("C-triage")
+    clock.now += 0.25
+    assert pacer.delay("C-triage") == 0.75
+    assert pacer.delay("C-crisis") == 0
+    clock.now += 0.75
+    assert pacer.delay("C-triage") == 0
+
+
+async def test_waiters_on_one_key_are_served_in_the_order_they_came_one_window_apart():
+    pacer = Pacer(((1, 0.02),))
+    served: list[int] = []
+
+    async def send(n: int) -> None:
+        await pacer.wait("C-triage")
+        served.append(n)
+
+    started = time.monotonic()
+    await asyncio.gather(*(send(n) for n in range(5)))
+    assert served == [0, 1, 2, 3, 4]
+    assert time.monotonic() - started >= 4 * 0.02  # the first went at once, each other one window after the last
+
