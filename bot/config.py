@@ -1,7 +1,9 @@
-"""webcare.toml: people, their chat ids and roles, departments and their heads, SLA targets."""
+"""webcare.toml: people, their chat ids and roles, departments and their heads, SLA targets, priority and storms."""
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,6 +11,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from bot.core.incoming import MAX_INT32, NETWORKS
+from bot.core.storms.priority import PriorityRules
+from bot.core.storms.rules import StormRules
+from bot.core.storms.text import fold, stems, words
 from bot.core.views import DepartmentView, PersonRef
 
 
@@ -81,6 +87,8 @@ class Config:
     departments: Mapping[str, Department] = field(default_factory=dict)
     sla: Sla = field(default_factory=Sla)
     retention: Retention = field(default_factory=Retention)
+    priority: PriorityRules = field(default_factory=PriorityRules)
+    storm: StormRules = field(default_factory=StormRules)
     source: str = "(built-in defaults)"
 
     def __post_init__(self) -> None:
@@ -116,7 +124,13 @@ _PERSON_KEYS = {"name", "slack", "teams", "aad_object_id", "roles"}
 _DEPARTMENT_KEYS = {"name", "heads"}
 _SLA_KEYS = {"first_response_minutes", "claim_reminder_minutes"}
 _RETENTION_KEYS = {"mentions_days", "raw_days"}
-_SECTIONS = ("people", "departments", "sla", "retention")
+_PRIORITY_KEYS = {"vip", "reach", "keywords", "p1", "p2"}
+_STORM_COUNTS = {"group_min": 2, "spike_min_mentions": 1}  # whole numbers, with their least value
+# Durations and their upper bound: a window longer than the week the spike baseline repeats on means nothing.
+_STORM_DURATIONS = {"group_window_minutes": ("minutes", 7 * 24 * 60), "spike_window_minutes": ("minutes", 7 * 24 * 60),
+                    "digest_after_seconds": ("seconds", 24 * 60 * 60)}
+_STORM_KEYS = {*_STORM_COUNTS, *_STORM_DURATIONS, "spike_ratio"}
+_SECTIONS = ("people", "departments", "sla", "retention", "priority", "storm")
 # What the chat dialogs can show: Slack's select takes 100 options (Escalate lists every department) with
 # values up to 150 characters; Slack option text is cut at 75 and a Teams choice title at 100, so a longer
 # department name would be cut where people pick it, and person names fill 200-character columns.
@@ -125,6 +139,13 @@ MAX_KEY = 64
 MAX_DEPARTMENT_NAME = 75
 MAX_PERSON_NAME = 100
 MAX_CHAT_ID = 200
+MAX_VIPS = 200
+MAX_REACH = 5
+MAX_KEYWORDS = 500
+MAX_KEYWORD = 64
+MAX_HANDLE = 500  # the ingest schema's limit on an author's handle
+MAX_COUNT = 1_000_000
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def load_config(path: Path | None) -> Config:
@@ -160,7 +181,9 @@ def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(path, f"sla.{key}", "must be a positive whole number of minutes")
     return Config(people=MappingProxyType(people), departments=MappingProxyType(departments),
-                  sla=Sla(**sla_data), retention=_retention(path, _table(path, "retention", data)), source=str(path))
+                  sla=Sla(**sla_data), retention=_retention(path, _table(path, "retention", data)),
+                  priority=_priority(path, _table(path, "priority", data)),
+                  storm=_storm(path, _table(path, "storm", data)), source=str(path))
 
 
 def _key(path: Path | str, where: str, key: str) -> str:
@@ -246,3 +269,98 @@ def _department(path: Path | str, key: str, table: Any, people: Mapping[str, Per
         raise ConfigError(path, f"{where}.heads", "lists the same person twice")
     name = _text(path, f"{where}.name", table.get("name"), required=True, limit=MAX_DEPARTMENT_NAME)
     return Department(key=key, name=name or key, heads=tuple(heads))
+
+
+def _priority(path: Path | str, table: Mapping[str, Any]) -> PriorityRules:
+    _check_keys(path, "priority", table, _PRIORITY_KEYS)
+    defaults = PriorityRules()
+    p1 = _score(path, "priority.p1", table.get("p1", defaults.p1))
+    p2 = _score(path, "priority.p2", table.get("p2", defaults.p2))
+    if p2 >= p1:
+        raise ConfigError(path, "priority.p2", f"must be below p1 ({p1})")
+    return PriorityRules(vip=_vips(path, table.get("vip", [])), reach=_reach(path, table.get("reach", defaults.reach)),
+                         keywords=_keywords(path, table.get("keywords", {})), p1=p1, p2=p2)
+
+
+def _score(path: Path | str, where: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+        raise ConfigError(path, where, "must be a whole number from 0 to 100")
+    return value
+
+
+def _vips(path: Path | str, value: Any) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+        raise ConfigError(path, "priority.vip", 'must be a list of "network:handle" strings')
+    if len(value) > MAX_VIPS:
+        raise ConfigError(path, "priority.vip", f"{len(value)} entries, at most {MAX_VIPS}")
+    for entry in value:
+        network, colon, handle = fold(entry).partition(":")
+        if not colon or not handle.lstrip("@"):
+            raise ConfigError(path, "priority.vip", f'{entry[:MAX_KEY]!r} must be "network:handle"')
+        if network not in NETWORKS:
+            raise ConfigError(path, "priority.vip", f"{entry[:MAX_KEY]!r}: unknown network {network[:MAX_KEY]!r} "
+                                                    f"(known: {', '.join(sorted(NETWORKS))})")
+        if len(handle) > MAX_HANDLE or " " in handle:
+            raise ConfigError(path, "priority.vip", f"{entry[:MAX_KEY]!r}: a handle is one word of at most "
+                                                    f"{MAX_HANDLE} characters")
+    return frozenset(value)
+
+
+def _reach(path: Path | str, value: Any) -> tuple[int, ...]:
+    if (not isinstance(value, list | tuple) or not 1 <= len(value) <= MAX_REACH
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= MAX_INT32 for n in value)
+            or any(a >= b for a, b in zip(value, value[1:], strict=False))):
+        raise ConfigError(path, "priority.reach", f"must be 1 to {MAX_REACH} follower counts, positive whole numbers "
+                                                  "in strictly ascending order")
+    return tuple(value)
+
+
+def _keywords(path: Path | str, value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise ConfigError(path, "priority.keywords", "must be a table of keyword = weight")
+    if len(value) > MAX_KEYWORDS:
+        raise ConfigError(path, "priority.keywords", f"{len(value)} keywords, at most {MAX_KEYWORDS}")
+    seen: dict[tuple[str, ...], str] = {}
+    for keyword, weight in value.items():
+        if len(keyword.strip()) > MAX_KEYWORD:
+            raise ConfigError(path, f"priority.keywords.{_toml_key(keyword[:MAX_KEYWORD])}…",
+                              f"keyword of {len(keyword.strip())} characters, at most {MAX_KEYWORD}")
+        where = f"priority.keywords.{_toml_key(keyword)}"
+        if not words(keyword):
+            raise ConfigError(path, where, "a keyword needs a letter or digit")
+        _score(path, where, weight)
+        other = seen.setdefault(tuple(stems(keyword)), keyword)
+        if other != keyword:
+            raise ConfigError(path, where, f"the same keyword as {other!r} once case, accents and plurals are folded")
+    return {keyword.strip(): weight for keyword, weight in value.items()}
+
+
+def _toml_key(key: str) -> str:
+    """The key as TOML writes it, invisible characters escaped so that the message shows them."""
+    if _BARE_KEY.fullmatch(key):
+        return key
+    return '"' + "".join(f"\\{c}" if c in '"\\' else c if c.isprintable() else _toml_escape(c) for c in key) + '"'
+
+
+def _toml_escape(char: str) -> str:
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+
+
+def _storm(path: Path | str, table: Mapping[str, Any]) -> StormRules:
+    _check_keys(path, "storm", table, _STORM_KEYS)
+    for key, value in table.items():
+        if key in _STORM_COUNTS:
+            least = _STORM_COUNTS[key]
+            if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= MAX_COUNT:
+                raise ConfigError(path, f"storm.{key}", f"must be a whole number from {least} to {MAX_COUNT}")
+        elif key in _STORM_DURATIONS:
+            unit, most = _STORM_DURATIONS[key]
+            if not _number(value) or not 0 < value <= most:
+                raise ConfigError(path, f"storm.{key}", f"must be a positive number of {unit}, at most {most}")
+        elif not _number(value) or not 1 < value <= MAX_COUNT:
+            raise ConfigError(path, f"storm.{key}", f"must be a number above 1, at most {MAX_COUNT}")
+    return StormRules(**{key: value if key in _STORM_COUNTS else float(value) for key, value in table.items()})
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

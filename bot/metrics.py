@@ -11,6 +11,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.ingested = Counter("webcare_mentions_ingested", "Mentions stored (not duplicates)", registry=self.registry)
+        self.prioritised = Counter("webcare_mentions_priority", "Mentions stored, by priority level (P1–P3)",
+                                   ["level"], registry=self.registry)
         self.duplicates = Counter("webcare_mentions_duplicate", "Mentions received again", registry=self.registry)
         self.posted = Counter("webcare_cards_posted", "Cards posted to a chat platform", ["platform"],
                               registry=self.registry)

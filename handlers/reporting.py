@@ -7,14 +7,21 @@ from datetime import timedelta
 
 from bot.core.commands import ShowMine, ShowQueue, ShowStats
 from bot.core.mentions import ACTIVE_STATES, DomainError
-from bot.core.views import MentionState, MineItem, QueueReport, StatsReport
+from bot.core.storms.priority import priority_label
+from bot.core.views import MentionState, MineItem, QueueItem, QueueReport, StatsReport
+from bot.storage.models import Mention
 from handlers.context import Context
 
 PERIODS = {"today": None, "week": timedelta(days=7)}
+QUEUE_FIRST = 5  # unclaimed mentions `queue` names, most urgent first
 
 
 def _minutes(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() // 60))
+
+
+def _author(m: Mention) -> str:
+    return m.author_handle or m.author_name or "unknown"
 
 
 async def show_mine(cmd: ShowMine, *, ctx: Context) -> list[MineItem]:
@@ -22,16 +29,25 @@ async def show_mine(cmd: ShowMine, *, ctx: Context) -> list[MineItem]:
     now = ctx.clock()
     async with ctx.db.uow() as uow:
         rows = await uow.mentions.claimed_by(cmd.actor.key, ACTIVE_STATES)
-    return [MineItem(mention_id=m.id or 0, network=m.network, author=m.author_handle or m.author_name or "unknown",
+    return [MineItem(mention_id=m.id or 0, network=m.network, author=_author(m),
                      state=MentionState(m.state), age_minutes=_minutes(now - m.published_at), url=m.url)
             for m in rows]
 
 
 async def show_queue(cmd: ShowQueue, *, ctx: Context) -> QueueReport:
-    """How many open mentions nobody holds, and how old the oldest is."""
+    """How many open mentions nobody holds (by priority level), how old the oldest is, and the few that come first."""
+    now = ctx.clock()
     async with ctx.db.uow() as uow:
-        count, oldest = await uow.mentions.unclaimed_summary(ACTIVE_STATES)
-    return QueueReport(unclaimed=count, oldest_age_minutes=_minutes(ctx.clock() - oldest) if oldest else None)
+        levels = await uow.mentions.unclaimed_by_level(ACTIVE_STATES)
+        first = await uow.mentions.unclaimed_first(ACTIVE_STATES, QUEUE_FIRST) if levels else []
+    oldest = min((published for _, published in levels.values()), default=None)
+    return QueueReport(
+        unclaimed=sum(count for count, _ in levels.values()),
+        oldest_age_minutes=_minutes(now - oldest) if oldest else None,
+        by_level=tuple((level, levels[level][0]) for level in sorted(levels)),
+        first=tuple(QueueItem(mention_id=m.id or 0, network=m.network, author=_author(m),
+                              priority=priority_label(m.priority_level, m.priority_reasons),
+                              age_minutes=_minutes(now - m.published_at), url=m.url) for m in first))
 
 
 async def show_stats(cmd: ShowStats, *, ctx: Context) -> StatsReport:

@@ -49,8 +49,18 @@ def queue(report: QueueReport, m: Markup) -> str:
     """The unclaimed queue."""
     if report.unclaimed == 0:
         return "The queue is empty: every open mention has an owner."
-    return (f"{m.bold(str(report.unclaimed))} unclaimed mention{'s' if report.unclaimed != 1 else ''};"
-            f" the oldest is {_age(report.oldest_age_minutes or 0)} old.")
+    lines = [f"{m.bold(str(report.unclaimed))} unclaimed mention{'s' if report.unclaimed != 1 else ''};"
+             f" the oldest is {_age(report.oldest_age_minutes or 0)} old."]
+    if report.unclaimed > 1:
+        lines.append("By priority: " + " · ".join(f"{level} {count}" for level, count in report.by_level))
+    if report.first:
+        lines.append(m.bold("First up:"))
+    for item in report.first:
+        label = f"#{item.mention_id}"
+        link = m.link(item.url, label) if item.url else label
+        lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)}"
+                     f" — {m.escape(item.priority)}, {_age(item.age_minutes)} old")
+    return "\n".join(lines)
 
 
 def stats(report: StatsReport, m: Markup) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -11,12 +13,18 @@ Windows = tuple[tuple[int, float], ...]  # (at most this many sends, in this man
 
 
 class Pacer:
-    """Waits until one more send fits every window of its key; waiters on one key go in the order they came."""
+    """Waits until one more send fits every window of its key; the most urgent waiter on a key goes first.
+
+    Urgency is the outbox's job priority (lower first: what people just did, then P1, P2, P3 cards); among equals,
+    the one that came first. So in a storm a P1 card takes the channel's next free slot, ahead of the backlog.
+    """
 
     def __init__(self, windows: Windows, clock: Callable[[], float] = time.monotonic) -> None:
         self._windows, self._clock = windows, clock
         self._sent: dict[str, deque[float]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._turns: dict[str, asyncio.Condition] = {}
+        self._waiting: dict[str, list[tuple[int, int]]] = {}  # per key, a heap of (priority, arrival)
+        self._arrivals = itertools.count()
         self._longest = max(seconds for _, seconds in windows)
 
     def delay(self, key: str) -> float:
@@ -36,10 +44,26 @@ class Pacer:
         """Count a send on `key` now."""
         self._sent.setdefault(key, deque()).append(self._clock())
 
-    async def wait(self, key: str) -> None:
-        """Sleep until a send on `key` fits, then count it."""
-        # asyncio.Lock wakes its waiters first come, first served, so a key's sends keep their order.
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            while (pause := self.delay(key)) > 0:
-                await asyncio.sleep(pause)
-            self.record(key)
+    async def wait(self, key: str, priority: int = 0) -> None:
+        """Sleep until a send on `key` fits and no more urgent waiter is ahead, then count it."""
+        turn = self._turns.setdefault(key, asyncio.Condition())
+        waiting = self._waiting.setdefault(key, [])
+        ticket = (priority, next(self._arrivals))
+        async with turn:
+            heapq.heappush(waiting, ticket)
+            turn.notify_all()  # a waiter sleeping out a window re-checks whether it is still first
+            try:
+                while True:
+                    await turn.wait_for(lambda: waiting[0] == ticket)
+                    pause = self.delay(key)
+                    if pause <= 0:
+                        break
+                    try:  # sleep out the window, unless a more urgent waiter arrives meanwhile
+                        await asyncio.wait_for(turn.wait(), pause)
+                    except TimeoutError:
+                        pass
+                self.record(key)
+            finally:
+                waiting.remove(ticket)
+                heapq.heapify(waiting)
+                turn.notify_all()

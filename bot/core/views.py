@@ -142,6 +142,8 @@ class CardView:
     templates: tuple[str, ...] = ()               # holding statements its crisis has unlocked, for the Answer form
     crisis_rule: str | None = None                # what its crisis says about replying now, in one sentence
     crisis_approval: bool = False                 # a crisis lead other than the author approves each reply
+    priority_level: str = "P3"                    # P1 is the most urgent
+    priority_reasons: tuple[str, ...] = ()        # why: "250k followers", "verified", 'keyword "datalek"'
 
     @property
     def age_minutes(self) -> int:
@@ -172,11 +174,25 @@ class MineItem:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One unclaimed mention, as `queue` lists the first few: most urgent, then oldest."""
+
+    mention_id: int
+    network: str
+    author: str
+    priority: str                 # "P1 · 250k followers · verified"
+    age_minutes: int
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class QueueReport:
-    """How many mentions nobody has claimed, and how old the oldest is."""
+    """How many mentions nobody has claimed (in all and by priority level), how old the oldest is, and the first few."""
 
     unclaimed: int
     oldest_age_minutes: int | None
+    by_level: tuple[tuple[str, int], ...] = ()   # ("P1", 2), ("P3", 40): levels with unclaimed mentions, P1 first
+    first: tuple[QueueItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.outbox.jobs import JobKind, NoticeKind, failure_name, job_key, job_kind, read_kind
+from bot.outbox.jobs import PEOPLE_FIRST, JobKind, NoticeKind, card_priority, failure_name, job_key, job_kind, read_kind
 from bot.storage.models import OutboxJob
 from bot.storage.repositories import Outbox
 
@@ -23,10 +24,15 @@ class Fanout:
         """Every card of this mention must show its current state."""
         await self.cards_changed(outbox, [mention_id], now)
 
-    def card_jobs(self, mention_ids: list[int]) -> list[dict[str, Any]]:
-        """The card jobs (one per platform) of these mentions, for `Outbox.sync_many`."""
+    def card_jobs(self, mention_ids: list[int], levels: Mapping[int, str] | None = None) -> list[dict[str, Any]]:
+        """The card jobs (one per platform) of these mentions, for `Outbox.sync_many`.
+
+        New mentions' cards go out by their `levels` (P1 first); a card people changed goes out before any.
+        """
         return [{"key": job_key(platform, JobKind.CARD, mention_id), "kind": job_kind(platform, JobKind.CARD),
-                 "mention_id": mention_id, "payload": {}} for mention_id in mention_ids for platform in self.platforms]
+                 "mention_id": mention_id, "payload": {},
+                 "priority": card_priority(levels[mention_id]) if levels else PEOPLE_FIRST}
+                for mention_id in mention_ids for platform in self.platforms]
 
     async def cards_changed(self, outbox: Outbox, mention_ids: list[int], now: datetime) -> None:
         """`card_changed` for many mentions at once."""

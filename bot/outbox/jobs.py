@@ -46,6 +46,16 @@ class CrisisPart(StrEnum):
     CHANNEL = "channel"  # Slack: the channel created for it
 
 
+# Relays run due jobs lowest priority number first: what people just did (a click, a draft, a notice) before the
+# cards of new mentions, and those by their mention's level, P1 first — in a storm the backlog waits, not the VIP.
+PEOPLE_FIRST = 0
+
+
+def card_priority(level: str) -> int:
+    """The job priority of a new mention's card: 1 for P1, 2 for P2, 3 for P3."""
+    return int(level.removeprefix("P"))
+
+
 def job_kind(platform: str | None, kind: JobKind) -> str:
     """The stored kind of a job: `slack.card`, `teams.crisis_notice`; `reply` has no platform."""
     return str(kind) if platform is None else f"{platform}.{kind}"

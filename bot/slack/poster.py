@@ -69,7 +69,7 @@ class SlackPoster:
             return False
         ts = await self._find_earlier_post(channel, subject, thread_ts, job) if job.attempts > 1 else None
         if ts is None:
-            await self._pacer.wait(channel)
+            await self._pacer.wait(channel, job.priority)
             response = await self.call(
                 self.client.chat_postMessage, idempotent=False, channel=channel, text=text, blocks=blocks,
                 thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, final=True,

@@ -68,6 +68,7 @@ def render_card(view: CardView) -> Message:
     text = truncate(escape_body(view.text), SECTION_LIMIT, url) or "_(no text)_"
     blocks = [
         {"type": "context", "block_id": f"{prefix}-author", "elements": [_mrkdwn(_byline(view))]},
+        {"type": "context", "block_id": f"{prefix}-priority", "elements": [_mrkdwn(_priority(view))]},
         *_crisis_tag(prefix, view.crisis, view.crisis_rule),
         _section(f"{prefix}-text", text),
         _section(f"{prefix}-status", truncate(_status(view), SECTION_LIMIT)),
@@ -145,6 +146,11 @@ def _byline(view: CardView) -> str:
         parts.append(f"{count:,} follower{'' if count == 1 else 's'}")
     parts.append(age_label(view.age_minutes))
     return " · ".join(parts)
+
+
+def _priority(view: CardView) -> str:
+    """The level in bold, then why (the reasons name keywords from webcare.toml: escaped all the same)."""
+    return " · ".join((f"*{view.priority_level}*", *(escape_mrkdwn(reason) for reason in view.priority_reasons)))
 
 
 def _status(view: CardView) -> str:

@@ -41,18 +41,19 @@ def _pattern_of(path: str, text: str, version: str) -> re.Pattern[str] | None:
     return trigger_pattern(playbook.triggers) if playbook is not None else None
 
 
-def link_new_mentions(conn: sa.Connection, mention_ids: list[int], now: datetime) -> list[int]:
+def link_new_mentions(conn: sa.Connection, mention_ids: list[int], now: datetime) -> dict[int, int]:
     """Link each of these mentions to the newest running crisis whose triggers it matches, with an audit row.
 
-    Runs inside the ingest transaction; returns the crises that got new links (their checklists show counts).
+    Runs inside the ingest transaction; returns the crisis each linked mention joined (their checklists show counts,
+    and a crisis link raises the mention's priority).
     """
     if not mention_ids:
-        return []
+        return {}
     crises = [(crisis_id, title, _pattern_of(path, text, version))
               for crisis_id, title, path, text, version in select_rows(conn, _RUNNING)]
     crises = [(crisis_id, title, pattern) for crisis_id, title, pattern in crises if pattern is not None]
     if not crises:
-        return []
+        return {}
     links: list[dict[str, object]] = []
     audits: list[dict[str, object]] = []
     for row in conn.execute(_TEXTS, {"ids": mention_ids}):
@@ -67,4 +68,4 @@ def link_new_mentions(conn: sa.Connection, mention_ids: list[int], now: datetime
     if links:
         conn.execute(_LINK, links)
         conn.execute(_ADD_AUDIT, audits)
-    return sorted({int(link["crisis"]) for link in links})  # type: ignore[call-overload]
+    return {int(link["mention"]): int(link["crisis"]) for link in links}  # type: ignore[call-overload]

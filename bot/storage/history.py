@@ -8,19 +8,20 @@ import sqlalchemy as sa
 
 from bot.core.mentions import SYSTEM
 from bot.core.views import MentionState
-from bot.storage.ingest import Delivery, Ingested, write_deliveries
+from bot.storage.ingest import Delivery, Ingested, Prioritise, write_deliveries
 from bot.storage.models import Audit, Mention
 
 IMPORTED = "imported"  # the audit action of a mention that arrived closed, from an import of history
 
 
-def write_closed(conn: sa.Connection, deliveries: list[Delivery], now: datetime,
+def write_closed(conn: sa.Connection, deliveries: list[Delivery], now: datetime, prioritise: Prioritise,
                  detail: str) -> tuple[list[list[Ingested]], list[int]]:
     """Store the deliveries like ingest does, but close each new mention at once and queue no card for it.
 
     One transaction: a crash leaves either nothing or closed mentions, never open ones without cards.
     """
-    answers, new_ids = write_deliveries(conn, deliveries, now, lambda ids: [])
+    answers, new = write_deliveries(conn, deliveries, now, prioritise)
+    new_ids = list(new)
     if new_ids:
         mention = Mention.__table__
         conn.execute(sa.update(mention).where(mention.c.id.in_(new_ids))

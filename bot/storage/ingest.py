@@ -7,7 +7,7 @@ however many deliveries the group commit gathered.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 from bot.core.incoming import MentionIn
 from bot.core.mentions import SYSTEM
+from bot.core.storms.priority import Level, Priority
 from bot.storage.crisis_links import link_new_mentions
 from bot.storage.models import Audit, IngestReceipt, Mention
 from bot.storage.raw_sql import insert_each, insert_rows, select_rows
@@ -43,7 +44,14 @@ class Delivery:
     delivery_id: str | None = None
 
 
-def _values(item: MentionIn, now: datetime) -> dict[str, Any]:
+# How a mention's priority is found: the item, and whether it matched a running crisis' triggers.
+Prioritise = Callable[[MentionIn, bool], Priority]
+# The card jobs of new mentions, each at its mention's level.
+CardJobs = Callable[[list[int], Mapping[int, Level]], list[dict[str, Any]]]
+JobsOf = Callable[[list[int]], list[dict[str, Any]]]
+
+
+def _values(item: MentionIn, now: datetime, priority: Priority) -> dict[str, Any]:
     author = item.author
     return {
         "source": item.source, "source_mention_id": item.source_mention_id, "network": item.network,
@@ -53,13 +61,17 @@ def _values(item: MentionIn, now: datetime) -> dict[str, Any]:
         "author_url": author.profile_url if author else None, "author_followers": author.followers if author else None,
         "author_verified": bool(author and author.verified), "text": item.text, "lang": item.lang,
         "published_at": item.published_at, "reply_via": item.reply_via, "raw": item.raw, "state": "new",
-        "version": 0, "escalated_to": [], "received_at": now, "updated_at": now}
+        "version": 0, "escalated_to": [], "received_at": now, "updated_at": now, "priority": priority.score,
+        "priority_level": str(priority.level), "priority_reasons": list(priority.reasons)}
 
 
 # Constant statements, compiled once by SQLAlchemy's cache.
 _RECEIPTS = IngestReceipt.__table__
 _AUDIT = Audit.__table__
 _ADD_RECEIPTS = sa.insert(_RECEIPTS)
+_MENTIONS = Mention.__table__
+_RESCORE = sa.update(_MENTIONS).where(_MENTIONS.c.id == sa.bindparam("mention")).values(
+    priority=sa.bindparam("score"), priority_level=sa.bindparam("level"), priority_reasons=sa.bindparam("reasons"))
 
 
 @functools.cache
@@ -142,8 +154,9 @@ def _takes_effect(deliveries: list[Delivery], answered: dict[str, Any]) -> list[
 
 
 def write_deliveries(conn: sa.Connection, deliveries: list[Delivery], now: datetime,
-                     card_jobs: Callable[[list[int]], list[dict[str, Any]]]) -> tuple[list[list[Ingested]], list[int]]:
-    """Store the deliveries; returns each delivery's answer and the ids of the mentions that are new.
+                     prioritise: Prioritise) -> tuple[list[list[Ingested]], dict[int, tuple[MentionIn, Priority]]]:
+    """Store the deliveries, each new mention with its priority; returns each delivery's answer and the new
+    mentions by id (with the item and priority each was stored with).
 
     One delivery id, one effect: an id seen before, or earlier in the same batch (even with another
     body), gets that first answer and stores nothing. Raises IntegrityError if another process commits
@@ -151,10 +164,12 @@ def write_deliveries(conn: sa.Connection, deliveries: list[Delivery], now: datet
     """
     answered = _earlier_answers(conn, [d.delivery_id for d in deliveries if d.delivery_id])
     effective = _takes_effect(deliveries, answered)
-    inserted = _insert_new(conn, [_values(item, now) for delivery, new in zip(deliveries, effective, strict=True)
-                                  if new for item in delivery.items])
+    scored = [(item, prioritise(item, False)) for delivery, new in zip(deliveries, effective, strict=True)
+              if new for item in delivery.items]
+    inserted = _insert_new(conn, [_values(item, now, priority) for item, priority in scored])
+    priorities = {(item.source, item.source_mention_id): priority for item, priority in scored}
     new_answers: dict[str, dict[str, Any]] = {}
-    new_ids: list[int] = []
+    stored: dict[int, tuple[MentionIn, Priority]] = {}
     answers: list[list[Ingested]] = []
     for delivery, new in zip(deliveries, effective, strict=True):
         if not new:
@@ -167,32 +182,41 @@ def write_deliveries(conn: sa.Connection, deliveries: list[Delivery], now: datet
             if mention_id is None:  # stored before, or earlier in this batch
                 results.append(Ingested(_duplicate_of(conn, item), True))
             else:
-                new_ids.append(mention_id)
+                stored[mention_id] = (item, priorities[(item.source, item.source_mention_id)])
                 results.append(Ingested(mention_id, False))
         if delivery.delivery_id:
             new_answers[delivery.delivery_id] = {"mentions": [r.as_json() for r in results]}
         answers.append(results)
-    if new_ids:
-        insert_rows(conn, _add_audit_statement(conn.dialect.name), [{"ids": new_ids, "at": now}])
-        jobs = card_jobs(new_ids)
-        if jobs:
-            insert_rows(conn, outbox_sync_statement(conn.dialect.name), [{**job, **fresh_job(now)} for job in jobs])
+    if stored:
+        insert_rows(conn, _add_audit_statement(conn.dialect.name), [{"ids": list(stored), "at": now}])
     if new_answers:
         insert_rows(conn, _ADD_RECEIPTS, [
             {"webhook_id": key, "received_at": now, "response": value} for key, value in new_answers.items()])
-    return answers, new_ids
+    return answers, stored
 
 
-JobsOf = Callable[[list[int]], list[dict[str, Any]]]
-
-
-def write_ingest(conn: sa.Connection, deliveries: list[Delivery], now: datetime, card_jobs: JobsOf,
-                 crisis_jobs: JobsOf) -> tuple[list[list[Ingested]], list[int]]:
-    """The ingest transaction: the mentions with their card jobs, linked to running crises whose triggers they match
-    (whose checklists are then redrawn)."""
-    answers, new_ids = write_deliveries(conn, deliveries, now, card_jobs)
-    crisis_ids = link_new_mentions(conn, new_ids, now)
-    if crisis_ids:
+def write_ingest(conn: sa.Connection, deliveries: list[Delivery], now: datetime, prioritise: Prioritise,
+                 card_jobs: CardJobs, crisis_jobs: JobsOf) -> tuple[list[list[Ingested]], dict[int, Level]]:
+    """The ingest transaction: the mentions, linked to running crises whose triggers they match (whose checklists
+    are then redrawn), with card jobs at their priority (a crisis link raises it); returns the answers and the new
+    mentions' levels."""
+    answers, new = write_deliveries(conn, deliveries, now, prioritise)
+    new_ids = list(new)
+    links = link_new_mentions(conn, new_ids, now)
+    levels: dict[int, Level] = {}
+    rescored = []
+    for mention_id, (item, priority) in new.items():
+        if mention_id in links:
+            priority = prioritise(item, True)
+            rescored.append({"mention": mention_id, "score": priority.score, "level": str(priority.level),
+                             "reasons": list(priority.reasons)})
+        levels[mention_id] = priority.level
+    if rescored:
+        conn.execute(_RESCORE, rescored)
+    jobs = card_jobs(new_ids, levels)
+    if jobs:
+        insert_rows(conn, outbox_sync_statement(conn.dialect.name), [{**fresh_job(now), **job} for job in jobs])
+    if links:
         conn.execute(outbox_sync_statement(conn.dialect.name),
-                     [{**job, **fresh_job(now)} for job in crisis_jobs(crisis_ids)])
-    return answers, new_ids
+                     [{**fresh_job(now), **job} for job in crisis_jobs(sorted(set(links.values())))])
+    return answers, levels

@@ -82,6 +82,10 @@ class Mention(SQLModel, table=True):
     updated_at: datetime = _time(nullable=False)
     crisis_id: int | None = None
     crisis_linked_at: datetime | None = _time(nullable=True)
+    priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # the score, 0–100
+    priority_level: str = Field(default="P3", max_length=2, sa_column_kwargs={"server_default": "P3"})
+    priority_reasons: list[str] = Field(default_factory=list, sa_column=Column(sa.JSON, nullable=False,
+                                                                              server_default="[]"))
 
 
 class Draft(SQLModel, table=True):
@@ -148,7 +152,7 @@ class OutboxJob(SQLModel, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        sa.Index("ix_outbox_due", "done", "due_at"),
+        sa.Index("ix_outbox_next", "done", "priority", "due_at"),  # relays lease the most urgent due job first
         # Only the few jobs running right now have an owner: ingest writes no entry here.
         sa.Index("ix_outbox_lease_owner", "lease_owner", sqlite_where=sa.text("lease_owner IS NOT NULL"),
                  postgresql_where=sa.text("lease_owner IS NOT NULL")),
@@ -160,6 +164,7 @@ class OutboxJob(SQLModel, table=True):
     mention_id: int | None = None  # not indexed: no query looks jobs up by mention, and every ingest paid for it
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
     generation: int = 1
+    priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # 0 first: see bot/outbox/jobs.py
     done: bool = False
     due_at: datetime = _time(nullable=False)
     attempts: int = 0

@@ -39,14 +39,16 @@ def outbox_sync_statement(dialect_name: str) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["key"],
         set_={"generation": table.c.generation + 1, "done": False, "due_at": stmt.excluded.due_at, "done_at": None,
+              "priority": stmt.excluded.priority,
               "attempts": sa.case((table.c.done, 0), else_=table.c.attempts), "failed_at": None,
               "failures": sa.case((sa.or_(table.c.done, table.c.failed_at.is_not(None)), 0),
                                   else_=table.c.failures)})
 
 
 def fresh_job(now: datetime) -> dict[str, Any]:
-    """The columns of a job that was never run."""
-    return {"generation": 1, "done": False, "due_at": now, "attempts": 0, "failures": 0, "created_at": now}
+    """The columns of a job that was never run; its `priority` (0, the first) may be overridden by the job's own."""
+    return {"generation": 1, "priority": 0, "done": False, "due_at": now, "attempts": 0, "failures": 0,
+            "created_at": now}
 
 
 class _Repo:
@@ -91,12 +93,18 @@ class Mentions(_Repo):
         query = select(Mention).where(Mention.claimed_by == actor_key, col(Mention.state).in_(states))
         return list((await self.session.exec(query.order_by(Mention.published_at))).all())
 
-    async def unclaimed_summary(self, states: Sequence[str]) -> tuple[int, datetime | None]:
-        """How many open mentions nobody holds, and when the oldest was published."""
-        query = sa.select(sa.func.count(), sa.func.min(Mention.published_at)).where(
-            col(Mention.claimed_by).is_(None), col(Mention.state).in_(states))
-        count, oldest = (await self.session.exec(query)).one()
-        return int(count), oldest
+    async def unclaimed_by_level(self, states: Sequence[str]) -> dict[str, tuple[int, datetime]]:
+        """Per priority level: how many open mentions nobody holds, and when the oldest was published."""
+        query = (sa.select(Mention.priority_level, sa.func.count(), sa.func.min(Mention.published_at))
+                 .where(col(Mention.claimed_by).is_(None), col(Mention.state).in_(states))
+                 .group_by(Mention.priority_level))
+        return {level: (int(count), oldest) for level, count, oldest in (await self.session.exec(query)).all()}
+
+    async def unclaimed_first(self, states: Sequence[str], limit: int) -> list[Mention]:
+        """The open mentions nobody holds that come first: the highest priority score, then the oldest."""
+        query = (select(Mention).where(col(Mention.claimed_by).is_(None), col(Mention.state).in_(states))
+                 .order_by(col(Mention.priority).desc(), col(Mention.published_at), col(Mention.id)).limit(limit))
+        return list((await self.session.exec(query)).all())
 
     async def since(self, start: datetime) -> list[tuple[datetime, datetime | None, str]]:
         """(published, first response, state) of every mention published since `start`."""
@@ -224,7 +232,7 @@ class Outbox(_Repo):
         if not jobs:
             return
         stmt = outbox_sync_statement(self.session.bind.dialect.name)
-        await self.session.exec(stmt, params=[{**job, **fresh_job(now)} for job in jobs])
+        await self.session.exec(stmt, params=[{**fresh_job(now), **job} for job in jobs])
 
     async def once(self, key: str, kind: str, mention_id: int | None, payload: dict[str, Any], now: datetime) -> bool:
         """Ask for an edge-triggered job that runs exactly once per key; False when it was asked for before."""
@@ -237,7 +245,7 @@ class Outbox(_Repo):
         waiting = (col(OutboxJob.done).is_(False), col(OutboxJob.failed_at).is_(None))
         free = col(OutboxJob.lease_owner).is_(None)
         query = (select(OutboxJob).where(*waiting, OutboxJob.due_at <= now, free)
-                 .order_by(col(OutboxJob.due_at), col(OutboxJob.id)).limit(limit))
+                 .order_by(col(OutboxJob.priority), col(OutboxJob.due_at), col(OutboxJob.id)).limit(limit))
         leased = []
         for job in (await self.session.exec(query)).all():
             result = await self.session.exec(

@@ -90,10 +90,11 @@ class TeamsPoster:
         return learned.service_url, learned.workspace, learned.channel
 
     async def start_thread(self, service_url: str, tenant: str, channel: str, card: dict[str, Any], *,
-                           subject: str | None = None) -> tuple[str, str]:
+                           subject: str | None = None, priority: int = 0) -> tuple[str, str]:
         """Post a card as a new thread in the channel; return the thread's conversation id and the post's id.
 
         With a `subject`, the post is made at most once: a post an earlier attempt made is adopted (and updated).
+        The post waits for the channel's pace by its job's `priority` (see `bot.chat.pacing`).
         """
         if subject is not None:
             card = mark(card, _marker(subject))
@@ -106,7 +107,7 @@ class TeamsPoster:
         parameters = ConversationParameters(is_group=True, channel_data={"channel": {"id": channel}},
                                             activity=card_activity(card), tenant_id=tenant or None, bot=bot)
         created = await self.send(service_url, tenant, channel,
-                                  lambda c: c.conversations.create_conversation(parameters))
+                                  lambda c: c.conversations.create_conversation(parameters), priority=priority)
         return created.id, created.activity_id
 
     async def update(self, service_url: str, tenant: str, conversation: str, activity_id: str,
@@ -187,7 +188,7 @@ class TeamsPoster:
                            "show twice: %s", reason)
 
     async def send(self, service_url: str, tenant: str, conversation: str,
-                   call: Callable[[ConnectorClient], Awaitable[Any]]) -> Any:
+                   call: Callable[[ConnectorClient], Awaitable[Any]], *, priority: int = 0) -> Any:
         """One Bot Connector call, paced, retried on 429/412/502/504 with jitter (Retry-After first).
 
         Teams refusing the call for good (another 4xx: a bad or oversized card, a conversation gone) gives the job up;
@@ -199,8 +200,8 @@ class TeamsPoster:
         try:
             async for attempt in retrying(RETRIES, transient=_is_transient, asked=_retry_after):
                 with attempt:
-                    await self._conversations.wait(conversation.split(";")[0])
-                    await self._tenants.wait(tenant)
+                    await self._conversations.wait(conversation.split(";")[0], priority)
+                    await self._tenants.wait(tenant, priority)
                     return await call(client)
         except ErrorResponseException as exc:
             status = _status(exc) or 0

@@ -69,6 +69,7 @@ def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
         body = [
             *_crisis_tag(view),
             rich_text(f"mention-{view.mention_id}-author", _byline(view)),
+            rich_text(f"mention-{view.mention_id}-priority", _priority(view), spacing="none"),
             rich_text(f"mention-{view.mention_id}-text", inlines, spacing="small"),
             rich_text(f"mention-{view.mention_id}-status", _status(view), separator=True),
         ]
@@ -88,6 +89,12 @@ def _crisis_tag(view: CardView) -> list[dict]:
     color = "default" if view.crisis.drill else "attention"
     return [rich_text(f"mention-{view.mention_id}-crisis", [run(crisis_label(view.crisis), weight="bolder",
                                                                  color=color)])]
+
+
+def _priority(view: CardView) -> list[dict]:
+    """The level in bold (red for P1), then why."""
+    level = run(view.priority_level, weight="bolder", **({"color": "attention"} if view.priority_level == "P1" else {}))
+    return [level, *(part for reason in view.priority_reasons for part in (run(_SEP, isSubtle=True), run(reason)))]
 
 
 def _byline(view: CardView) -> list[dict]:

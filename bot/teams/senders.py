@@ -54,7 +54,7 @@ class MentionSenders:
             await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
             return
         conversation, activity_id = await self._poster.start_thread(service_url, tenant, channel, card,
-                                                                    subject=subject)
+                                                                    subject=subject, priority=job.priority)
         await self._poster.remember(tenant, subject, mention_id, conversation, activity_id)
         self._metrics.posted.labels(platform=PLATFORM).inc()
 

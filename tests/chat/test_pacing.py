@@ -63,3 +63,29 @@ async def test_waiters_on_one_key_are_served_in_the_order_they_came_one_window_a
     assert served == [0, 1, 2, 3, 4]
     assert time.monotonic() - started >= 4 * 0.02  # the first went at once, each other one window after the last
 
+
+async def test_an_urgent_waiter_takes_the_next_free_slot_ahead_of_the_backlog():
+    pacer = Pacer(((1, 0.05),))
+    served: list[str] = []
+
+    async def send(name: str, priority: int) -> None:
+        await pacer.wait("C-triage", priority)
+        served.append(name)
+
+    backlog = [asyncio.create_task(send(f"P3-{n}", 3)) for n in range(4)]
+    await asyncio.sleep(0.01)  # the first has gone, three wait out the window
+    urgent = asyncio.create_task(send("P1", 1))
+    people = asyncio.create_task(send("click", 0))
+    await asyncio.gather(*backlog, urgent, people)
+    assert served == ["P3-0", "click", "P1", "P3-1", "P3-2", "P3-3"]
+
+
+async def test_a_cancelled_waiter_does_not_hold_up_the_ones_behind_it():
+    pacer = Pacer(((1, 0.05),))
+    await pacer.wait("C-triage")
+    first = asyncio.create_task(pacer.wait("C-triage", 1))
+    second = asyncio.create_task(pacer.wait("C-triage", 2))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    await asyncio.wait_for(second, 1.0)  # served once the window has passed, not stuck behind the cancelled one
+    assert first.cancelled()

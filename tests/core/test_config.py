@@ -6,6 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import ConfigError, load_config
+from bot.core.storms.priority import Level, PriorityRules, score
+from bot.core.storms.rules import StormRules
 from bot.settings import Settings
 from bot.slack.modals import escalate_modal
 
@@ -109,7 +111,53 @@ LIMITS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "key", "problem"), INVALID + LIMITS)
+# [priority] and [storm]: what could not be scored or timed is refused at start-up, naming the key.
+PRIORITY_AND_STORM = [
+    ('[priority]\nvip = ["twitter:nos"]\n', "priority.vip", "unknown network 'twitter'"),
+    ('[priority]\nvip = ["nos"]\n', "priority.vip", 'must be "network:handle"'),
+    ('[priority]\nvip = ["x:@"]\n', "priority.vip", 'must be "network:handle"'),
+    ('[priority]\nvip = "x:nos"\n', "priority.vip", "must be a list"),
+    ('[priority]\nvip = ["x:de nos"]\n', "priority.vip", "a handle is one word"),
+    ("[priority]\nvip = [" + ", ".join(f'"x:v{n}"' for n in range(201)) + "]\n", "priority.vip",
+     "201 entries, at most 200"),
+    ("[priority]\nreach = [1000, 1000]\n", "priority.reach", "strictly ascending"),
+    ("[priority]\nreach = [10000, 1000]\n", "priority.reach", "strictly ascending"),
+    ("[priority]\nreach = [0, 1000]\n", "priority.reach", "positive whole numbers"),
+    ("[priority]\nreach = []\n", "priority.reach", "1 to 5"),
+    ("[priority]\nreach = [1, 2, 3, 4, 5, 6]\n", "priority.reach", "1 to 5"),
+    ("[priority]\nreach = [1.5]\n", "priority.reach", "whole numbers"),
+    ('[priority]\nkeywords = { datalek = 101 }\n', "priority.keywords.datalek", "whole number from 0 to 100"),
+    ('[priority]\nkeywords = { datalek = true }\n', "priority.keywords.datalek", "whole number from 0 to 100"),
+    ('[priority]\nkeywords = { "data breach" = "40" }\n', 'priority.keywords."data breach"', "from 0 to 100"),
+    ('[priority]\nkeywords = { "!!" = 10 }\n', 'priority.keywords."!!"', "needs a letter or digit"),
+    ('[priority]\nkeywords = { "\u200b" = 10 }\n', 'priority.keywords."\\u200b"', "needs a letter or digit"),
+    ('[priority]\nkeywords = { "' + "k" * 65 + '" = 10 }\n', "priority.keywords." + "k" * 64 + "…",
+     "keyword of 65 characters, at most 64"),
+    ('[priority]\nkeywords = { datalek = 40, Datalekken = 30 }\n', "priority.keywords.Datalekken",
+     "the same keyword as 'datalek'"),
+    ("[priority]\nkeywords = { " + ", ".join(f"k{n} = 1" for n in range(501)) + " }\n", "priority.keywords",
+     "501 keywords, at most 500"),
+    ("[priority]\nkeywords = [\"datalek\"]\n", "priority.keywords", "must be a table"),
+    ("[priority]\np1 = 40\np2 = 40\n", "priority.p2", "must be below p1 (40)"),
+    ("[priority]\np1 = 101\n", "priority.p1", "whole number from 0 to 100"),
+    ("[priority]\np2 = -1\n", "priority.p2", "whole number from 0 to 100"),
+    ("[priority]\nvips = []\n", "priority.vips", "unknown key"),
+    ("[storm]\ngroup_min = 1\n", "storm.group_min", "whole number from 2"),
+    ("[storm]\ngroup_min = 2.5\n", "storm.group_min", "whole number from 2"),
+    ("[storm]\ngroup_window_minutes = 0\n", "storm.group_window_minutes", "positive number of minutes"),
+    ("[storm]\ngroup_window_minutes = true\n", "storm.group_window_minutes", "positive number of minutes"),
+    ("[storm]\nspike_window_minutes = inf\n", "storm.spike_window_minutes", "positive number of minutes"),
+    ("[storm]\ndigest_after_seconds = nan\n", "storm.digest_after_seconds", "positive number of seconds"),
+    ("[storm]\ndigest_after_seconds = -1\n", "storm.digest_after_seconds", "positive number of seconds"),
+    ("[storm]\nspike_min_mentions = 0\n", "storm.spike_min_mentions", "whole number from 1"),
+    ("[storm]\nspike_ratio = 1\n", "storm.spike_ratio", "a number above 1"),
+    ('[storm]\nspike_ratio = "4"\n', "storm.spike_ratio", "a number above 1"),
+    ("[storm]\ngroup_size = 3\n", "storm.group_size", "unknown key"),
+    ('storm = "on"\n', "storm", "must be a table"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "problem"), INVALID + LIMITS + PRIORITY_AND_STORM)
 def test_invalid_config_names_file_key_and_problem(tmp_path, text, key, problem):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as refused:
@@ -132,3 +180,24 @@ def test_retention_is_read_in_days_and_off_when_absent(tmp_path):
     assert (config.retention.mentions_days, config.retention.raw_days) == (365, 0.5)
     assert not load_config(write(tmp_path, "")).retention.enabled
     assert load_config(ROOT / "webcare.example.toml").retention.raw_days == 30
+
+
+def test_the_example_scores_a_dutch_brands_mentions_and_keeps_the_designs_storm_rules():
+    config = load_config(ROOT / "webcare.example.toml")
+    leak = score(config.priority, network="x", handle="@klant", followers=40, verified=False,
+                 text="Mijn gegevens zijn gelekt, weer een datalek. Ik stap naar de Geschillencommissie.")
+    assert leak.level is Level.P1 and 'keyword "datalek"' in leak.reasons
+    assert score(config.priority, network="mastodon", handle="@nos@mastodon.nl", followers=None, verified=False,
+                 text="Vraag").reasons == ("VIP",)
+    assert config.storm == StormRules(group_min=3, group_window_minutes=30, digest_after_seconds=60,
+                                      spike_window_minutes=10, spike_min_mentions=20, spike_ratio=4.0)
+
+
+def test_priority_and_storm_take_the_defaults_when_absent_and_fractions_of_durations(tmp_path):
+    config = load_config(write(tmp_path, ""))
+    assert (config.priority, config.storm) == (PriorityRules(), StormRules())
+    config = load_config(write(tmp_path, "[priority]\nreach = [500]\np2 = 10\n[storm]\n"
+                                         "group_window_minutes = 0.5\ndigest_after_seconds = 2\nspike_ratio = 3\n"))
+    assert (config.priority.reach, config.priority.p1, config.priority.p2) == ((500,), 70, 10)
+    assert (config.storm.group_window_minutes, config.storm.digest_after_seconds, config.storm.spike_ratio,
+            config.storm.group_min) == (0.5, 2.0, 3.0, 3)

@@ -90,9 +90,11 @@ async def test_the_loser_of_a_claim_over_the_socket_is_told_who_has_it(app, slac
 
 
 async def test_slash_command_answer_travels_back_in_the_ack(app, slack):
-    await one_mention(app)
+    mention_id = await one_mention(app)
     ack = await slack.socket_send("slash_commands", slash_payload("U03CARLA", "queue"))
-    assert ack["payload"] == {"text": "*1* unclaimed mention; the oldest is 5 min old.", "response_type": "ephemeral"}
+    assert ack["payload"]["response_type"] == "ephemeral"
+    assert ack["payload"]["text"].startswith("*1* unclaimed mention; the oldest is 5 min old.\n*First up:*\n• <https:")
+    assert f"|#{mention_id}> x @sannedv — P3, 5 min old" in ack["payload"]["text"]
 
 
 async def test_app_mention_event_over_the_socket_is_acknowledged_and_answered(app, slack):

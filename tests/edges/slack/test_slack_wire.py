@@ -215,14 +215,15 @@ async def test_dismiss_with_a_reason(app, slack):
 
 async def test_slash_commands_answer_privately(app, slack):
     mention_id = await one_mention(app, 1)
-    await one_mention(app, 2)
+    other = await one_mention(app, 2)
     await click(app, "U03CARLA", "webcare.claim", mention_id)
     help_text = await (await slash(app, "U03CARLA", "help")).json()
     assert help_text["response_type"] == "ephemeral" and "/webcare mine" in help_text["text"]
     mine = (await (await slash(app, "U03CARLA", "mine")).json())["text"]
     assert f"#{mention_id}>" in mine and "claimed" in mine
     queue = (await (await slash(app, "U03CARLA", "queue")).json())["text"]
-    assert queue == "*1* unclaimed mention; the oldest is 5 min old."
+    assert queue == ("*1* unclaimed mention; the oldest is 5 min old.\n*First up:*\n"
+                     f"• <https://x.com/sannedv/status/19914382736451{other:05d}|#{other}> x @sannedv — P3, 5 min old")
     stats = (await (await slash(app, "U03CARLA", "stats week")).json())["text"]
     assert "2 mentions, 0 answered" in stats and "Answered within 60 min: 0%" in stats
     unknown = (await (await slash(app, "U03CARLA", "dance")).json())["text"]

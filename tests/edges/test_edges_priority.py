@@ -1,0 +1,46 @@
+"""Edges: a card shows its priority level and reasons on Slack and Teams alike, with nothing in them live."""
+
+from __future__ import annotations
+
+import json
+
+from bot.slack.render import render_card as slack_card
+from bot.teams.render import render_card as teams_card
+from tests.views import sample_card
+
+HOSTILE_KEYWORD = 'keyword "<!channel> <@U999> <http://evil.example|x> *loud*"'
+P1 = sample_card(priority_level="P1", priority_reasons=("250k followers", "verified", 'keyword "datalek"'))
+
+
+def slack_priority_line(view) -> str:
+    _, blocks = slack_card(view)
+    [line] = [b for b in blocks if b["block_id"] == f"mention-{view.mention_id}-priority"]
+    return line["elements"][0]["text"]
+
+
+def teams_priority_runs(view) -> list[dict]:
+    card = teams_card(view, [])
+    [line] = [b for b in card["body"] if b.get("id") == f"mention-{view.mention_id}-priority"]
+    return line["inlines"]
+
+
+def test_slack_shows_the_level_in_bold_then_why():
+    assert slack_priority_line(P1) == '*P1* · 250k followers · verified · keyword "datalek"'
+    assert slack_priority_line(sample_card()) == "*P3*"
+
+
+def test_teams_shows_the_level_in_bold_red_for_p1_then_why():
+    runs = teams_priority_runs(P1)
+    assert "".join(r["text"] for r in runs) == 'P1 · 250k followers · verified · keyword "datalek"'
+    assert (runs[0]["weight"], runs[0]["color"]) == ("bolder", "attention")
+    assert "color" not in teams_priority_runs(sample_card(priority_level="P2"))[0]
+
+
+def test_a_keyword_from_webcare_toml_cannot_ping_or_link_on_either_platform():
+    view = sample_card(priority_level="P2", priority_reasons=(HOSTILE_KEYWORD,))
+    line = slack_priority_line(view)
+    assert "<!channel>" not in line and "<@U999>" not in line and "<http://" not in line
+    assert "&lt;!channel&gt;" in line
+    runs = teams_priority_runs(view)
+    assert all(r["type"] == "TextRun" for r in runs)  # plain text: Teams renders no markup or mention in a TextRun
+    assert "<at>" not in json.dumps(teams_card(view, []))

@@ -1,0 +1,58 @@
+"""Outbox: relays run the most urgent due job first — people's actions, then P1, P2, P3 cards — whatever came first."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot.metrics import Metrics
+from bot.outbox.fanout import Fanout
+from bot.outbox.relay import Relay
+from bot.storage.database import Database
+from bot.storage.models import OutboxJob, utcnow
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+async def queue(db: Database, *jobs: tuple[str, int, int]) -> None:
+    """Jobs (key, priority, seconds ago it came due), as ingest and handlers queue them."""
+    now = utcnow()
+    async with db.uow() as uow:
+        await uow.outbox.sync_many([{"key": key, "kind": "slack.card", "mention_id": None, "payload": {},
+                                     "priority": priority} for key, priority, _ in jobs], now)
+        for key, _, ago in jobs:
+            await uow.session.exec(OutboxJob.__table__.update().where(OutboxJob.key == key)  # type: ignore[call-overload]
+                                   .values(due_at=now - timedelta(seconds=ago)))
+        await uow.commit()
+
+
+async def test_lease_takes_the_most_urgent_due_job_before_older_ones(db):
+    await queue(db, ("backlog-1", 3, 600), ("backlog-2", 3, 500), ("journalist", 1, 1), ("question", 2, 30),
+                ("claim-click", 0, 0))
+    async with db.uow() as uow:
+        leased = [job.key for job in await uow.outbox.lease_due(utcnow(), "relay-a", 4)]
+        await uow.commit()
+    assert leased == ["claim-click", "journalist", "question", "backlog-1"]
+
+
+async def test_a_relay_runs_a_p1_card_that_came_last_before_a_backlog(db):
+    await queue(db, *((f"backlog-{n}", 3, 60 - n) for n in range(30)), ("journalist", 1, 0))
+    ran: list[str] = []
+
+    async def send(job: OutboxJob) -> None:
+        ran.append(job.key)
+
+    relay = Relay(db, {"slack.card": send}, Metrics(), fanout=Fanout(("slack",)), batch=5, concurrency=1)
+    try:
+        await relay.drain()
+    finally:
+        await relay.close()
+    assert ran[0] == "journalist" and sorted(ran[1:]) == sorted(f"backlog-{n}" for n in range(30))
+    assert ran[1:] == [f"backlog-{n}" for n in range(30)]  # the backlog keeps its own order
