@@ -296,7 +296,8 @@ def refreshed_card_answer(user: int = 1) -> bytes:
                     author_followers=author["followers"], author_verified=False, text=data["text"],
                     published_at=datetime.fromisoformat(data["published_at"]), state=MentionState.CLAIMED,
                     now=datetime.now(UTC), reply_via=data["can_reply_via"],
-                    claimed_by=PersonRef(key=f"teams:{claimer['id']}", name=claimer["name"], teams_id=claimer["id"]))
+                    claimed_by=PersonRef(key=f"teams:{claimer['id']}", name=claimer["name"],
+                                         chat_ids=(("teams", claimer["id"]),)))
     card = render_card(view, [config.department_view(key) for key in config.departments])
     return json.dumps({"statusCode": 200, "type": CARD_TYPE, "value": card}).encode()
 

@@ -54,7 +54,7 @@ def negative(text: str) -> bool:
     A weak signal only: a word list misses sarcasm, irony and most of what people mean; it only nudges the score.
     """
     folded = fold(text)
-    if any(c in _EMOJI for c in folded):
+    if not _EMOJI.isdisjoint(folded):
         return True
     return any(_negative_clause(tokens(clause)) for clause in _CLAUSE.split(folded))
 
