@@ -23,7 +23,7 @@ def scored(text: str = "Hoi", *, network: str = "x", handle: str | None = "@klan
 def test_the_journalist_with_a_data_leak_is_p1_with_reasons_in_the_designs_words():
     journalist = scored("Klopt het dat er een datalek is bij jullie klantenservice?", handle="@jan_journalist",
                         followers=250_000, verified=True)
-    assert journalist.label() == 'P1 · 250k followers · verified · keyword "datalek"'
+    assert priority_label(journalist.level, journalist.reasons) == 'P1 · 250k followers · verified · keyword "datalek"'
     assert journalist.score == 100 and journalist.level is Level.P1
 
 
@@ -165,4 +165,4 @@ def test_score_stays_within_0_and_100_and_the_level_follows_the_thresholds(text,
     expected = (Level.P1 if priority.score >= rules.p1 else Level.P2 if priority.score >= rules.p2 else Level.P3)
     assert priority.level is expected
     assert len(set(priority.reasons)) == len(priority.reasons)
-    assert priority.label().startswith(priority.level.value)
+    assert priority_label(priority.level, priority.reasons).startswith(priority.level.value)

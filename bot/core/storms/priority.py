@@ -78,10 +78,6 @@ class Priority:
     level: Level
     reasons: tuple[str, ...]
 
-    def label(self) -> str:
-        """The level and its reasons as a card shows them: `P1 · 250k followers · verified`."""
-        return priority_label(self.level, self.reasons)
-
 
 def priority_label(level: str, reasons: Sequence[str]) -> str:
     """A stored level and its reasons as a card shows them: `P1 · 250k followers · verified`."""
