@@ -58,8 +58,9 @@ class Pacer:
                     pause = self.delay(key)
                     if pause <= 0:
                         break
-                    try:  # sleep out the window, unless a more urgent waiter arrives meanwhile
-                        await asyncio.wait_for(turn.wait(), pause)
+                    try:  # sleep out the window, unless a more urgent waiter arrives meanwhile (asyncio.timeout:
+                        async with asyncio.timeout(pause):  # on 3.11 wait_for loses a cancel that meets a notify)
+                            await turn.wait()
                     except TimeoutError:
                         pass
                 self.record(key)

@@ -100,8 +100,9 @@ class Relay:
                 self._outage.recovered()
                 if leased < self._batch:
                     self._wake.clear()
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), self._poll)
+                    try:  # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancel that meets a wake-up
+                        async with asyncio.timeout(self._poll):
+                            await self._wake.wait()
                     except TimeoutError:
                         pass
         finally:

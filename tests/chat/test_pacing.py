@@ -89,3 +89,21 @@ async def test_a_cancelled_waiter_does_not_hold_up_the_ones_behind_it():
     first.cancel()
     await asyncio.wait_for(second, 1.0)  # served once the window has passed, not stuck behind the cancelled one
     assert first.cancelled()
+
+
+async def test_a_post_waiting_out_the_pace_stops_when_cancelled_as_its_turn_comes():
+    for ticks in range(6):  # the cancel lands a few loop turns after an urgent post woke the waiter to look again
+        pacer = Pacer(((1, 0.2),))
+        await pacer.wait("C-triage")
+        waiting = asyncio.create_task(pacer.wait("C-triage", 3))
+        await asyncio.sleep(0.01)  # it sleeps out the window
+        urgent = asyncio.create_task(pacer.wait("C-triage", 1))
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        waiting.cancel()  # the relay stops
+        done, _ = await asyncio.wait({waiting}, timeout=1)
+        stopped = bool(done) and waiting.cancelled()
+        for task in (waiting, urgent):
+            task.cancel()
+        await asyncio.gather(waiting, urgent, return_exceptions=True)
+        assert stopped, f"a cancel {ticks} loop turns after the wake-up was lost: the post went on waiting"
