@@ -71,8 +71,8 @@ async def test_each_mention_is_stored_with_its_level_and_reasons_and_its_cards_g
 
     card = await current_card(ctx, journalist)
     assert (card.priority_level, card.priority_reasons) == ("P1", ("250k followers", "verified"))
-    assert ((await current_card(ctx, ordinary)).priority_level, (await current_card(ctx, ordinary)).priority_reasons) \
-        == ("P3", ())
+    plain = await current_card(ctx, ordinary)
+    assert (plain.priority_level, plain.priority_reasons) == ("P3", ())
     jobs = await job_priorities(ctx)
     for platform in ("slack", "teams"):
         assert [jobs[f"{platform}:card:{i}"] for i in (ordinary, journalist, leak, vip)] == [3, 1, 2, 1]
