@@ -50,8 +50,8 @@ def render_report(config: Config, crisis: Crisis, state: CrisisState, audits: Se
     """The markdown timeline of one crisis, as of `now`."""
     start = crisis.started_at
 
-    def name(key: str, fallback: str | None = None) -> str:
-        return person_ref(config, key, fallback).name
+    def name(key: str, fallback: str | None = None) -> str:  # a chat user's name is theirs to choose: escaped
+        return _cell(person_ref(config, key, fallback).name)
 
     def since(at: datetime) -> str:
         return f"+{_span(at - start)}"
@@ -96,10 +96,10 @@ def render_report(config: Config, crisis: Crisis, state: CrisisState, audits: Se
     overrides = [a for a in audits if a.action in ("step_skipped", "crisis_forced_end")]
     refusals = [a for a in audits if a.action in REFUSALS]
     lines += ["", "## Skips and overrides", ""]
-    lines += [f"- {since(a.at)} {a.actor_name}: {'skipped' if a.action == 'step_skipped' else 'forced the end'}"
+    lines += [f"- {since(a.at)} {_cell(a.actor_name)}: {'skipped' if a.action == 'step_skipped' else 'forced the end'}"
               f" — {_cell(a.detail)}" for a in overrides] or ["None."]
     lines += ["", "## Refusals", ""]
-    lines += [f"- {since(a.at)} {a.actor_name}: {REFUSALS[a.action]}"
+    lines += [f"- {since(a.at)} {_cell(a.actor_name)}: {REFUSALS[a.action]}"
               + (f" (mention {a.mention_id})" if a.mention_id else "") + f" — {_cell(a.detail)}"
               for a in refusals] or ["None."]
 
@@ -123,6 +123,6 @@ def render_report(config: Config, crisis: Crisis, state: CrisisState, audits: Se
         lines.append("None.")
 
     lines += ["", "## Timeline", ""]
-    lines += [f"- {_clock(a.at)} ({since(a.at)}) {a.actor_name}: {a.action.replace('_', ' ')}"
+    lines += [f"- {_clock(a.at)} ({since(a.at)}) {_cell(a.actor_name)}: {a.action.replace('_', ' ')}"
               + (f" — {_cell(a.detail)}" if a.detail else "") for a in audits]
     return "\n".join(lines) + "\n"

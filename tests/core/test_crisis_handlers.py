@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from bot.core import commands as c
 from bot.core.incoming import MentionIn
 from bot.core.mentions import Actor, DomainError, IllegalTransition, NotAllowed
+from bot.core.views import PersonRef
 from bot.outbox.fanout import Fanout
 from bot.storage.database import Database
 from bot.storage.models import Audit, Crisis, CrisisStep, Draft, Mention, OutboxJob
@@ -282,6 +283,16 @@ async def test_the_report_is_a_timeline_against_due_times(ctx):
     assert f"| +0 min | #{mention_id} | X | @sannedv |" in report
     assert f"| +45 min | #{mention_id} | Carla Smit | Eva Hendriks | sent |" in report
 
+
+
+async def test_a_chat_name_cannot_turn_into_a_link_or_emphasis_in_the_report(ctx):
+    crisis_id = await start(ctx)
+    stranger = Actor(PersonRef("slack:U999", "[Win a prize](http://evil.example) *now*"), frozenset())
+    with pytest.raises(DomainError):
+        await done(ctx, stranger, CONFIRM)  # refused, and the refusal is in the report under the name they chose
+    report = (await crisis.report_crisis(c.ReportCrisis(ANNA, crisis_id=crisis_id), ctx=ctx)).markdown
+    assert "[Win a prize](" not in report and "*now*" not in report
+    assert "\\[Win a prize\\](http://evil.example) \\*now\\*: step refused" in report
 
 async def test_starting_and_ending_a_crisis_redraws_the_open_cards_so_they_offer_linking(ctx):
     mention_id = await new_mention(ctx, text="Iets heel anders")
