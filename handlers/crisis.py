@@ -356,6 +356,12 @@ async def report_crisis(cmd: ReportCrisis, *, ctx: Context) -> CrisisReport:
     return CrisisReport(crisis.id or 0, report)
 
 
+async def redo_reports(uow: UnitOfWork, ctx: Context, mention_ids: list[int]) -> None:
+    """Render again the stored reports that list these mentions, after their personal data was erased."""
+    for crisis in await uow.crises.reported_with(mention_ids):
+        await uow.crises.store_report(crisis.id or 0, await _report(uow, ctx, crisis, crisis.ended_at or ctx.clock()))
+
+
 async def stored_report(ctx: Context, crisis_id: int) -> str:
     """The report of a crisis as of now, for `webcare crisis report` (nothing is posted)."""
     async with ctx.db.uow() as uow:

@@ -1,7 +1,8 @@
 """Privacy (AVG/GDPR): erase a person's texts and profile data on request, and expire old data by retention.
 
 Erasing keeps what is anonymous (network, kind, language, times, states, the team's actions), so counts and
-response times stay true; every erased mention gets an audit row, and its cards and drafts in chat are redrawn.
+response times stay true; every erased mention gets an audit row, its cards and drafts in chat are redrawn, and the
+stored reports of crises it was linked to are rendered again without it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from bot.core.views import PersonRef
 from bot.outbox.fanout import Fanout
 from bot.storage.database import UnitOfWork
 from handlers.context import Context
+from handlers.crisis import redo_reports
 
 ERASE_ACTION = "privacy_erase"  # audit action: erased on a person's request
 EXPIRE_ACTION = "retention_erase"  # audit action: erased because [retention] mentions_days passed
@@ -69,6 +71,7 @@ async def _erase(uow: UnitOfWork, ctx: Context, mention_ids: list[int], actor: A
     now = ctx.clock()
     await uow.mentions.erase_personal_data(mention_ids, now)
     await uow.audit.add_each(mention_ids, actor, action, now, detail)
+    await redo_reports(uow, ctx, mention_ids)  # a stored crisis report lists the authors' handles
     for platform, subject, mention_id in await uow.mentions.chat_messages(mention_ids):
         if platform not in ctx.fanout.platforms:
             continue

@@ -358,6 +358,12 @@ class Crises(_Repo):
             at=step.at, note=step.note).on_conflict_do_nothing(index_elements=["crisis_id", "step_id"])
         return (await self.session.exec(stmt)).rowcount == 1
 
+    async def reported_with(self, mention_ids: Sequence[int]) -> list[Crisis]:
+        """The crises with a stored report that lists any of these mentions (linked to them)."""
+        linked = select(Mention.crisis_id).where(col(Mention.id).in_(mention_ids))
+        query = select(Crisis).where(col(Crisis.id).in_(linked), col(Crisis.report).is_not(None))
+        return list((await self.session.exec(query.order_by(col(Crisis.id)))).all())
+
     async def end(self, crisis_id: int, *, at: datetime, by: str, by_name: str, forced_reason: str | None) -> bool:
         """End a running crisis; False when it had already ended."""
         result = await self.session.exec(

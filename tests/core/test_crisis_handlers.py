@@ -15,7 +15,7 @@ from bot.core.views import PersonRef
 from bot.outbox.fanout import Fanout
 from bot.storage.database import Database
 from bot.storage.models import Audit, Crisis, CrisisStep, Draft, Mention, OutboxJob
-from handlers import answering, crisis
+from handlers import answering, crisis, privacy
 from handlers.context import Context
 from handlers.ingest import ingest
 from tests.support import TEAM_PLAYBOOKS, mention_data, team_config
@@ -293,6 +293,18 @@ async def test_a_chat_name_cannot_turn_into_a_link_or_emphasis_in_the_report(ctx
     report = (await crisis.report_crisis(c.ReportCrisis(ANNA, crisis_id=crisis_id), ctx=ctx)).markdown
     assert "[Win a prize](" not in report and "*now*" not in report
     assert "\\[Win a prize\\](http://evil.example) \\*now\\*: step refused" in report
+
+
+async def test_erasing_an_author_also_takes_their_handle_out_of_stored_crisis_reports(ctx):
+    crisis_id = await start(ctx)
+    await new_mention(ctx)  # by @sannedv, linked by the playbook's trigger
+    await crisis.report_crisis(c.ReportCrisis(ANNA, crisis_id=crisis_id), ctx=ctx)
+    [before] = await rows(ctx, Crisis)
+    assert "@sannedv" in before.report
+
+    assert await privacy.erase_author("x", "sannedv", ctx=ctx, actor=privacy.operator("dpo")) == 1
+    [after] = await rows(ctx, Crisis)
+    assert "sannedv" not in after.report and "unknown author" in after.report
 
 async def test_starting_and_ending_a_crisis_redraws_the_open_cards_so_they_offer_linking(ctx):
     mention_id = await new_mention(ctx, text="Iets heel anders")
