@@ -146,15 +146,18 @@ def bare_server(workdir: Path, *, invoke_answer: bytes | None = None) -> Iterato
 
 
 @contextmanager
-def app_server(workdir: Path, *, slack_url: str | None = None, teams_url: str | None = None) -> Iterator[Process]:
+def app_server(workdir: Path, *, slack_url: str | None = None, teams_url: str | None = None,
+               config_extra: str = "") -> Iterator[Process]:
     """`python -m bot serve` on a fresh SQLite file, with the tests' team and secrets; Slack on if a URL is given.
+
+    `config_extra` is TOML added to the tests' webcare.toml (e.g. a `[priority]` table).
 
     With `teams_url` (a Bot Connector's service URL) Teams is on in development mode: cards go to
     TEAMS_CHANNEL there, and with no MICROSOFT_APP_ID activities are not JWT-checked.
     """
     port = free_port()
     config = workdir / "webcare.bench.toml"
-    config.write_text(TEAM_TOML.read_text(encoding="utf-8"), encoding="utf-8")
+    config.write_text(TEAM_TOML.read_text(encoding="utf-8") + config_extra, encoding="utf-8")
     db = workdir / f"webcare-{port}.db"
     env = {"HOST": "127.0.0.1", "PORT": str(port), "WEBCARE_DATABASE_URL": f"sqlite:///{db}",
            "WEBCARE_INGEST_SECRET": INGEST_SECRET, "WEBCARE_CONFIG": str(config)}
@@ -183,9 +186,9 @@ def _printed_url(proc: Process, timeout: float = 20.0) -> str:
 
 
 @contextmanager
-def slack_fake(workdir: Path) -> Iterator[Process]:
-    """The tests' Slack Web API fake in its own process; `url` is its API base URL."""
-    with spawn("slack-fake", ["-m", "bench.slack_fake"], workdir, {}) as proc:
+def slack_fake(workdir: Path, module: str = "bench.slack_fake") -> Iterator[Process]:
+    """The tests' Slack Web API fake (or the one `module` serves) in its own process; `url` is its API base URL."""
+    with spawn("slack-fake", ["-m", module], workdir, {}) as proc:
         proc.url = _printed_url(proc)
         yield proc
 
@@ -236,9 +239,9 @@ class Mentions:
         headers = signed_headers(INGEST_SECRET, f"msg_{self._tag}{self._next}", body)
         return Request(INGEST_PATH, body, {**headers, "Content-Type": "application/json"})
 
-    def single(self) -> Request:
-        """A `mention.created` delivery."""
-        return self._signed(event(self._data()))
+    def single(self, **overrides: Any) -> Request:
+        """A `mention.created` delivery; `overrides` replace fields of its `data` (text, author…)."""
+        return self._signed(event({**self._data(), **overrides}))
 
     def batch(self, size: int) -> Request:
         """A `mention.batch` delivery of `size` new mentions."""
