@@ -49,6 +49,7 @@ class CrisisPart(StrEnum):
 # Relays run due jobs lowest priority number first: what people just did (a click, a draft, a notice) before the
 # cards of new mentions, and those by their mention's level, P1 first — in a storm the backlog waits, not the VIP.
 PEOPLE_FIRST = 0
+URGENT = 1  # this priority and below (people's actions, P1 cards) may take a relay's extra slots in a storm
 
 
 def card_priority(level: str) -> int:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from bot.logs import Outage, describe
 from bot.metrics import Metrics
 from bot.outbox.fanout import Fanout
+from bot.outbox.jobs import URGENT
 from bot.storage.database import Database
 from bot.storage.models import OutboxJob, utcnow
 from bot.storage.presence import Presence, presence_for
@@ -29,6 +30,7 @@ HOUSEKEEPING_SECONDS = 1.0  # how often jobs of stopped relays are looked for
 GAUGE_SECONDS = 15.0
 OUTAGE_MAX_DELAY = 10.0  # the longest wait between two tries while the database is away
 REASON_LIMIT = 500
+URGENT_SLOTS = 4  # beyond `concurrency`, for urgent jobs only (see Relay.run_due)
 
 
 class RetryLater(Exception):
@@ -65,11 +67,11 @@ class Relay:
 
     def __init__(self, db: Database, senders: Mapping[str, Sender], metrics: Metrics, *, fanout: Fanout,
                  presence: Presence | None = None, clock: Callable[[], datetime] = utcnow, batch: int = 20,
-                 poll_seconds: float = 0.25, concurrency: int = 8, give_up_after: int = GIVE_UP_AFTER,
-                 housekeeping_seconds: float = HOUSEKEEPING_SECONDS) -> None:
+                 poll_seconds: float = 0.25, concurrency: int = 8, urgent_slots: int = URGENT_SLOTS,
+                 give_up_after: int = GIVE_UP_AFTER, housekeeping_seconds: float = HOUSEKEEPING_SECONDS) -> None:
         self._db, self._senders, self._metrics, self._fanout, self._clock = db, senders, metrics, fanout, clock
         self._presence = presence if presence is not None else presence_for(db.engine)
-        self._batch, self._poll, self._concurrency = batch, poll_seconds, concurrency
+        self._batch, self._poll, self._concurrency, self._urgent_slots = batch, poll_seconds, concurrency, urgent_slots
         self._give_up_after, self._housekeeping_every = give_up_after, housekeeping_seconds
         self._wake = asyncio.Event()
         self._leasing = asyncio.Lock()  # leasing and handing back orphans never interleave
@@ -84,7 +86,7 @@ class Relay:
 
     def wake(self) -> None:
         """New work was committed: look for it now instead of at the next poll."""
-        if len(self._running) < self._concurrency:  # when every slot is taken, the next job to end wakes us
+        if len(self._running) < self._concurrency + self._urgent_slots:  # else the next job to end wakes us
             self._wake.set()
 
     async def run(self) -> None:
@@ -138,14 +140,22 @@ class Relay:
             logger.info("outbox: took over %d jobs of %d stopped relays", taken_over, len(gone))
 
     async def run_due(self) -> int:
-        """Lease as many due jobs as can start now and start them; returns how many were leased."""
+        """Lease as many due jobs as can start now and start them; returns how many were leased.
+
+        When every slot is taken (in a storm: P3 cards waiting out the channel's pace), a few more slots take only
+        urgent jobs — what people just did and P1 cards — so those reach the pacer's queue at once, ahead of the rest.
+        """
         free = min(self._batch, self._concurrency - len(self._running))
-        if free <= 0:
-            return 0
+        urgent_only = free <= 0
+        if urgent_only:
+            free = min(self._batch, self._concurrency + self._urgent_slots - len(self._running))
+            if free <= 0:
+                return 0
         await self._presence.hold()
         async with self._leasing:
             async with self._db.uow() as uow:
-                jobs = await uow.outbox.lease_due(self._clock(), self.owner, free)
+                jobs = await uow.outbox.lease_due(self._clock(), self.owner, free,
+                                                  up_to_priority=URGENT if urgent_only else None)
                 await uow.commit()
             for job in jobs:
                 task = asyncio.create_task(self._run_one(job))

@@ -240,10 +240,14 @@ class Outbox(_Repo):
                                                        **fresh_job(now)).on_conflict_do_nothing(index_elements=["key"])
         return (await self.session.exec(stmt)).rowcount == 1
 
-    async def lease_due(self, now: datetime, owner: str, limit: int) -> list[OutboxJob]:
-        """Take up to `limit` due jobs for the relay `owner`; a job another relay holds is skipped."""
+    async def lease_due(self, now: datetime, owner: str, limit: int,
+                        up_to_priority: int | None = None) -> list[OutboxJob]:
+        """Take up to `limit` due jobs for the relay `owner`, the most urgent first (only those of priority
+        `up_to_priority` or more urgent, if given); a job another relay holds is skipped."""
         waiting = (col(OutboxJob.done).is_(False), col(OutboxJob.failed_at).is_(None))
         free = col(OutboxJob.lease_owner).is_(None)
+        if up_to_priority is not None:
+            waiting = (*waiting, col(OutboxJob.priority) <= up_to_priority)
         query = (select(OutboxJob).where(*waiting, OutboxJob.due_at <= now, free)
                  .order_by(col(OutboxJob.priority), col(OutboxJob.due_at), col(OutboxJob.id)).limit(limit))
         leased = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -56,3 +57,28 @@ async def test_a_relay_runs_a_p1_card_that_came_last_before_a_backlog(db):
         await relay.close()
     assert ran[0] == "journalist" and sorted(ran[1:]) == sorted(f"backlog-{n}" for n in range(30))
     assert ran[1:] == [f"backlog-{n}" for n in range(30)]  # the backlog keeps its own order
+
+
+async def test_when_every_slot_waits_on_the_backlog_an_urgent_job_still_starts_at_once(db):
+    await queue(db, ("backlog-1", 3, 60), ("backlog-2", 3, 50))
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def send(job: OutboxJob) -> None:  # a card waiting out the channel's pace
+        started.append(job.key)
+        await release.wait()
+
+    relay = Relay(db, {"slack.card": send}, Metrics(), fanout=Fanout(("slack",)), concurrency=1, urgent_slots=1)
+    try:
+        assert await relay.run_due() == 1  # the one slot takes the oldest of the backlog
+        await queue(db, ("journalist", 1, 0))
+        assert await relay.run_due() == 1  # every slot is taken: the extra one takes the P1 card…
+        await asyncio.sleep(0)
+        assert started == ["backlog-1", "journalist"]
+        assert await relay.run_due() == 0  # …and only urgent work: the backlog waits for a slot
+        release.set()
+        await relay.drain()
+        assert started == ["backlog-1", "journalist", "backlog-2"]
+    finally:
+        release.set()
+        await relay.close()
