@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from bot.core.commands import LearnChannel
 from bot.storage.models import ChatChannel, ChatMessage
 from handlers.context import Context
@@ -32,6 +34,19 @@ async def note_start(ctx: Context, platform: str, workspace: str, note: str, cha
                                                ts="", posted_at=ctx.clock()))
             await uow.commit()
         return started
+
+
+async def next_slot(ctx: Context, key: str, spacing: float, burst: float = 0.0) -> float:
+    """Seconds to wait before a send on `key` (a platform's channel), in turn with every process on this database.
+
+    Sends are booked `spacing` apart on one schedule per key; a send may go up to `burst` seconds ahead of its
+    booking, so a quiet channel takes a short burst and a busy one its steady pace (a generic cell rate algorithm).
+    """
+    now = time.time()  # wall time, as every process reads it alike (the team's clock may be a test's)
+    async with ctx.db.uow() as uow:
+        booked = await uow.paces.take(key, spacing, now)
+        await uow.commit()
+    return max(0.0, booked - burst - now)
 
 
 async def learned_channel(ctx: Context, platform: str) -> ChatChannel | None:

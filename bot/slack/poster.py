@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 METADATA_TYPE = "webcare_message"
 CHANNEL_WINDOWS = ((1, 1.0),)  # chat.postMessage: one post per second per channel
+POST_SPACING = 1.0  # and so, across every process on the database, one post a second per channel
 # The token or the app itself is refused: people can fix that without anything changing in the job.
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
                          "missing_scope", "team_access_not_granted", "ekm_access_denied"})
@@ -70,6 +72,7 @@ class SlackPoster:
         ts = await self._find_earlier_post(channel, subject, thread_ts, job) if job.attempts > 1 else None
         if ts is None:
             await self._pacer.wait(channel, job.priority)
+            await asyncio.sleep(await messages.next_slot(self._ctx, f"{PLATFORM}:{channel}", POST_SPACING))
             response = await self.call(
                 self.client.chat_postMessage, idempotent=False, channel=channel, text=text, blocks=blocks,
                 thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, final=True,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.json_text import dumps
+from bot.storage.pace import ChatPaces
 from bot.storage.raw_sql import sqlalchemy_errors
 from bot.storage.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
 from bot.storage.sqlite_writer import InlineSession, SqliteWriter
@@ -125,6 +126,7 @@ class UnitOfWork:
         self.messages = ChatMessages(self.session)
         self.channels = ChatChannels(self.session)
         self.crises = Crises(self.session)
+        self.paces = ChatPaces(self.session)
         return self
 
     async def _open(self) -> AsyncSession | InlineSession:

@@ -235,3 +235,12 @@ class CrisisStep(SQLModel, table=True):
     by_name: str = Field(max_length=200)
     at: datetime = _time(nullable=False)
     note: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+
+
+class ChatPace(SQLModel, table=True):
+    """The next free posting slot of a channel, shared by every process on this database (unix seconds)."""
+
+    __tablename__ = "chat_pace"
+
+    key: str = Field(primary_key=True, max_length=300)  # "<platform>:<channel>"
+    next_at: float
