@@ -11,6 +11,8 @@ from bot.storage.models import ChatPace
 from bot.storage.repositories import insert
 
 _PACE = ChatPace.__table__
+# A booking further ahead than this is stale (a host's clock was wrong, then set right): it is not waited for.
+HORIZON = 300.0
 
 
 class ChatPaces:
@@ -23,6 +25,7 @@ class ChatPaces:
         """Book one send on the channel's schedule, `spacing` after the last booked one (or now, if that is past);
         returns the time booked."""
         stmt = insert(self.session.bind.dialect.name, ChatPace).values(key=key, next_at=now + spacing)
-        later = sa.case((_PACE.c.next_at > now, _PACE.c.next_at), else_=now) + spacing
+        booked_ahead = sa.and_(_PACE.c.next_at > now, _PACE.c.next_at < now + HORIZON)
+        later = sa.case((booked_ahead, _PACE.c.next_at), else_=now) + spacing
         stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"next_at": later}).returning(_PACE.c.next_at)
         return float((await self.session.exec(stmt)).scalar_one()) - spacing
