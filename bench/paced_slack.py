@@ -28,6 +28,15 @@ class Posted:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Updated:
+    """One accepted chat.update: which message, when (the fake's clock)."""
+
+    channel: str
+    ts: str
+    at: float
+
+
 class _Bucket:
     """A token bucket: `rate` posts a second, at most `burst` at once."""
 
@@ -57,8 +66,9 @@ class PacedSlackFake(CountingSlackFake):
     """CountingSlackFake that answers chat.postMessage beyond `rate` a second per channel (bursts of `burst`) as
     Slack does: HTTP 429, `error: ratelimited`, `Retry-After` in whole seconds, and nothing posted.
 
-    It counts those refusals per channel (`limited`) and keeps every accepted post (`posted`);
-    `GET /bench/posts?since=N` answers both, the posts from the N-th on.
+    It counts those refusals per channel (`limited`) and keeps every accepted post (`posted`) and update
+    (`updated`); `GET /bench/posts?since=N&updates_since=M` answers them, the posts from the N-th on and the
+    updates from the M-th on.
     """
 
     def __init__(self, *, rate: float = 1.0, burst: int = 2, clock: Callable[[], float] = time.monotonic) -> None:
@@ -67,6 +77,7 @@ class PacedSlackFake(CountingSlackFake):
         self._buckets: dict[str, _Bucket] = {}
         self.limited: Counter[str] = Counter()
         self.posted: list[Posted] = []
+        self.updated: list[Updated] = []
 
     def make_app(self) -> web.Application:
         """The counting fake's app, paced, with the posts route added."""
@@ -88,10 +99,16 @@ class PacedSlackFake(CountingSlackFake):
         self.posted.append(Posted(reply["channel"], reply["ts"], subject, now))
         return reply
 
+    def _update(self, p: Params) -> Reply:
+        reply = super()._update(p)
+        self.updated.append(Updated(reply["channel"], reply["ts"], self._clock()))
+        return reply
+
     async def _posts(self, request: web.Request) -> web.Response:
-        since = int(request.query.get("since", "0"))
+        since, updates_since = int(request.query.get("since", "0")), int(request.query.get("updates_since", "0"))
         return web.json_response({"limited": sum(self.limited.values()),
-                                  "posts": [asdict(p) for p in self.posted[since:]]})
+                                  "posts": [asdict(p) for p in self.posted[since:]],
+                                  "updates": [asdict(u) for u in self.updated[updates_since:]]})
 
 
 @web.middleware

@@ -29,6 +29,8 @@ from handlers.context import Context
 from handlers.crisis import remind_overdue
 from handlers.delivery import ReplyDelivery
 from handlers.retention import retention_task
+from handlers.spikes import check_spikes
+from handlers.storms import StormBatches, forget_old_keys
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +94,7 @@ def create_app(settings: Settings, *, config: Config | None = None,
                   playbooks_dir=settings.playbooks_dir)
     connectors = _connectors(settings)
     # The chat edges add their senders below; the relay looks kinds up in this mapping as jobs come due.
-    senders: dict[str, Sender] = {"reply": ReplyDelivery(ctx, connectors)}
+    senders: dict[str, Sender] = {"reply": ReplyDelivery(ctx, connectors), "storm_batch": StormBatches(ctx)}
     relay = Relay(db, senders, metrics, fanout=fanout, clock=clock, poll_seconds=relay_poll_seconds)
     bus = Bus(ctx, on_change=relay.wake)
 
@@ -169,12 +171,14 @@ def create_app(settings: Settings, *, config: Config | None = None,
 
 
 async def _remind_forever(ctx: Context, relay: Relay, every: float) -> None:
-    """Queue reminders for overdue crisis steps, now and then (each step and level is reminded once)."""
+    """Queue reminders for overdue crisis steps and alerts for spiking topics, now and then (each once); drop the
+    grouping keys of mentions older than the group window."""
     outage = Outage("crisis reminders: database", logger, max_delay=every)
     while True:
         try:
-            if await remind_overdue(ctx):
+            if await remind_overdue(ctx) + await check_spikes(ctx):
                 relay.wake()
+            await forget_old_keys(ctx)
         except Exception as exc:  # the database is away: one line when it starts, one when it ends
             await asyncio.sleep(outage.failed(exc))
             continue

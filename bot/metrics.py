@@ -30,6 +30,8 @@ class Metrics:
                                    ["kind"], registry=self.registry)
         self._failed_kinds: set[str] = set()
         self.replies = Counter("webcare_replies", "Reply deliveries by outcome", ["outcome"], registry=self.registry)
+        self.rate_limited = Counter("webcare_chat_rate_limited", "Calls a chat platform refused with 429 (each waited "
+                                    "out as asked)", ["platform"], registry=self.registry)
 
     def count_failed(self, by_kind: dict[str, int]) -> None:
         """Show how many jobs of each kind failed for good (a kind no longer failing shows 0)."""

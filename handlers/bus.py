@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.core import commands as c
-from handlers import answering, crisis, escalation, messages, reporting, triage
+from handlers import answering, crisis, escalation, messages, reporting, spikes, storms, triage
 from handlers.context import Context
 
 HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
@@ -34,8 +34,15 @@ HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
     c.LinkMention: crisis.link_mention,
     c.UnlinkMention: crisis.unlink_mention,
     c.LearnChannel: messages.learn_channel,
+    c.ClaimStorm: storms.claim_storm,
+    c.AnswerStorm: storms.answer_storm,
+    c.DismissStorm: storms.dismiss_storm,
+    c.ShowStorm: storms.show_storm,
+    c.StartStormCrisis: storms.start_storm_crisis,
+    c.StartSpikeCrisis: spikes.start_crisis,
+    c.DismissSpike: spikes.not_now,
 }
-QUERIES = (c.PrepareAnswer, c.ShowMine, c.ShowQueue, c.ShowStats, c.ListPlaybooks, c.ShowCrisis)
+QUERIES = (c.PrepareAnswer, c.ShowMine, c.ShowQueue, c.ShowStats, c.ListPlaybooks, c.ShowCrisis, c.ShowStorm)
 
 
 class Bus:

@@ -55,6 +55,7 @@ async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datet
         author_name=m.author_name, author_url=m.author_url, author_followers=m.author_followers,
         author_verified=m.author_verified, text=m.text, published_at=m.published_at, state=state, now=now,
         reply_via=m.reply_via, priority_level=m.priority_level, priority_reasons=tuple(m.priority_reasons),
+        storm_id=m.storm_id,
         claimed_by=person_ref(config, m.claimed_by, m.claimed_by_name) if m.claimed_by else None,
         escalated_to=_department_views(config, m.escalated_to),
         draft=draft_view(config, draft) if draft is not None else None,

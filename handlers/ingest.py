@@ -8,7 +8,7 @@ from functools import partial
 from bot.core.incoming import MentionIn
 from bot.core.storms.priority import Priority, PriorityRules, score
 from bot.storage.errors import Conflict
-from bot.storage.ingest import Delivery, Ingested, Prioritise, write_ingest
+from bot.storage.ingest import Delivery, Ingested, Outbound, Prioritise, write_ingest
 from handlers.context import Context
 
 __all__ = ["Delivery", "Ingested", "ingest", "ingest_deliveries", "prioritiser"]
@@ -28,8 +28,11 @@ def prioritiser(rules: PriorityRules) -> Prioritise:
 
 async def ingest_deliveries(deliveries: list[Delivery], *, ctx: Context) -> list[list[Ingested]]:
     """Store the deliveries in one transaction; each gets its answer (a replayed delivery id, its first one)."""
+    fanout = ctx.fanout
+    outbound = Outbound(card_jobs=fanout.card_jobs, crisis_jobs=fanout.crisis_jobs, storm_jobs=fanout.storm_jobs,
+                        digest_jobs=fanout.digest_jobs, card_paces=fanout.card_paces())
     write = partial(write_ingest, deliveries=deliveries, now=ctx.clock(), prioritise=prioritiser(ctx.config.priority),
-                    card_jobs=ctx.fanout.card_jobs, crisis_jobs=ctx.fanout.crisis_jobs)
+                    outbound=outbound, storms=ctx.config.storm)
     answers, levels = await ctx.db.run_in_transaction(write)
     ctx.metrics.ingested.inc(len(levels))
     for level, count in Counter(levels.values()).items():

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.logs import QUIET_LOGGERS
 from bot.storage.migrate import upgrade
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
@@ -151,9 +152,17 @@ async def slack() -> AsyncIterator[SlackFake]:
 
 @pytest.fixture(autouse=True)
 def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Every test runs with DEBUG logs captured; none of them may contain a secret of the suite."""
+    """Every test runs with DEBUG logs captured (chatty libraries as quiet as `serve` keeps them); none of them
+    may contain a secret of the suite."""
     caplog.set_level(logging.DEBUG)
-    yield
+    earlier = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
+    try:
+        yield
+    finally:
+        for name, level in earlier.items():
+            logging.getLogger(name).setLevel(level)
     records = [r for phase in ("setup", "call") for r in caplog.get_records(phase)]
     logged = "\n".join(logging.Formatter().format(r) for r in records)
     leaked = [f"{secret[:6]}…" for secret in SECRETS if secret in logged]

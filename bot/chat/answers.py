@@ -15,6 +15,7 @@ from bot.core.crisis.views import (
     ReplyGate,
     StepStatus,
 )
+from bot.core.storms.views import StormMembers
 from bot.core.views import MineItem, QueueReport, StatsReport
 from bot.core.wording import linked_mentions, mention_state_name
 
@@ -120,6 +121,21 @@ def playbooks(catalogue: PlaybookCatalogue, m: Markup) -> str:
     return "\n".join(lines)
 
 
+def storm_members(view: StormMembers, m: Markup) -> str:
+    """A storm's members, the most urgent first."""
+    lines = [m.bold(f"Storm #{view.storm_id}: {view.total} mention{'s' if view.total != 1 else ''}")
+             + (f", the {len(view.members)} most urgent:" if view.total > len(view.members) else ":")]
+    for member in view.members:
+        label = f"#{member.mention_id}"
+        link = m.link(member.url, label) if member.url else label
+        who = m.escape("@" + member.author_handle) if member.author_handle else "someone"
+        text = " ".join(member.text.split())
+        text = text if len(text) <= 80 else text[:79] + "…"
+        lines.append(f"• {link} {member.priority_level} {m.escape(member.network)} {who}"
+                     f" — {mention_state_name(member.state)}: {m.escape(text)}")
+    return "\n".join(lines)
+
+
 def answer(result: object, m: Markup) -> str:
     """The text for a command's result (my mentions, the queue, the stats, or a crisis answer)."""
     match result:
@@ -129,6 +145,8 @@ def answer(result: object, m: Markup) -> str:
             return stats(result, m)
         case PlaybookCatalogue():
             return playbooks(result, m)
+        case StormMembers():
+            return storm_members(result, m)
         case ChecklistView():
             return crisis_status(result, m)
         case CrisisStarted(checklist=view):

@@ -217,6 +217,22 @@ class UnlinkMention:
 
 
 @dataclass(frozen=True, slots=True)
+class StartSpikeCrisis:
+    """Start a crisis on a spike alert's playbook and link the spike's mentions to it."""
+
+    alert_id: int
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class DismissSpike:
+    """Answer a spike alert with "not now"."""
+
+    alert_id: int
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
 class LearnChannel:
     """The bot was added to a team: its channel takes the cards while none is configured."""
 
@@ -226,3 +242,47 @@ class LearnChannel:
     name: str | None
     service_url: str
     reference: dict[str, Any]  # what the platform needs to post there later (Teams: the conversation reference)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimStorm:
+    """Take a storm: its Answer all and Dismiss are then this person's."""
+
+    storm_id: int
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerStorm:
+    """One reply to every open member of a storm (below P1), each delivered through its own connector."""
+
+    storm_id: int
+    actor: Actor
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DismissStorm:
+    """Dismiss every open member of a storm (below P1) with one reason."""
+
+    storm_id: int
+    actor: Actor
+    reason: DismissReason
+
+
+@dataclass(frozen=True, slots=True)
+class ShowStorm:
+    """The members of a storm, privately."""
+
+    actor: Actor
+    storm_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartStormCrisis:
+    """Start a crisis on a playbook and link every member of the storm to it."""
+
+    storm_id: int
+    actor: Actor
+    playbook: str
+    note: str | None = None

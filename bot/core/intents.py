@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 ID_MAX = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL, so no bigger id can exist anywhere
 _ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: `int()` would also take "1_0", " 7", "٣" or "+7"
-TEXT_COMMANDS = "help | mine | queue | stats [today|week] | playbooks | crisis …"
+TEXT_COMMANDS = "help | mine | queue | stats [today|week] | storm <number> | playbooks | crisis …"
 CRISIS_COMMANDS = ("crisis start <playbook> [--drill] [note] | crisis status | crisis done <step> [note] | "
                    "crisis skip <step> <reason> | crisis end [--force <reason>] | crisis report [<id>]; "
                    "add `--crisis <number>` when several crises run")
@@ -63,6 +63,26 @@ def command_for(intent: str, subject_id: int, who: Actor, inputs: Mapping[str, A
             return c.CompleteStep(who, str(inputs.get("step") or ""), note, crisis_id=subject_id)
         case "crisis_skip":
             return c.SkipStep(who, str(inputs.get("step") or ""), str(inputs.get("reason") or ""), crisis_id=subject_id)
+        case "spike_start":
+            return c.StartSpikeCrisis(subject_id, who)
+        case "spike_not_now":
+            return c.DismissSpike(subject_id, who)
+        case "claim_storm":
+            return c.ClaimStorm(subject_id, who)
+        case "answer_storm":
+            return c.AnswerStorm(subject_id, who, str(inputs.get("reply_text") or ""))
+        case "dismiss_storm":
+            try:
+                return c.DismissStorm(subject_id, who, DismissReason(inputs.get("reason")))
+            except ValueError:
+                raise DomainError("Pick a reason.") from None
+        case "storm_members":
+            return c.ShowStorm(who, subject_id)
+        case "storm_crisis":
+            playbook = str(inputs.get("playbook") or "").strip()
+            if not playbook:
+                raise DomainError("Pick a playbook.")
+            return c.StartStormCrisis(subject_id, who, playbook, note)
     raise DomainError("This button is not one of ours; the card may be from an older version.")
 
 
@@ -80,7 +100,8 @@ def subject_number(value: Any, what: str = "mention") -> int:
 
 
 def text_query(text: str, who: Actor, place: c.Place | None = None) -> object | None:
-    """The command a typed `help | mine | queue | stats [today|week] | playbooks | crisis …` asks for (None: help).
+    """The command a typed `help | mine | queue | stats [today|week] | storm N | playbooks | crisis …` asks for
+    (None: help).
 
     `place` is the channel or thread it was typed in: crisis commands act on that crisis.
     """
@@ -100,6 +121,10 @@ def text_query(text: str, who: Actor, place: c.Place | None = None) -> object | 
             return c.ShowStats(who)
         case ["stats", period]:
             return c.ShowStats(who, period)
+        case ["storm", number]:
+            return c.ShowStorm(who, subject_number(number.lstrip("#"), "storm"))
+        case ["storm"]:
+            raise DomainError("Usage: `storm <number>`.")
     raise DomainError(f"Unknown command. Try: {TEXT_COMMANDS}.")
 
 

@@ -144,6 +144,7 @@ class CardView:
     crisis_approval: bool = False                 # a crisis lead other than the author approves each reply
     priority_level: str = "P3"                    # P1 is the most urgent
     priority_reasons: tuple[str, ...] = ()        # why: "250k followers", "verified", 'keyword "datalek"'
+    storm_id: int | None = None                   # the storm group it joined: its storm card shows it too
 
     @property
     def age_minutes(self) -> int:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.core.crisis.views import StepStatus, StepView
+from bot.core.storms.views import StormState, StormView
 from bot.core.views import (
     CardView,
     CrisisTag,
@@ -111,6 +112,25 @@ def escalation_headline(notice: EscalationNotice, style: Style) -> str:
     """Say who escalated to which departments, naming each department's heads."""
     targets = ", ".join(_department_with_heads(d, style) for d in notice.departments) or "no department"
     return f"{style.name(notice.actor)} escalated to {targets}"
+
+
+_STORM_DETAILS = {
+    StormState.OPEN: "nobody has claimed it yet",
+    StormState.ANSWERED: "one reply to each open mention below P1",
+    StormState.DISMISSED: "every open mention below P1 needs no answer",
+}
+
+
+def storm_detail(view: StormView) -> str:
+    """What a storm's state means for its members, in words ("" when its label says it all)."""
+    return _STORM_DETAILS.get(view.state, "")
+
+
+def storm_counts(view: StormView) -> str | None:
+    """How its members stand once someone acted on the storm: answered, failed delivery, still waiting."""
+    if not (view.handled or view.answered or view.failed):
+        return None
+    return f"answered {view.answered} · failed {view.failed} · waiting {view.waiting}"
 
 
 def crisis_name(tag: CrisisTag, title: Callable[[str], str] = str) -> str:

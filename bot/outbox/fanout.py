@@ -7,11 +7,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.outbox.jobs import PEOPLE_FIRST, JobKind, NoticeKind, card_priority, failure_name, job_key, job_kind, read_kind
+from bot.outbox.jobs import (
+    PEOPLE_FIRST,
+    URGENT,
+    JobKind,
+    NoticeKind,
+    card_priority,
+    failure_name,
+    job_key,
+    job_kind,
+    read_kind,
+)
 from bot.storage.models import OutboxJob
 from bot.storage.repositories import Outbox
 
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
+# Seconds a new message takes per channel at each platform's sustained pace: Slack about one a second; Teams
+# 1,800 an hour per conversation. A backlog of cards longer than `digest_after_seconds` sends P3 to the digest.
+POST_SECONDS = {"slack": 1.0, "teams": 2.0}
+DIGEST_PRIORITY = 2  # ahead of the P3 cards it stands in for
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +64,30 @@ class Fanout:
             await outbox.once(job_key(platform, JobKind.NOTICE, key), job_kind(platform, JobKind.NOTICE), mention_id,
                               payload, now)
 
+    def storm_jobs(self, storm_ids: list[int]) -> list[dict[str, Any]]:
+        """The storm card jobs (one per platform) of these storms, for `Outbox.sync_many`; urgent like a P1 card."""
+        return [{"key": job_key(platform, JobKind.STORM, storm_id), "kind": job_kind(platform, JobKind.STORM),
+                 "mention_id": None, "payload": {"storm_id": storm_id}, "priority": URGENT}
+                for storm_id in storm_ids for platform in self.platforms]
+
+    def card_paces(self) -> dict[str, float]:
+        """Each platform's card job kind, and the seconds one more card waits behind each card before it."""
+        return {job_kind(platform, JobKind.CARD): POST_SECONDS.get(platform, 1.0) for platform in self.platforms}
+
+    def digest_jobs(self, minute: str) -> list[dict[str, Any]]:
+        """The digest jobs (one per platform) of the minute (`2026-11-20T10:31`), for `Outbox.sync_many`."""
+        return [{"key": job_key(platform, JobKind.DIGEST, minute), "kind": job_kind(platform, JobKind.DIGEST),
+                 "mention_id": None, "payload": {"minute": minute}, "priority": DIGEST_PRIORITY}
+                for platform in self.platforms]
+
+    async def digest_changed(self, outbox: Outbox, minute: str, now: datetime) -> None:
+        """The digest of the minute must show its lines' current state (someone claimed one)."""
+        await outbox.sync_many([{**job, "priority": PEOPLE_FIRST} for job in self.digest_jobs(minute)], now)
+
+    async def storm_changed(self, outbox: Outbox, storm_id: int, now: datetime) -> None:
+        """The storm's card must show its current state (people acted on it: drawn now)."""
+        await outbox.sync_many([{**job, "priority": PEOPLE_FIRST} for job in self.storm_jobs([storm_id])], now)
+
     def crisis_jobs(self, crisis_ids: list[int]) -> list[dict[str, Any]]:
         """The checklist jobs (one per platform) of these crises, for `Outbox.sync_many`."""
         return [{"key": job_key(platform, JobKind.CRISIS, crisis_id), "kind": job_kind(platform, JobKind.CRISIS),
@@ -69,6 +107,12 @@ class Fanout:
                                         job_kind(platform, JobKind.CRISIS_NOTICE), None,
                                         {"crisis_id": crisis_id, **payload}, now)
         return queued
+
+    async def spike_alert(self, outbox: Outbox, alert_id: int, payload: dict[str, Any], now: datetime) -> None:
+        """Post (or, once people answered it, update) a spike alert in each triage channel."""
+        for platform in self.platforms:
+            await outbox.sync(job_key(platform, JobKind.SPIKE, alert_id), job_kind(platform, JobKind.SPIKE), None,
+                              {"alert_id": alert_id, **payload}, now)
 
     async def job_failed(self, outbox: Outbox, job: OutboxJob, reason: str, now: datetime) -> None:
         """Say in the triage channel (of the job's own platform, or of each) that a job was given up on.
@@ -101,5 +145,9 @@ def failure_sentence(job: OutboxJob, platform: str) -> str:
         JobKind.CRISIS: f"The checklist of crisis #{crisis} could not be shown on {platform}",
         JobKind.CRISIS_NOTICE: f"A message about crisis #{crisis} could not be posted on {platform}",
         JobKind.REPLY: f"The reply to mention #{mention} could not be delivered",
+        JobKind.DIGEST: f"The digest of {job.payload.get('minute')} could not be posted on {platform}",
+        JobKind.STORM_BATCH: f"Not every member of storm #{job.payload.get('storm_id')} could be handled",
+        JobKind.STORM: f"The card of storm #{job.payload.get('storm_id')} could not be shown on {platform}",
+        JobKind.SPIKE: f"A spike alert could not be posted on {platform}",
     }
     return sentences[what] if what is not None else f"Outbound job {job.key} failed"

@@ -21,6 +21,10 @@ class JobKind(StrEnum):
     CRISIS = "crisis"
     CRISIS_NOTICE = "crisis_notice"
     REPLY = "reply"
+    STORM = "storm"  # a storm group's card in the triage channel
+    DIGEST = "digest"  # a minute's P3 mentions in one message, while the channel's backlog is long
+    STORM_BATCH = "storm_batch"  # Answer all or Dismiss, carried out member by member (no platform)
+    SPIKE = "spike"  # an alert in the triage channel: a topic's volume spikes
 
 
 class NoticeKind(StrEnum):
@@ -90,6 +94,16 @@ def failure_name(job_id: int | None, generation: int) -> str:
 def card_subject(mention_id: int | None) -> str:
     """The subject of a mention's card (whose thread holds its drafts and notices)."""
     return f"card:{mention_id}"
+
+
+def storm_subject(storm_id: int) -> str:
+    """The subject of a storm group's card."""
+    return f"storm:{storm_id}"
+
+
+def digest_subject(minute: str) -> str:
+    """The subject of the digest of one minute (`2026-11-20T10:31`)."""
+    return f"digest:{minute}"
 
 
 def draft_subject(draft_id: int) -> str:

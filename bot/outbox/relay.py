@@ -15,6 +15,7 @@ from bot.metrics import Metrics
 from bot.outbox.fanout import Fanout
 from bot.outbox.jobs import URGENT
 from bot.storage.database import Database
+from bot.storage.errors import UNREACHABLE
 from bot.storage.models import OutboxJob, utcnow
 from bot.storage.presence import Presence, presence_for
 
@@ -206,11 +207,24 @@ class Relay:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if isinstance(exc, UNREACHABLE) and not await self._database_answers():
+                # The database went away mid-job: no traceback (the run loop logs the outage once); the job is
+                # handed back, or, if even that fails, rerun by housekeeping once the database is back.
+                await self._release(job, backoff(job.failures + 1), f"database unavailable ({describe(exc)})",
+                                    count_attempt=False)
+                return
             await self._failed(job, exc, sender)
         else:
             async with self._db.uow() as uow:
                 await uow.outbox.complete(job, self._clock())
                 await uow.commit()
+
+    async def _database_answers(self) -> bool:
+        try:
+            await self._db.ping()
+        except Exception:  # any failure: the database does not answer now
+            return False
+        return True
 
     async def _failed(self, job: OutboxJob, exc: Exception, sender: Sender | None) -> None:
         """An unexpected error: one traceback per job (its first), a line for each later one, then give up."""

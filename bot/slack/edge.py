@@ -24,6 +24,8 @@ from bot.slack import calls, listeners
 from bot.slack.crisis_senders import CrisisSenders
 from bot.slack.poster import SlackPoster
 from bot.slack.senders import MentionSenders
+from bot.slack.spike_senders import SpikeSenders
+from bot.slack.storm_senders import StormSenders
 from handlers.bus import Bus
 
 logger = logging.getLogger(__name__)
@@ -107,7 +109,8 @@ class SlackEdge:
         if settings.slack_triage_channel:
             poster = SlackPoster(self.client, bus.ctx, settings.slack_triage_channel)
             self.senders = {**MentionSenders(poster, bus.ctx, metrics).senders(),
-                            **CrisisSenders(poster, bus.ctx).senders()}
+                            **CrisisSenders(poster, bus.ctx).senders(), **SpikeSenders(poster, bus.ctx).senders(),
+                            **StormSenders(poster, bus.ctx).senders()}
 
     async def handle(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: one Request URL for events, interactivity and slash commands.

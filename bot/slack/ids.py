@@ -20,6 +20,14 @@ class Action(StrEnum):
     # Checklist buttons: `<id>:<step index>` keeps action_ids unique per message; value `<crisis id>:<step id>`.
     CRISIS_DONE = "webcare.crisis_done"
     CRISIS_SKIP = "webcare.crisis_skip"  # opens the Skip modal
+    SPIKE_START = "webcare.spike_start"  # a spike alert's Start crisis; value: the alert id
+    SPIKE_NOT_NOW = "webcare.spike_not_now"  # value: the alert id
+    # A storm card's buttons; value: the storm id.
+    STORM_CLAIM = "webcare.storm_claim"
+    STORM_ANSWER = "webcare.storm_answer"  # opens the Answer all modal
+    STORM_DISMISS = "webcare.storm_dismiss"  # opens the storm's Dismiss modal
+    STORM_CRISIS = "webcare.storm_crisis"  # opens the Start crisis… modal
+    STORM_MEMBERS = "webcare.storm_members"  # answers privately with the list
 
 
 class MoreOption(StrEnum):
@@ -40,6 +48,9 @@ class View(StrEnum):
     DISMISS = "webcare.dismiss_modal"
     REQUEST_CHANGES = "webcare.request_changes_modal"
     CRISIS_SKIP = "webcare.crisis_skip_modal"
+    STORM_ANSWER = "webcare.storm_answer_modal"  # private_metadata: the storm id (so are the two below)
+    STORM_DISMISS = "webcare.storm_dismiss_modal"
+    STORM_CRISIS = "webcare.storm_crisis_modal"
 
 
 class Block(StrEnum):
@@ -49,3 +60,4 @@ class Block(StrEnum):
     NOTE = "note"
     REPLY_TEXT = "reply_text"
     REASON = "reason"
+    PLAYBOOK = "playbook"

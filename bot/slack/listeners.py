@@ -12,8 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat import answers as reports
 from bot.core import commands as c
-from bot.core.crisis.views import ChecklistView
+from bot.core.crisis.views import ChecklistView, PlaybookCatalogue
 from bot.core.mentions import AlreadyClaimed, DomainError
+from bot.core.storms.views import StormMembers
 from bot.slack import calls, translate
 from bot.slack.escape import escape_mrkdwn, link, safe_url
 from bot.slack.ids import PLATFORM, Action
@@ -23,8 +24,12 @@ from bot.slack.modals import (
     dismiss_modal,
     escalate_modal,
     request_changes_modal,
+    storm_answer_modal,
+    storm_crisis_modal,
+    storm_dismiss_modal,
 )
 from bot.slack.render import mention
+from bot.slack.storm_render import render_member_list
 from handlers.answering import AnswerForm
 from handlers.bus import Bus
 
@@ -55,12 +60,12 @@ async def _refuse(client: AsyncWebClient, body: dict[str, Any], refusal: DomainE
         await _tell(client, body, refusal.user_message)
 
 
-async def _ephemeral(client: AsyncWebClient, body: dict[str, Any], fallback: str, text: dict[str, Any]) -> None:
+async def _ephemeral(client: AsyncWebClient, body: dict[str, Any], fallback: str, *texts: dict[str, Any]) -> None:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     user = (body.get("user") or {}).get("id")
     if channel and user:
         await calls.call(client.chat_postEphemeral, channel=channel, user=user, text=fallback,
-                         blocks=[{"type": "section", "text": text}])
+                         blocks=[{"type": "section", "text": text} for text in texts])
 
 
 def register(app: AsyncApp, bus: Bus) -> None:
@@ -68,7 +73,8 @@ def register(app: AsyncApp, bus: Bus) -> None:
     config = bus.ctx.config
 
     @app.action(re.compile(rf"^({re.escape(Action.CLAIM)}|{re.escape(Action.APPROVE)}|{re.escape(Action.RETRY)}"
-                           rf"|{re.escape(Action.MORE)})$"))
+                           rf"|{re.escape(Action.MORE)}|{re.escape(Action.SPIKE_START)}"
+                           rf"|{re.escape(Action.SPIKE_NOT_NOW)}|{re.escape(Action.STORM_CLAIM)})$"))
     async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         who = translate.actor(config, body.get("user") or {})
@@ -113,6 +119,38 @@ def register(app: AsyncApp, bus: Bus) -> None:
                              view=dismiss_modal(translate.subject_id(action)))
         except DomainError as exc:
             await _tell(client, body, exc.user_message)
+
+    @app.action(re.compile(rf"^({re.escape(Action.STORM_ANSWER)}|{re.escape(Action.STORM_DISMISS)}"
+                           rf"|{re.escape(Action.STORM_CRISIS)})$"))
+    async def on_storm_dialog(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                              client: AsyncWebClient) -> None:
+        await ack()
+        who = translate.actor(config, body.get("user") or {})
+        try:
+            storm_id = translate.subject_id(action, "storm")
+            if action["action_id"] == Action.STORM_CRISIS:
+                catalogue: PlaybookCatalogue = await bus.dispatch(c.ListPlaybooks(who))
+                view = storm_crisis_modal(storm_id, [(p.key, p.title) for p in catalogue.playbooks])
+            elif action["action_id"] == Action.STORM_ANSWER:
+                view = storm_answer_modal(storm_id)
+            else:
+                view = storm_dismiss_modal(storm_id)
+            await calls.call(client.views_open, trigger_id=body["trigger_id"], view=view)
+        except DomainError as exc:
+            await _tell(client, body, exc.user_message)
+
+    @app.action(Action.STORM_MEMBERS)
+    async def on_storm_members(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                               client: AsyncWebClient) -> None:
+        await ack()
+        who = translate.actor(config, body.get("user") or {})
+        try:
+            members: StormMembers = await bus.dispatch(translate.button_command(action, who))
+        except DomainError as exc:
+            await _tell(client, body, exc.user_message)
+            return
+        await _ephemeral(client, body, f"Storm #{members.storm_id}: {members.total} mentions",
+                         *render_member_list(reports.answer(members, MRKDWN)))
 
     @app.action(Action.REQUEST_CHANGES)
     async def on_request_changes(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],

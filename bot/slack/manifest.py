@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 EVENTS_PATH = "/slack/events"
 COMMAND = "/webcare"
-USAGE_HINT = "help | mine | queue | stats [today|week] | playbooks | crisis …"
+USAGE_HINT = "help | mine | queue | stats [today|week] | storm <number> | playbooks | crisis …"
 _NAME_LIMIT = 35  # Slack: display_information.name
 
 # The bot-token scopes of every Web API method the code calls (tests/edges/slack/test_ops_slack_scopes.py finds the

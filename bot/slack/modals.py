@@ -1,4 +1,4 @@
-"""Build the Escalate, Answer, Dismiss, Request-changes and crisis Skip modals as Block Kit views."""
+"""Build the Escalate, Answer, Dismiss, Request-changes, crisis Skip and storm card modals as Block Kit views."""
 
 from __future__ import annotations
 
@@ -109,6 +109,42 @@ def dismiss_modal(mention_id: int) -> dict:
     return _modal(View.DISMISS, str(mention_id), "Dismiss mention", blocks, submit="Dismiss")
 
 
+def storm_answer_modal(storm_id: int) -> dict:
+    """Ask for the one reply Answer all sends to each open member of a storm."""
+    explain = (f"Your reply goes to every open mention of storm #{storm_id} below P1 that nobody else holds, each "
+               "through its own network, and the storm card counts the deliveries. An escalated mention waits for "
+               "approval as usual; P1 mentions keep their own card: answer those there.")
+    blocks = [_section(explain), _input(Block.REPLY_TEXT, "Your reply", _text_input(Block.REPLY_TEXT))]
+    return _modal(View.STORM_ANSWER, str(storm_id), "Answer all", blocks, submit="Send to all")
+
+
+def storm_dismiss_modal(storm_id: int) -> dict:
+    """Ask why a storm's mentions need no answer."""
+    radios = {
+        "type": "radio_buttons",
+        "action_id": str(Block.REASON),
+        "options": [_option(reason.label.capitalize(), reason.value) for reason in DismissReason],
+    }
+    blocks = [_section(f"Dismisses every open mention of storm #{storm_id} below P1 that nobody else holds."),
+              _input(Block.REASON, "Why do they need no answer?", radios)]
+    return _modal(View.STORM_DISMISS, str(storm_id), "Dismiss storm", blocks, submit="Dismiss")
+
+
+def storm_crisis_modal(storm_id: int, playbooks: Sequence[tuple[str, str]]) -> dict:
+    """Ask which playbook (key, title) to start a crisis on, for a storm whose mentions are then linked to it."""
+    if not playbooks:
+        explain = "There are no playbooks to start a crisis on; see `/webcare playbooks`."
+        return _modal(View.STORM_CRISIS, str(storm_id), "Start crisis", [_section(explain)])
+    options = [_option(_cut(f"{title} ({key})" if title.lower() != key else title), key)
+               for key, title in playbooks[:_OPTIONS_MAX]]
+    picker = {"type": "static_select", "action_id": str(Block.PLAYBOOK),
+              "placeholder": _plain("Pick a playbook"), "options": options}
+    blocks = [_section(f"Starts a crisis and links every mention of storm #{storm_id} to it."),
+              _input(Block.PLAYBOOK, "Playbook", picker),
+              _input(Block.NOTE, "Note", _text_input(Block.NOTE), optional=True, hint="Shown in the crisis report.")]
+    return _modal(View.STORM_CRISIS, str(storm_id), "Start crisis", blocks, submit="Start crisis")
+
+
 def request_changes_modal(draft_id: int) -> dict:
     """Ask an approver what the draft's author should change."""
     note = _input(Block.NOTE, "What should change?", _text_input(Block.NOTE))
@@ -117,7 +153,10 @@ def request_changes_modal(draft_id: int) -> dict:
 
 def _department_label(department: DepartmentView) -> str:
     heads = ", ".join(h.name for h in department.heads)
-    label = f"{department.name} ({heads})" if heads else department.name
+    return _cut(f"{department.name} ({heads})" if heads else department.name)
+
+
+def _cut(label: str) -> str:
     return label if len(label) <= _OPTION_LIMIT else label[: _OPTION_LIMIT - 1] + "…"
 
 

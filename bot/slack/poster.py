@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import timedelta
 from typing import Any
@@ -105,13 +106,27 @@ class SlackPoster:
             if not cursor:
                 return None
 
+    def _counting_429s(self, fn: Any) -> Any:
+        """`fn`, counting each time Slack answers it with 429 (for /metrics: it should not happen)."""
+
+        @functools.wraps(fn)
+        async def counted(**kwargs: Any) -> Any:
+            try:
+                return await fn(**kwargs)
+            except SlackApiError as exc:
+                if calls.was_refused(exc):
+                    self._ctx.metrics.rate_limited.labels(platform=PLATFORM).inc()
+                raise
+
+        return counted
+
     async def call(self, fn: Any, *, idempotent: bool = True, final: bool = False, **kwargs: Any) -> Any:
         """Call Slack; a transient failure sends the job back to the outbox (a post's next attempt looks first).
 
         With `final`, Slack refusing the call (other than the token) gives the job up: it would refuse it again.
         """
         try:
-            return await calls.call(fn, idempotent=idempotent, **kwargs)
+            return await calls.call(self._counting_429s(fn), idempotent=idempotent, **kwargs)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             if not calls.is_transient(exc):
                 if final and isinstance(exc, SlackApiError):

@@ -70,6 +70,7 @@ def render_card(view: CardView) -> Message:
         {"type": "context", "block_id": f"{prefix}-author", "elements": [_mrkdwn(_byline(view))]},
         {"type": "context", "block_id": f"{prefix}-priority", "elements": [_mrkdwn(_priority(view))]},
         *_crisis_tag(prefix, view.crisis, view.crisis_rule),
+        *_storm_tag(prefix, view.storm_id),
         _section(f"{prefix}-text", text),
         _section(f"{prefix}-status", truncate(_status(view), SECTION_LIMIT)),
     ]
@@ -117,6 +118,13 @@ def _crisis_tag(prefix: str, tag: CrisisTag | None, rule: str | None) -> list[di
     text = f"{icon} *{escape_mrkdwn(crisis_label(tag))}*" + (f" — {escape_mrkdwn(rule)}" if rule else "")
     text = truncate(text, _NOTE_LIMIT)
     return [{"type": "context", "block_id": f"{prefix}-crisis", "elements": [_mrkdwn(text)]}]
+
+
+def _storm_tag(prefix: str, storm_id: int | None) -> list[dict]:
+    if storm_id is None:
+        return []
+    text = f":tornado: Part of *storm #{storm_id}*: the storm card shows it with the others"
+    return [{"type": "context", "block_id": f"{prefix}-storm", "elements": [_mrkdwn(text)]}]
 
 
 def mention(person: PersonRef) -> str:

@@ -12,6 +12,7 @@ from bot.slack.render import render_card, render_draft, render_escalation_notice
 from bot.storage.models import ChatMessage, OutboxJob
 from handlers.cards import current_card, current_draft, escalation_notice
 from handlers.context import Context
+from handlers.digests import shown_elsewhere
 
 
 class MentionSenders:
@@ -27,8 +28,12 @@ class MentionSenders:
                 job_kind(PLATFORM, JobKind.NOTICE): self.post_notice}
 
     async def sync_card(self, job: OutboxJob) -> None:
-        """Post the mention's card, or update it to show the current state."""
+        """Post the mention's card, or update it to show the current state (a mention whose card was not posted
+        yet and that is shown on a storm card or in a digest gets none)."""
         mention_id = job.mention_id or 0
+        if await self._poster.recorded(card_subject(mention_id)) is None and \
+                await shown_elsewhere(self._ctx, mention_id):
+            return
         text, blocks = render_card(await current_card(self._ctx, mention_id))
         posted = await self._poster.upsert(job, card_subject(mention_id), mention_id, text, blocks, thread_ts=None)
         if posted:
@@ -39,7 +44,7 @@ class MentionSenders:
         draft_id = int(job.payload["draft_id"])
         card = await self._card_message(job.mention_id or 0)
         draft = await current_draft(self._ctx, draft_id)
-        if draft is None:
+        if card is None or draft is None:
             return
         text, blocks = render_draft(draft)
         await self._poster.upsert(job, draft_subject(draft_id), job.mention_id, text, blocks, thread_ts=card.ts)
@@ -52,6 +57,8 @@ class MentionSenders:
         card = await self._card_message(job.mention_id or 0)
         if job.payload.get("kind") != NoticeKind.ESCALATION:
             raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
+        if card is None:
+            return
         text, blocks = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
         await self._poster.upsert(job, notice_subject(job.key), job.mention_id, text, blocks, thread_ts=card.ts,
                                   update=False)
@@ -63,8 +70,12 @@ class MentionSenders:
         await self._poster.upsert(job, notice_subject(job.key), job.mention_id, text, blocks, thread_ts=None,
                                   update=False)
 
-    async def _card_message(self, mention_id: int) -> ChatMessage:
+    async def _card_message(self, mention_id: int) -> ChatMessage | None:
+        """The card's message, whose thread takes the job; None when there is no card and will be none (the mention
+        shows on its storm card alone)."""
         card = await self._poster.recorded(card_subject(mention_id))
         if card is None:
+            if await shown_elsewhere(self._ctx, mention_id):
+                return None
             raise RetryLater("the card is not posted yet", delay=1.0, count_attempt=False)
         return card

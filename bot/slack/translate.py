@@ -24,11 +24,16 @@ def actor(config: Config, user: dict[str, Any]) -> Actor:
 
 # Buttons that act at once; the others open a dialog first.
 _BUTTON_INTENTS = {Action.CLAIM: ("claim", "mention"), Action.APPROVE: ("approve", "draft"),
-                   Action.RETRY: ("retry", "draft")}
+                   Action.RETRY: ("retry", "draft"), Action.SPIKE_START: ("spike_start", "spike alert"),
+                   Action.SPIKE_NOT_NOW: ("spike_not_now", "spike alert"),
+                   Action.STORM_CLAIM: ("claim_storm", "storm"), Action.STORM_MEMBERS: ("storm_members", "storm")}
 _MENU_INTENTS = {MoreOption.UNCLAIM: "unclaim", MoreOption.REOPEN: "reopen", MoreOption.CLOSE: "close",
                  MoreOption.LINK: "link", MoreOption.UNLINK: "unlink"}
 _DIALOG_INTENTS = {View.ESCALATE: "escalate", View.ANSWER: "answer", View.DISMISS: "dismiss",
-                   View.REQUEST_CHANGES: "request_changes", View.CRISIS_SKIP: "crisis_skip"}
+                   View.REQUEST_CHANGES: "request_changes", View.CRISIS_SKIP: "crisis_skip",
+                   View.STORM_ANSWER: "answer_storm", View.STORM_DISMISS: "dismiss_storm",
+                   View.STORM_CRISIS: "storm_crisis"}
+_SUBJECTS = {"request_changes": "draft", "answer_storm": "storm", "dismiss_storm": "storm", "storm_crisis": "storm"}
 
 
 def button_command(action: dict[str, Any], who: Actor) -> object | None:
@@ -87,17 +92,19 @@ def view_command(view: dict[str, Any], who: Actor) -> object:
     if intent == "crisis_skip":
         crisis_id, step = crisis_step(view.get("private_metadata"))
         return command_for(intent, crisis_id, who, {**_inputs(view), "step": step})
-    what = "draft" if intent == "request_changes" else "mention"
+    what = _SUBJECTS.get(intent, "mention")
     return command_for(intent, subject_number(view.get("private_metadata"), what), who, _inputs(view))
 
 
 # Which modal input shows a refusal, per dialog.
 ERROR_BLOCK = {View.ESCALATE: Block.DEPARTMENTS, View.ANSWER: Block.REPLY_TEXT, View.DISMISS: Block.REASON,
-               View.REQUEST_CHANGES: Block.NOTE, View.CRISIS_SKIP: Block.REASON}
+               View.REQUEST_CHANGES: Block.NOTE, View.CRISIS_SKIP: Block.REASON, View.STORM_ANSWER: Block.REPLY_TEXT,
+               View.STORM_DISMISS: Block.REASON, View.STORM_CRISIS: Block.PLAYBOOK}
 
 HELP = ("*/webcare help* — this list\n*/webcare mine* — mentions you have claimed\n"
         "*/webcare queue* — unclaimed mentions and the oldest one's age\n"
         "*/webcare stats [today|week]* — volume, median first response, share within the SLA\n"
+        "*/webcare storm <number>* — the mentions of a storm group, the most urgent first\n"
         "*/webcare playbooks* — the crisis playbooks, with severity, steps and version\n"
         "*/webcare crisis start <playbook> [--drill] [note]* — start a crisis (or a drill): its own channel, "
         "checklist and banner\n"

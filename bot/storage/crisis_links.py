@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from bot.core.crisis.playbooks import parse_playbook
+from bot.core.crisis.triggers import trigger_pattern
 from bot.core.mentions import SYSTEM
 from bot.storage.models import Audit, Crisis, Mention
 from bot.storage.raw_sql import select_rows
@@ -25,14 +25,6 @@ _TEXTS = sa.select(_MENTION.c.id, _MENTION.c.text).where(_MENTION.c.id.in_(sa.bi
 _LINK = sa.update(_MENTION).where(_MENTION.c.id == sa.bindparam("mention"), _MENTION.c.crisis_id.is_(None)) \
     .values(crisis_id=sa.bindparam("crisis"), crisis_linked_at=sa.bindparam("at"), version=_MENTION.c.version + 1)
 _ADD_AUDIT = sa.insert(Audit.__table__)
-
-
-def trigger_pattern(triggers: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern matching any trigger as a whole word or phrase, in any case; None without triggers."""
-    phrases = [r"\s+".join(re.escape(word) for word in t.split()) for t in triggers if t.strip()]
-    if not phrases:
-        return None
-    return re.compile(rf"(?<!\w)(?:{'|'.join(sorted(phrases, key=len, reverse=True))})(?!\w)", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=64)

@@ -21,7 +21,9 @@ from bot.storage.json_text import dumps
 from bot.storage.pace import ChatPaces
 from bot.storage.raw_sql import sqlalchemy_errors
 from bot.storage.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
+from bot.storage.spikes import SpikeAlerts
 from bot.storage.sqlite_writer import InlineSession, SqliteWriter
+from bot.storage.storms import Storms
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +129,8 @@ class UnitOfWork:
         self.channels = ChatChannels(self.session)
         self.crises = Crises(self.session)
         self.paces = ChatPaces(self.session)
+        self.storms = Storms(self.session)
+        self.spikes = SpikeAlerts(self.session)
         return self
 
     async def _open(self) -> AsyncSession | InlineSession:

@@ -9,18 +9,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from bot.core.incoming import MentionIn
 from bot.core.mentions import SYSTEM
 from bot.core.storms.priority import Level, Priority
+from bot.core.storms.rules import StormRules
 from bot.storage.crisis_links import link_new_mentions
+from bot.storage.digests import digest_new_mentions
+from bot.storage.grouping import group_new_mentions
 from bot.storage.models import Audit, IngestReceipt, Mention
-from bot.storage.raw_sql import insert_each, insert_rows, select_rows
+from bot.storage.raw_sql import insert_each, insert_rows, listed, select_rows
 from bot.storage.repositories import fresh_job, insert, outbox_sync_statement
 
 
@@ -46,9 +48,18 @@ class Delivery:
 
 # How a mention's priority is found: the item, and whether it matched a running crisis' triggers.
 Prioritise = Callable[[MentionIn, bool], Priority]
-# The card jobs of new mentions, each at its mention's level.
-CardJobs = Callable[[list[int], Mapping[int, Level]], list[dict[str, Any]]]
-JobsOf = Callable[[list[int]], list[dict[str, Any]]]
+Jobs = list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """The jobs the ingest transaction queues, as the fanout words them for each chat platform."""
+
+    card_jobs: Callable[[list[int], Mapping[int, Level]], Jobs]  # new mentions' cards, each at its level
+    crisis_jobs: Callable[[list[int]], Jobs]  # crises' checklists, redrawn when mentions were linked
+    storm_jobs: Callable[[list[int]], Jobs]  # storms' cards
+    digest_jobs: Callable[[str], Jobs]  # a minute's digests
+    card_paces: Mapping[str, float]  # card job kind → seconds each waiting card holds the channel
 
 
 def _values(item: MentionIn, now: datetime, priority: Priority) -> dict[str, Any]:
@@ -64,6 +75,8 @@ def _values(item: MentionIn, now: datetime, priority: Priority) -> dict[str, Any
         "version": 0, "escalated_to": [], "received_at": now, "updated_at": now, "priority": priority.score,
         "priority_level": str(priority.level), "priority_reasons": list(priority.reasons)}
 
+
+STORM_CARD_SECONDS = 30.0
 
 # Constant statements, compiled once by SQLAlchemy's cache.
 _RECEIPTS = IngestReceipt.__table__
@@ -85,30 +98,19 @@ def _insert_mentions_returning(dialect_name: str) -> Any:
     return _insert_mentions(dialect_name).returning(table.c.id, table.c.source, table.c.source_mention_id)
 
 
-def _listed(dialect_name: str, item_type: type[sa.types.TypeEngine[Any]]) -> Any:
-    """The list bound as the one parameter `ids`, as rows of a column `value`.
-
-    An expanding `IN (…)` is rendered anew for every list length; this keeps the statement text constant.
-    """
-    if dialect_name == "postgresql":
-        ids = sa.bindparam("ids", type_=postgresql.ARRAY(item_type()))
-        return sa.func.unnest(ids).table_valued("value").render_derived()
-    return sa.func.json_each(sa.bindparam("ids", type_=sa.JSON)).table_valued("value")
-
-
 @functools.cache
 def _earlier_answers_statement(dialect_name: str) -> Any:
-    listed = _listed(dialect_name, sa.String)
+    ids = listed(dialect_name, sa.String)
     return sa.select(_RECEIPTS.c.webhook_id, _RECEIPTS.c.response).where(
-        _RECEIPTS.c.webhook_id.in_(sa.select(listed.c.value)))
+        _RECEIPTS.c.webhook_id.in_(sa.select(ids.c.value)))
 
 
 @functools.cache
 def _add_audit_statement(dialect_name: str) -> Any:
     """One `ingest` audit row per mention id in `ids`, all at `at`: no per-row parameters to process."""
-    listed = _listed(dialect_name, sa.Integer)
+    ids = listed(dialect_name, sa.Integer)
     actor, actor_name = SYSTEM.key, SYSTEM.ref.name
-    columns = {"mention_id": listed.c.value, "at": sa.bindparam("at", type_=_AUDIT.c.at.type),
+    columns = {"mention_id": ids.c.value, "at": sa.bindparam("at", type_=_AUDIT.c.at.type),
                "actor": sa.literal(actor), "actor_name": sa.literal(actor_name), "action": sa.literal("ingest"),
                "to_state": sa.literal("new")}
     return sa.insert(_AUDIT).from_select(list(columns), sa.select(*columns.values()))
@@ -195,11 +197,20 @@ def write_deliveries(conn: sa.Connection, deliveries: list[Delivery], now: datet
     return answers, stored
 
 
+def _storm_card_due(shown_at: datetime | None, now: datetime) -> datetime:
+    """A storm card is drawn at once the first time, then at most every `STORM_CARD_SECONDS`."""
+    return now if shown_at is None else max(now, shown_at + timedelta(seconds=STORM_CARD_SECONDS))
+
+
 def write_ingest(conn: sa.Connection, deliveries: list[Delivery], now: datetime, prioritise: Prioritise,
-                 card_jobs: CardJobs, crisis_jobs: JobsOf) -> tuple[list[list[Ingested]], dict[int, Level]]:
+                 outbound: Outbound, storms: StormRules) -> tuple[list[list[Ingested]], dict[int, Level]]:
     """The ingest transaction: the mentions, linked to running crises whose triggers they match (whose checklists
-    are then redrawn), with card jobs at their priority (a crisis link raises it); returns the answers and the new
-    mentions' levels."""
+    are then redrawn), grouped into storms, with card jobs at their priority (a crisis link raises it).
+
+    A member of a storm below P1 is shown on its storm's card instead of its own (drawn at most every
+    `STORM_CARD_SECONDS`); while the cards waiting to be posted would take longer than `digest_after_seconds`,
+    a P3 mention is listed in the minute's digest instead. Returns the answers and the new mentions' levels.
+    """
     answers, new = write_deliveries(conn, deliveries, now, prioritise)
     new_ids = list(new)
     links = link_new_mentions(conn, new_ids, now)
@@ -213,10 +224,25 @@ def write_ingest(conn: sa.Connection, deliveries: list[Delivery], now: datetime,
         levels[mention_id] = priority.level
     if rescored:
         conn.execute(_RESCORE, rescored)
-    jobs = card_jobs(new_ids, levels)
+    grouped = group_new_mentions(conn, {m: (item, levels[m]) for m, (item, _) in new.items()}, now, storms)
+    shown = [m for m in new_ids if m not in grouped.hidden]
+    digested = digest_new_mentions(conn, [m for m in shown if levels[m] is Level.P3], now, outbound.card_paces,
+                                   storms.digest_after_seconds)
+    jobs = outbound.card_jobs([m for m in shown if m not in digested], levels)
     if jobs:
         insert_rows(conn, outbox_sync_statement(conn.dialect.name), [{**fresh_job(now), **job} for job in jobs])
+    later = []
+    if grouped.grown:
+        earlier = {m: Level(level) for m, level in grouped.joined_earlier.items()}
+        later += [{**fresh_job(now), **job} for job in outbound.card_jobs(list(earlier), earlier)]
+        later += [{**fresh_job(now), **job, "due_at": _storm_card_due(grouped.shown_at[job["payload"]["storm_id"]],
+                                                                     now)}
+                  for job in outbound.storm_jobs(sorted(grouped.grown))]
+    if digested:
+        later += [{**fresh_job(now), **job, "due_at": digested.due_at}
+                  for job in outbound.digest_jobs(digested.minute)]
     if links:
-        conn.execute(outbox_sync_statement(conn.dialect.name),
-                     [{**fresh_job(now), **job} for job in crisis_jobs(sorted(set(links.values())))])
+        later += [{**fresh_job(now), **job} for job in outbound.crisis_jobs(sorted(set(links.values())))]
+    if later:  # jobs that may exist already: in key order, as Outbox.sync_many bumps them (no deadlock)
+        conn.execute(outbox_sync_statement(conn.dialect.name), sorted(later, key=lambda job: job["key"]))
     return answers, levels

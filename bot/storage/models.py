@@ -50,6 +50,10 @@ class Mention(SQLModel, table=True):
         sa.UniqueConstraint("network", "network_item_id", name="uq_mention_network_item"),
         sa.Index("ix_mention_state_published", "state", "published_at"),
         _crisis_index("mention"),
+        sa.Index("ix_mention_storm", "storm_id", sqlite_where=sa.text("storm_id IS NOT NULL"),
+                 postgresql_where=sa.text("storm_id IS NOT NULL")),
+        sa.Index("ix_mention_digest", "digest_at", sqlite_where=sa.text("digest_at IS NOT NULL"),
+                 postgresql_where=sa.text("digest_at IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -86,6 +90,9 @@ class Mention(SQLModel, table=True):
     priority_level: str = Field(default="P3", max_length=2, sa_column_kwargs={"server_default": "P3"})
     priority_reasons: list[str] = Field(default_factory=list, sa_column=Column(sa.JSON, nullable=False,
                                                                               server_default="[]"))
+    storm_id: int | None = None  # the storm group it belongs to (see Storm)
+    signature: bytes | None = Field(default=None, sa_column=Column(sa.LargeBinary, nullable=True))  # its MinHash
+    digest_at: datetime | None = _time(nullable=True)  # the minute of the digest that lists it instead of a card
 
 
 class Draft(SQLModel, table=True):
@@ -244,3 +251,54 @@ class ChatPace(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=300)  # "<platform>:<channel>"
     next_at: float
+
+
+class Storm(SQLModel, table=True):
+    """Mentions about one thing (the same post, near-identical texts), shown together on one storm card."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(default="open", max_length=30)  # open, claimed, answered, dismissed
+    created_at: datetime = _time(nullable=False)
+    last_member_at: datetime = _time(nullable=False)  # members join while this is within the group window
+    members: int = 0
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_by_name: str | None = Field(default=None, max_length=200)
+    answer: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))  # the text of Answer all
+    shown_at: datetime | None = _time(nullable=True)  # when its card was last drawn: updates wait 30 s after it
+    version: int = 0
+
+
+class GroupingKey(SQLModel, table=True):
+    """A key a mention is grouped by (the post it points to, a band of its text's MinHash), for recent lookups."""
+
+    __tablename__ = "grouping_key"
+    __table_args__ = (sa.Index("ix_grouping_key_at", "key", "at"), sa.Index("ix_grouping_key_old", "at"))
+
+    key: str = Field(primary_key=True, max_length=120)
+    mention_id: int = Field(primary_key=True)
+    at: datetime = _time(nullable=False)
+
+
+class SpikeAlert(SQLModel, table=True):
+    """An alert sent because a topic's volume spiked, and what people answered on it."""
+
+    __tablename__ = "spike_alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str = Field(max_length=200)  # playbook:<key>, storm:<id> or all
+    alerted_at: datetime = _time(nullable=False)
+    count: int  # mentions in the window when alerted; the next alert of the topic needs twice as many
+    usual: float
+    window_minutes: float
+    samples: list[int] = Field(default_factory=list, sa_column=Column(sa.JSON, nullable=False))
+    playbook: str | None = Field(default=None, max_length=200)  # the best-matching playbook's key
+    ended_at: datetime | None = _time(nullable=True)  # the spike was over: the alert no longer holds
+    decision: str | None = Field(default=None, max_length=20)  # crisis, not_now
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_by_name: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = _time(nullable=True)
+    crisis_id: int | None = None
+
+
+# Spike checks count mentions by when they arrived, over a few short windows.
+sa.Index("ix_mention_received_at", Mention.__table__.c.received_at)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import pysqlite
 
 from bot.storage.json_text import dumps
@@ -179,3 +180,14 @@ def select_rows(conn: sa.Connection, statement: sa.Select[Any], params: dict[str
     if conn.dialect.name == "sqlite":
         return _raw_select(statement, tuple(params or ())).rows(conn, params or {})
     return [tuple(row) for row in conn.execute(statement, params)]
+
+
+def listed(dialect_name: str, item_type: type[sa.types.TypeEngine[Any]]) -> Any:
+    """The list bound as the one parameter `ids`, as rows of a column `value`.
+
+    An expanding `IN (…)` is rendered anew for every list length; this keeps the statement text constant.
+    """
+    if dialect_name == "postgresql":
+        ids = sa.bindparam("ids", type_=postgresql.ARRAY(item_type()))
+        return sa.func.unnest(ids).table_valued("value").render_derived()
+    return sa.func.json_each(sa.bindparam("ids", type_=sa.JSON)).table_valued("value")

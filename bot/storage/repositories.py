@@ -13,7 +13,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.mentions import Actor, Transition
-from bot.storage.models import Audit, ChatChannel, ChatMessage, Crisis, CrisisStep, Draft, Mention, OutboxJob
+from bot.storage.models import (
+    Audit,
+    ChatChannel,
+    ChatMessage,
+    Crisis,
+    CrisisStep,
+    Draft,
+    GroupingKey,
+    Mention,
+    OutboxJob,
+)
 
 ERASED_TEXT = "(removed for privacy)"  # what a mention's and a draft's text become once erased
 
@@ -43,6 +53,10 @@ def outbox_sync_statement(dialect_name: str) -> Any:
               "attempts": sa.case((table.c.done, 0), else_=table.c.attempts), "failed_at": None,
               "failures": sa.case((sa.or_(table.c.done, table.c.failed_at.is_not(None)), 0),
                                   else_=table.c.failures)})
+
+
+def _by_key(job: dict[str, Any]) -> str:
+    return str(job["key"])
 
 
 def fresh_job(now: datetime) -> dict[str, Any]:
@@ -135,9 +149,12 @@ class Mentions(_Repo):
         await self.session.exec(
             sa.update(Mention).where(col(Mention.id).in_(mention_ids))
             .values(text=ERASED_TEXT, url=None, author_id=None, author_handle=None, author_name=None,
-                    author_url=None, author_followers=None, author_verified=False, raw={},
+                    author_url=None, author_followers=None, author_verified=False, raw={}, signature=None,
                     version=Mention.version + 1, updated_at=now)
             .execution_options(synchronize_session=False))
+        # Grouping keys are drawn from the text: they go with it.
+        await self.session.exec(sa.delete(GroupingKey).where(col(GroupingKey.mention_id).in_(mention_ids))
+                                .execution_options(synchronize_session=False))
         drafts = (await self.session.exec(select(Draft.id).where(col(Draft.mention_id).in_(mention_ids)))).all()
         await self.session.exec(
             sa.update(Draft).where(col(Draft.mention_id).in_(mention_ids)).values(text=ERASED_TEXT, note=None)
@@ -156,6 +173,13 @@ class Mentions(_Repo):
             sa.update(Mention).where(col(Mention.id).in_(stale.scalar_subquery())).values(raw={})
             .execution_options(synchronize_session=False))
         return int(result.rowcount)
+
+    async def in_digest(self, minute: datetime, limit: int) -> tuple[int, list[Mention]]:
+        """How many mentions the digest of this minute lists, and the first `limit` (highest score, then oldest)."""
+        total = (await self.session.exec(sa.select(sa.func.count()).where(Mention.digest_at == minute))).one()[0]
+        query = (select(Mention).where(Mention.digest_at == minute)
+                 .order_by(col(Mention.priority).desc(), col(Mention.id)).limit(limit))
+        return int(total), list((await self.session.exec(query)).all())
 
     async def chat_messages(self, mention_ids: Sequence[int]) -> list[tuple[str, str, int]]:
         """(platform, subject, mention id) of every message the bot posted about these mentions (cards, drafts …)."""
@@ -228,11 +252,15 @@ class Outbox(_Repo):
         await self.sync_many([{"key": key, "kind": kind, "mention_id": mention_id, "payload": payload}], now)
 
     async def sync_many(self, jobs: list[dict[str, Any]], now: datetime) -> None:
-        """`sync` for many jobs (`key`, `kind`, `mention_id`, `payload` each) in one statement."""
+        """`sync` for many jobs (`key`, `kind`, `mention_id`, `payload` each) in one statement.
+
+        In key order, as every writer of jobs does: two transactions bumping the same jobs then lock them in the
+        same order and wait for each other instead of deadlocking (PostgreSQL).
+        """
         if not jobs:
             return
         stmt = outbox_sync_statement(self.session.bind.dialect.name)
-        await self.session.exec(stmt, params=[{**fresh_job(now), **job} for job in jobs])
+        await self.session.exec(stmt, params=[{**fresh_job(now), **job} for job in sorted(jobs, key=_by_key)])
 
     async def once(self, key: str, kind: str, mention_id: int | None, payload: dict[str, Any], now: datetime) -> bool:
         """Ask for an edge-triggered job that runs exactly once per key; False when it was asked for before."""
@@ -248,8 +276,11 @@ class Outbox(_Repo):
         free = col(OutboxJob.lease_owner).is_(None)
         if up_to_priority is not None:
             waiting = (*waiting, col(OutboxJob.priority) <= up_to_priority)
+        # The rows are locked as they are read, skipping any a writer holds: a relay never waits on (nor deadlocks
+        # with) a transaction bumping jobs; it leases those at its next round.
         query = (select(OutboxJob).where(*waiting, OutboxJob.due_at <= now, free)
-                 .order_by(col(OutboxJob.priority), col(OutboxJob.due_at), col(OutboxJob.id)).limit(limit))
+                 .order_by(col(OutboxJob.priority), col(OutboxJob.due_at), col(OutboxJob.id)).limit(limit)
+                 .with_for_update(skip_locked=True))
         leased = []
         for job in (await self.session.exec(query)).all():
             result = await self.session.exec(

@@ -13,15 +13,22 @@ from bot.chat import answers as reports
 from bot.core import commands as c
 from bot.core.crisis.views import ChecklistView
 from bot.core.intents import CRISIS_COMMANDS, TEXT_COMMANDS
-from bot.core.mentions import DomainError
+from bot.core.mentions import DomainError, NotFound
+from bot.core.storms.spikes import SpikeAlertView
+from bot.core.storms.views import StormView
 from bot.core.views import DraftView
 from bot.teams import translate
 from bot.teams.checklist import render_checklist
 from bot.teams.escape import escape_markdown, safe_url
 from bot.teams.ids import PLATFORM
 from bot.teams.render import render_card, render_draft
+from bot.teams.spike_render import render_spike
+from bot.teams.storm_render import render_storm
 from handlers.bus import Bus
 from handlers.cards import view_after
+from handlers.context import Context
+from handlers.spikes import spike_after
+from handlers.storms import current_storm
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +45,9 @@ def _link(url: str, label: str) -> str:
 
 
 MARKDOWN = reports.Markup(bold=lambda text: f"**{text}**", escape=escape_markdown, link=_link)
+# A private invoke answer may be shown as plain text: nothing that only markdown would make readable.
+PLAIN = reports.Markup(bold=lambda text: text, escape=escape_markdown, link=lambda _url, label: escape_markdown(label))
+_STORM_CARD_COMMANDS = (c.ClaimStorm, c.AnswerStorm, c.DismissStorm, c.StartStormCrisis)
 HELP = (f"I post every mention here as a card. Type **@Webcare** followed by: {TEXT_COMMANDS}.\n\n"
         f"Crises: {escape_markdown(CRISIS_COMMANDS)}. Typed in a crisis' thread, they act on that crisis.")
 APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothing was changed twice; please try again."
@@ -73,10 +83,14 @@ class TeamsBot(ActivityHandler):
         who = translate.actor(self._config, raw.get("from") or {})
         try:
             if translate.is_card_action(raw):
-                await self._bus.dispatch(translate.card_command(raw, who))
-                return
-            query = translate.typed_query(raw, who)
-            text = HELP if query is None else reports.answer(await self._bus.dispatch(query), MARKDOWN)
+                command = translate.card_command(raw, who)
+                shown = await self._bus.dispatch(command)
+                if not isinstance(command, c.ShowStorm):  # a storm's Members answers with the list; clicks update cards
+                    return
+                text = reports.answer(shown, MARKDOWN)
+            else:
+                query = translate.typed_query(raw, who)
+                text = HELP if query is None else reports.answer(await self._bus.dispatch(query), MARKDOWN)
         except DomainError as exc:  # it may quote what was typed: shown as written, nothing in it live
             text = escape_markdown(exc.user_message)
         await turn_context.send_activity(MessageFactory.text(text))
@@ -88,6 +102,8 @@ class TeamsBot(ActivityHandler):
         who = translate.actor(self._config, raw.get("from") or {})
         try:
             command = translate.card_command(raw, who)
+            if isinstance(command, c.ShowStorm):  # a storm's Members: the list goes to whoever asked, the card stays
+                return _message(reports.answer(await self._bus.dispatch(command), PLAIN))
             notice = None
             try:
                 await self._bus.dispatch(command)
@@ -103,8 +119,13 @@ class TeamsBot(ActivityHandler):
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
 
     async def _refreshed(self, command: object, notice: str | None) -> dict[str, Any]:
-        view = await view_after(self._bus.ctx, command)
-        if isinstance(view, ChecklistView):
+        view = (await _storm_after(self._bus.ctx, command) or await spike_after(self._bus.ctx, command)
+                or await view_after(self._bus.ctx, command))
+        if isinstance(view, StormView):
+            card = render_storm(view)
+        elif isinstance(view, SpikeAlertView):
+            card = render_spike(view)
+        elif isinstance(view, ChecklistView):
             card = render_checklist(view)
         elif isinstance(view, DraftView):
             card = render_draft(view)
@@ -115,6 +136,16 @@ class TeamsBot(ActivityHandler):
                        "weight": "Bolder"}
             card = {**card, "body": [warning, *card.get("body", [])]}
         return card
+
+
+async def _storm_after(ctx: Context, command: object) -> StormView | None:
+    """What a clicked storm card shows after its command ran (None when the command is not about a storm)."""
+    if not isinstance(command, _STORM_CARD_COMMANDS):
+        return None
+    view = await current_storm(ctx, command.storm_id)
+    if view is None:
+        raise NotFound(f"There is no storm #{command.storm_id}.")
+    return view
 
 
 def _team_id(channel_data: dict[str, Any]) -> str | None:

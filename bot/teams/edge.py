@@ -16,6 +16,8 @@ from bot.teams.crisis_senders import CrisisSenders
 from bot.teams.poster import TeamsPoster
 from bot.teams.route import MessagesRoute
 from bot.teams.senders import MentionSenders
+from bot.teams.spike_senders import SpikeSenders
+from bot.teams.storm_senders import StormSenders
 from handlers.bus import Bus
 
 logger = logging.getLogger(__name__)
@@ -30,7 +32,9 @@ class TeamsEdge:
         self.route = MessagesRoute(self.adapter, TeamsBot(bus))
         poster = TeamsPoster(self.adapter, settings, bus.ctx)
         self.senders: dict[str, Sender] = {**MentionSenders(poster, bus.ctx, metrics).senders(),
-                                           **CrisisSenders(poster, bus.ctx).senders()}
+                                           **CrisisSenders(poster, bus.ctx).senders(),
+                                           **SpikeSenders(poster, bus.ctx).senders(),
+                                           **StormSenders(poster, bus.ctx).senders()}
 
     @staticmethod
     async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:

@@ -1,10 +1,10 @@
 """Verbs and input ids shared by the Teams renderer and the translator of card actions.
 
 Every `Action.Execute` carries `data` of `{"mention_id": n}` (card actions), `{"draft_id": n}`
-(draft actions) or `{"crisis_id": n, "step": id}` (checklist actions) and its `verb`; the
-`Action.Submit` put in its `fallback` carries the same data plus `"verb"`, so one translator
-reads both an `adaptiveCard/action` invoke and a message activity's `value`. Input values
-arrive beside the data, under the `Input` ids.
+(draft actions), `{"crisis_id": n, "step": id}` (checklist actions) or `{"storm_id": n}` (storm
+card actions) and its `verb`; the `Action.Submit` put in its `fallback` carries the same data
+plus `"verb"`, so one translator reads both an `adaptiveCard/action` invoke and a message
+activity's `value`. Input values arrive beside the data, under the `Input` ids.
 """
 
 from enum import StrEnum
@@ -29,6 +29,13 @@ class Verb(StrEnum):
     UNLINK = "webcare.unlink"
     CRISIS_DONE = "webcare.crisis_done"  # data: crisis id and step
     CRISIS_SKIP = "webcare.crisis_skip"  # data: crisis id and step; the reason is the input `skip_reason(step)`
+    SPIKE_START = "webcare.spike_start"  # data: spike alert id (`spike_id`)
+    SPIKE_NOT_NOW = "webcare.spike_not_now"  # data: spike alert id
+    CLAIM_STORM = "webcare.claim_storm"  # data: storm id (`storm_id`)
+    ANSWER_STORM = "webcare.answer_storm"  # data: storm id; the reply is the input `reply_text`
+    DISMISS_STORM = "webcare.dismiss_storm"  # data: storm id; the input `reason`
+    STORM_MEMBERS = "webcare.storm_members"  # data: storm id; answered privately with the list
+    STORM_CRISIS = "webcare.storm_crisis"  # data: storm id; the inputs `playbook` and `note`
 
 
 class Input(StrEnum):
@@ -38,6 +45,7 @@ class Input(StrEnum):
     NOTE = "note"
     REPLY_TEXT = "reply_text"
     REASON = "reason"  # a DismissReason value
+    PLAYBOOK = "playbook"  # a playbook's key (Start crisis… on a storm card)
 
 
 def skip_reason(step: str) -> str:

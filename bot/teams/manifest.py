@@ -17,13 +17,14 @@ COMMANDS = (
     ("mine", "The mentions you have claimed and not yet answered", ("personal",)),
     ("queue", "Mentions nobody has claimed yet, oldest first", SCOPES),
     ("stats", "Response times against the SLA: stats today or stats week", SCOPES),
+    ("storm", "storm <number>: every member of a storm group, the most urgent first", ("team",)),
     ("playbooks", "The crisis playbooks you can start", SCOPES),
     ("crisis start", "crisis start <playbook> [--drill] [note]: run a playbook's checklist here", ("team",)),
     ("crisis status", "The running crisis' checklist: what is done, what is due", SCOPES),
     ("crisis done", "crisis done <step> [note]: mark a step done", SCOPES),
     ("crisis skip", "crisis skip <step> <reason>: skip an optional step (the lead)", SCOPES),
     ("crisis end", "crisis end [--force <reason>]: end the crisis when its steps are done", SCOPES),
-    ("crisis report", "crisis report [<number>]: the timeline of a crisis", SCOPES),
+    ("crisis report", "crisis report [<number>]: the timeline of a crisis", ("personal",)),  # 10 a menu at most
 )
 # Resource-specific consent: read the team's channel messages, to find a card whose post answer was lost.
 RSC_PERMISSIONS = ({"name": "ChannelMessage.Read.Group", "type": "Application"},)

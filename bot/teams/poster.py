@@ -209,7 +209,12 @@ class TeamsPoster:
                     shared = f"{PLATFORM}:{conversation.split(';')[0]}"
                     await asyncio.sleep(await messages.next_slot(self._ctx, shared, CONVERSATION_SPACING,
                                                                  CONVERSATION_BURST))
-                    return await call(client)
+                    try:
+                        return await call(client)
+                    except ErrorResponseException as exc:
+                        if _status(exc) == 429:
+                            self._ctx.metrics.rate_limited.labels(platform=PLATFORM).inc()
+                        raise
         except ErrorResponseException as exc:
             status = _status(exc) or 0
             if _is_transient(exc) or status >= 500 or status == 408:

@@ -68,6 +68,7 @@ def render_card(view: CardView, departments: list[DepartmentView]) -> dict:
             inlines.append(run(" Read the whole post", color="accent", selectAction=open_url("Open post", url)))
         body = [
             *_crisis_tag(view),
+            *_storm_tag(view),
             rich_text(f"mention-{view.mention_id}-author", _byline(view)),
             rich_text(f"mention-{view.mention_id}-priority", _priority(view), spacing="none"),
             rich_text(f"mention-{view.mention_id}-text", inlines, spacing="small"),
@@ -89,6 +90,13 @@ def _crisis_tag(view: CardView) -> list[dict]:
     color = "default" if view.crisis.drill else "attention"
     return [rich_text(f"mention-{view.mention_id}-crisis", [run(crisis_label(view.crisis), weight="bolder",
                                                                  color=color)])]
+
+
+def _storm_tag(view: CardView) -> list[dict]:
+    if view.storm_id is None:
+        return []
+    note = f"🌪 Part of storm #{view.storm_id}: its card shows every member and answers them all at once"
+    return [rich_text(f"mention-{view.mention_id}-storm", [run(note, isSubtle=True)])]
 
 
 def _priority(view: CardView) -> list[dict]:

@@ -15,6 +15,7 @@ from bot.teams.poster import TeamsPoster
 from bot.teams.render import render_card, render_draft, render_escalation_notice
 from handlers.cards import current_card, current_draft, escalation_notice
 from handlers.context import Context
+from handlers.digests import shown_elsewhere
 
 NOTICE_LIMIT = 1000  # characters of a failure line in the triage channel
 
@@ -44,12 +45,14 @@ class MentionSenders:
     async def sync_card(self, job: OutboxJob) -> None:
         """Post the mention's card as a new thread, or update it in place."""
         mention_id = job.mention_id or 0
-        view = await current_card(self._ctx, mention_id)
-        departments = [self._config.department_view(key) for key in self._config.departments]
-        card = render_card(view, departments)
         service_url, tenant, channel = await self._poster.target()
         subject = card_subject(mention_id)
         existing = await self._poster.recorded(tenant, subject)
+        if existing is None and await shown_elsewhere(self._ctx, mention_id):
+            return  # its storm's card shows it; a card posted before it joined is kept current below
+        view = await current_card(self._ctx, mention_id)
+        departments = [self._config.department_view(key) for key in self._config.departments]
+        card = render_card(view, departments)
         if existing is not None:
             await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
             return
@@ -92,6 +95,8 @@ class MentionSenders:
         thread = await self._poster.recorded(tenant, card_subject(job.mention_id))
         existing = await self._poster.recorded(tenant, subject)
         if thread is None:
+            if await shown_elsewhere(self._ctx, job.mention_id or 0):
+                return  # the card will never be posted: its storm's card shows the mention
             raise RetryLater("the card is not posted yet", delay=1.0, count_attempt=False)
         if existing is not None:
             if update:

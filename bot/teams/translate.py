@@ -16,6 +16,9 @@ _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 _DRAFT_VERBS = frozenset({Verb.APPROVE, Verb.REQUEST_CHANGES, Verb.RETRY})
 _CRISIS_VERBS = frozenset({Verb.CRISIS_DONE, Verb.CRISIS_SKIP})
+_SPIKE_VERBS = frozenset({Verb.SPIKE_START, Verb.SPIKE_NOT_NOW})
+_STORM_VERBS = frozenset({Verb.CLAIM_STORM, Verb.ANSWER_STORM, Verb.DISMISS_STORM, Verb.STORM_MEMBERS,
+                         Verb.STORM_CRISIS})
 
 
 def actor(config: Config, sender: dict[str, Any]) -> Actor:
@@ -54,6 +57,10 @@ def card_command(activity: dict[str, Any], who: Actor) -> object:
         step = str(data.get("step") or "")
         inputs = {**data, "reason": data.get(skip_reason(step)) or data.get("reason")}
         return command_for(intent, subject_number(data.get("crisis_id"), "crisis"), who, inputs)
+    if verb in _SPIKE_VERBS:
+        return command_for(intent, subject_number(data.get("spike_id"), "spike alert"), who, data)
+    if verb in _STORM_VERBS:
+        return command_for(intent, subject_number(data.get("storm_id"), "storm"), who, data)
     return command_for(intent, subject_number(data.get("mention_id")), who, data)
 
 

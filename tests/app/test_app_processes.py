@@ -377,7 +377,9 @@ async def test_rate_limit_then_outage_delays_the_card_but_never_doubles_it(datab
         [mention] = await ingest(client, event(mention_data(1)))
         db = context_of(client).db
         await eventually(lambda: all_delivered(db, live_slack, [mention["id"]]), timeout=20, what="the card")
+        shown = await (await client.get("/metrics")).text()
 
+    assert 'webcare_chat_rate_limited_total{platform="slack"} 1.0' in shown  # counted: it should not happen
     limited, failed, posted = live_slack.times_of("chat.postMessage")
     assert failed - limited >= 0.98  # Retry-After: 1 was honoured
     assert posted > failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,8 @@ async def count(client, sql: str) -> int:
 
 async def test_imported_mentions_get_cards_on_slack_and_on_teams(environment, tmp_path, slack, kit, connector):
     jsonl = tmp_path / "mentions.jsonl"
-    jsonl.write_text("".join(line(event(mention_data(n))) + "\n" for n in range(1, 4)))
+    texts = ["Where is my parcel? Ordered last week", "Can I change my delivery address", "Your app keeps crashing"]
+    jsonl.write_text("".join(line(event(mention_data(n, text=text))) + "\n" for n, text in enumerate(texts, 1)))
     result = await cli(["ingest", str(jsonl)], chat_env(slack, kit))
     assert result.exit_code == 0 and "accepted: 3" in result.stdout, result.output
     async with running_app(environment, slack.url, **teams_settings(kit, connector)) as client:
@@ -149,7 +151,8 @@ async def test_imported_mentions_get_cards_on_slack_and_on_teams(environment, tm
 async def test_history_imported_closed_posts_no_card_and_stays_out_of_later_imports(environment, tmp_path, slack,
                                                                                      kit, connector):
     history = tmp_path / "history.jsonl"
-    history.write_text("".join(line(event(mention_data(n))) + "\n" for n in range(1, 201)))
+    last_week = (datetime.now(UTC) - timedelta(days=7, minutes=1)).isoformat()  # history: counted when published
+    history.write_text("".join(line(event(mention_data(n, published_at=last_week))) + "\n" for n in range(1, 201)))
     result = await cli(["ingest", "--closed", str(history)], chat_env(slack, kit))
     assert result.exit_code == 0 and "accepted: 200  duplicate: 0  invalid: 0" in result.stdout, result.output
     again = await cli(["ingest", str(history)], chat_env(slack, kit))  # the same posts, now as live mentions
@@ -159,6 +162,7 @@ async def test_history_imported_closed_posts_no_card_and_stays_out_of_later_impo
         assert slack.calls_to("chat.postMessage") == [] and connector.posts(CHANNEL) == []
         rows = await mention_rows(client)
         assert len(rows) == 200 and {state for _, state in rows} == {"closed"}
+        assert await count(client, "SELECT count(*) FROM mention WHERE received_at = published_at") == 200
         assert await count(client, "SELECT count(*) FROM outbox") == 0
         imported = "SELECT count(*) FROM audit WHERE action = 'imported' AND to_state = 'closed' " \
                    "AND detail = 'imported from history.jsonl'"

@@ -13,6 +13,11 @@ from sqlalchemy.engine import make_url
 
 from bot.app import create_app
 from bot.logs import Outage
+from bot.metrics import Metrics
+from bot.outbox.fanout import Fanout
+from bot.outbox.relay import Relay
+from bot.storage.database import Database
+from bot.storage.models import OutboxJob, utcnow
 from tests.support import TRIAGE_CHANNEL, event, ingest, mention_data, running_app, settings, team_config
 
 OUTAGE_SECONDS = 4.0
@@ -140,3 +145,34 @@ def test_an_outage_logs_its_start_and_end_once_and_backs_off_up_to_its_cap(caplo
     assert lines[1].startswith("database available again after ") and lines[1].endswith("(8 failed attempts)")
     assert len(lines) == 2
     assert 0.25 <= delays[0] <= 0.5 and all(2.0 <= d <= 4.0 for d in delays[4:])
+
+
+async def test_a_job_cut_off_by_the_database_going_away_is_rerun_once_it_is_back_without_a_traceback(cable, caplog):
+    wire, url = cable
+    db = Database(url)
+    runs: list[str] = []
+
+    async def send(job: OutboxJob) -> None:  # the database goes away while the job writes its outcome
+        runs.append(job.key)
+        if len(runs) == 1:
+            await wire.unplug()
+        async with db.uow() as uow:
+            await uow.outbox.depth()
+
+    relay = Relay(db, {"slack.card": send}, Metrics(), fanout=Fanout(("slack",)), housekeeping_seconds=0.1,
+                  poll_seconds=0.05)
+    try:
+        async with db.uow() as uow:
+            await uow.outbox.sync("slack:card:1", "slack.card", None, {}, utcnow())
+            await uow.commit()
+        running = asyncio.create_task(relay.run())
+        await until(lambda: runs, "the job to start")
+        await asyncio.sleep(1.0)
+        await wire.plug()
+        await until(lambda: len(runs) == 2, "the job to run again", timeout=20)
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    finally:
+        await db.dispose()
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    assert not [r for r in ours(caplog) if "incident" in r.getMessage()]

@@ -24,7 +24,8 @@ MAX_CHARS = 500  # the first characters of a long text are enough to recognise a
 # The MinHash values of one shingle, 15 bits each, packed into one integer in 16-bit lanes whose top bit is a guard.
 _LANES = int.from_bytes(b"\xff\x7f" * PERMUTATIONS, "little")
 _GUARDS = int.from_bytes(b"\x00\x80" * PERMUTATIONS, "little")
-_UNPACK = struct.Struct(f"<{PERMUTATIONS}H").unpack  # little-endian on every machine, so keys match across hosts
+_SIGNATURE = struct.Struct(f"<{PERMUTATIONS}H")  # little-endian on every machine, so keys match across hosts
+_UNPACK = _SIGNATURE.unpack
 _RETWEET = re.compile(r"^(?:rt )+")
 # Short forms typed either way in the same complaint ("waar is m'n koffer"), after grouping_text dropped the apostrophe.
 _SHORT_FORMS = {
@@ -62,6 +63,21 @@ def fingerprint(*, network: str, text: str, in_reply_to_id: str | None, kind: st
     bands = tuple(f"{KEY_SCHEME}:{band}:" + "".join(f"{value:04x}" for value in signature[band * ROWS:][:ROWS])
                   for band in range(BANDS))
     return Fingerprint(post_key=post_key, bands=bands, signature=signature)
+
+
+def pack_signature(signature: tuple[int, ...]) -> bytes | None:
+    """The signature as stored with its mention (2 bytes a value); None for a text too short to group."""
+    return _SIGNATURE.pack(*signature) if signature else None
+
+
+def confirms(new: Fingerprint, key: str, packed: bytes | None, threshold: float = SIMILAR) -> bool:
+    """Whether a stored mention found under `key` belongs in one storm with `new`: it was found by the post `new`
+    points to, or its stored signature shows text similar enough."""
+    if key == new.post_key:
+        return True
+    if not packed or not new.signature:
+        return False
+    return sum(map(operator.eq, new.signature, _UNPACK(packed))) / PERMUTATIONS >= threshold
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:

@@ -19,7 +19,7 @@ def test_http_manifest_points_everything_at_slack_events() -> None:
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/webcare"
     assert command["url"] == endpoint
-    assert command["usage_hint"] == "help | mine | queue | stats [today|week] | playbooks | crisis …"
+    assert command["usage_hint"] == "help | mine | queue | stats [today|week] | storm <number> | playbooks | crisis …"
 
 
 def test_socket_mode_manifest_has_no_urls() -> None:

@@ -56,6 +56,8 @@ async def test_a_throttled_card_post_arrives_once_after_retry_after(app, connect
     await quiet(app)
     assert [c.status for c in connector.calls_to("create_conversation")] == [429, 201]
     assert len(connector.posts(CHANNEL)) == 1
+    shown = await (await app.get("/metrics")).text()
+    assert 'webcare_chat_rate_limited_total{platform="teams"} 1.0' in shown  # counted: it should not happen
 
 
 @pytest.mark.parametrize(("operation", "status"), [("update_activity", 412), ("update_activity", 502),

@@ -1,0 +1,152 @@
+"""Storm grouping in the ingest transaction: new mentions join a recent storm, or form one with similar mentions.
+
+Each new mention's grouping keys are looked up among the mentions of the group window (at most
+`CANDIDATES_PER_KEY` of the latest per key, enough to find a storm whose members keep arriving), and each
+candidate is confirmed by its stored signature. On PostgreSQL the step holds a transaction-level advisory
+lock, so two processes never form two storms of one storm: the second waits, then sees the first's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from bot.core.incoming import MentionIn
+from bot.core.storms.grouping import Fingerprint, confirms, fingerprint, pack_signature
+from bot.core.storms.priority import Level
+from bot.core.storms.rules import StormRules
+from bot.storage.models import GroupingKey, Mention, Storm
+from bot.storage.raw_sql import insert_rows, select_rows
+
+CANDIDATES_PER_KEY = 30
+STORM_LOCK = 0x5707  # pg_advisory_xact_lock key of storm grouping
+GATHERING = ("open", "claimed")  # a storm in one of these states takes new members while they keep coming
+
+_KEYS = GroupingKey.__table__
+_MENTIONS = Mention.__table__
+_STORMS = Storm.__table__
+_ADD_KEYS = sa.insert(_KEYS)
+_SET_STORM = sa.update(_MENTIONS).where(_MENTIONS.c.id == sa.bindparam("mention")).values(
+    storm_id=sa.bindparam("storm"), signature=sa.bindparam("packed"))
+_NEW_STORM = sa.insert(_STORMS).values(state="open", members=0, version=0)
+_GREW = sa.update(_STORMS).where(_STORMS.c.id == sa.bindparam("storm")).values(
+    members=_STORMS.c.members + sa.bindparam("joined"), last_member_at=sa.bindparam("at"),
+    version=_STORMS.c.version + 1)
+
+
+# The latest mentions under one key since `since`, with their storm: an index range read of at most
+# CANDIDATES_PER_KEY rows, however many mentions share the key (a storm of thousands shares a few keys).
+_CANDIDATES = sa.select(_KEYS.c.mention_id, _MENTIONS.c.storm_id, _MENTIONS.c.signature, _MENTIONS.c.priority_level,
+                        _STORMS.c.state, _STORMS.c.last_member_at, _STORMS.c.shown_at) \
+    .join(_MENTIONS, _MENTIONS.c.id == _KEYS.c.mention_id) \
+    .outerjoin(_STORMS, _STORMS.c.id == _MENTIONS.c.storm_id) \
+    .where(_KEYS.c.key == sa.bindparam("key", type_=_KEYS.c.key.type),
+           _KEYS.c.at >= sa.bindparam("since", type_=_KEYS.c.at.type)) \
+    .order_by(_KEYS.c.at.desc(), _KEYS.c.mention_id.desc()).limit(CANDIDATES_PER_KEY)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    mention_id: int
+    storm_id: int | None  # a storm that still gathers
+    level: str
+    packed: bytes | None
+
+
+@dataclass(slots=True)
+class Grouped:
+    """What grouping changed: which storms grew, which new mentions need no card of their own, who joined late."""
+
+    grown: dict[int, int] = field(default_factory=dict)  # storm id → members that joined now
+    hidden: set[int] = field(default_factory=set)  # new mentions shown on their storm's card only (not P1)
+    joined_earlier: dict[int, str] = field(default_factory=dict)  # earlier mentions that formed a storm → level
+    shown_at: dict[int, datetime | None] = field(default_factory=dict)  # when each grown storm's card was drawn
+
+
+def group_new_mentions(conn: sa.Connection, new: Mapping[int, tuple[MentionIn, Level]], now: datetime,
+                       rules: StormRules) -> Grouped:
+    """Put each new mention in a storm where it belongs (in id order, so earlier ones in the batch count too)."""
+    prints = {mention_id: fingerprint(network=item.network, text=item.text, in_reply_to_id=item.in_reply_to_id,
+                                      kind=item.kind) for mention_id, (item, _) in sorted(new.items())}
+    prints = {mention_id: fp for mention_id, fp in prints.items() if fp.keys}
+    grouped = Grouped()
+    if not prints:
+        return grouped
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(STORM_LOCK)))
+    since = now - timedelta(minutes=rules.group_window_minutes)
+    by_key: dict[str, list[_Candidate]] = {}  # under each key, the latest last
+    candidates: dict[int, _Candidate] = {}
+    closed: set[int] = set()  # in a storm that no longer gathers: not a candidate for another
+    rows = [(key, *row) for key in sorted({key for fp in prints.values() for key in fp.keys})
+            for row in reversed(select_rows(conn, _CANDIDATES, {"key": key, "since": since}))]  # oldest first
+    for key, mention_id, storm_id, packed, level, state, last_member_at, shown_at in rows:
+        if storm_id is not None and (state not in GATHERING or last_member_at < since):
+            closed.add(mention_id)
+            continue
+        if storm_id is not None:
+            grouped.shown_at[storm_id] = shown_at
+        candidate = candidates.setdefault(mention_id, _Candidate(mention_id, storm_id, level, packed))
+        by_key.setdefault(key, []).append(candidate)
+    storm_of: dict[int, int] = {}
+    for mention_id, fp in prints.items():
+        item_level = new[mention_id][1]
+        found = _confirmed(fp, by_key)
+        storm_id = min((c.storm_id for c in found if c.storm_id is not None), default=None)
+        if storm_id is None and len(found) + 1 >= rules.group_min:
+            storm_id = _form_storm(conn, now)
+            grouped.shown_at[storm_id] = None
+            for candidate in found:
+                candidate.storm_id = storm_id
+                storm_of[candidate.mention_id] = storm_id
+                if candidate.mention_id not in new:
+                    grouped.joined_earlier[candidate.mention_id] = candidate.level
+        me = _Candidate(mention_id, storm_id, str(item_level), pack_signature(fp.signature))
+        for key in fp.keys:
+            by_key.setdefault(key, []).append(me)
+        if storm_id is not None:
+            storm_of[mention_id] = storm_id
+    _write(conn, prints, storm_of, now)
+    for mention_id, storm_id in storm_of.items():
+        grouped.grown[storm_id] = grouped.grown.get(storm_id, 0) + 1
+        if mention_id in new and new[mention_id][1] is not Level.P1:
+            grouped.hidden.add(mention_id)
+    if grouped.grown:
+        conn.execute(_GREW, [{"storm": storm_id, "joined": joined, "at": now}
+                             for storm_id, joined in grouped.grown.items()])
+    grouped.shown_at = {storm_id: grouped.shown_at.get(storm_id) for storm_id in grouped.grown}
+    return grouped
+
+
+def _confirmed(fp: Fingerprint, by_key: Mapping[str, list[_Candidate]]) -> list[_Candidate]:
+    """The distinct candidates under the mention's keys that belong with it, the latest `CANDIDATES_PER_KEY` of
+    each key: as soon as one is in a storm, the rest need not be looked at."""
+    found: dict[int, _Candidate] = {}
+    for key in fp.keys:
+        for candidate in reversed(by_key.get(key, [])[-CANDIDATES_PER_KEY:]):
+            if candidate.mention_id not in found and confirms(fp, key, candidate.packed):
+                found[candidate.mention_id] = candidate
+                if candidate.storm_id is not None:
+                    return [candidate]
+    return list(found.values())
+
+
+def _form_storm(conn: sa.Connection, now: datetime) -> int:
+    return int(conn.execute(_NEW_STORM.values(created_at=now, last_member_at=now)).inserted_primary_key[0])
+
+
+def _write(conn: sa.Connection, prints: Mapping[int, Fingerprint], storm_of: Mapping[int, int],
+           now: datetime) -> None:
+    """The new mentions' keys and signatures, and every member's storm (earlier ones' too)."""
+    insert_rows(conn, _ADD_KEYS, [{"key": key, "mention_id": mention_id, "at": now}
+                                  for mention_id, fp in prints.items() for key in fp.keys])
+    changes = [{"mention": mention_id, "storm": storm_of.get(mention_id), "packed": pack_signature(fp.signature)}
+               for mention_id, fp in prints.items()]
+    earlier = [mention_id for mention_id in storm_of if mention_id not in prints]
+    conn.execute(_SET_STORM, changes)
+    if earlier:
+        conn.execute(sa.update(_MENTIONS).where(_MENTIONS.c.id == sa.bindparam("mention")).values(
+            storm_id=sa.bindparam("storm")), [{"mention": m, "storm": storm_of[m]} for m in earlier])
