@@ -13,12 +13,11 @@ from bench.load import (
     app_server,
     bare_server,
     closed_loop,
-    figures,
     open_loop,
     slack_fake,
-    table,
     use_fast_loop,
 )
+from bench.report import figures, table
 
 CONCURRENCY = 16         # closed loop: clients that each send again as soon as they are answered
 WARMUP_SECONDS = 1.0

@@ -18,14 +18,13 @@ from bench.load import (
     claim_click,
     claim_invoke,
     fake_stats,
-    figures,
     open_loop,
     prefill,
     refreshed_card_answer,
     slack_fake,
-    table,
     use_fast_loop,
 )
+from bench.report import figures, table
 
 CLICK_RATE = 50          # Slack Claim clicks per second, each on a different mention ingested beforehand
 INVOKE_RATE = 50         # Teams Claim invokes per second (a phase of their own), each on another such mention

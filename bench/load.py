@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 import aiohttp
 import uvloop
 
+from bench.report import quantile
 from bot.core.views import CardView, MentionState, PersonRef
 from bot.http.signing import signed_headers
 from bot.teams.render import render_card
@@ -145,19 +147,34 @@ def bare_server(workdir: Path, *, invoke_answer: bytes | None = None) -> Iterato
         yield proc
 
 
+def _without_tables(toml: str, extra: str) -> str:
+    """`toml` without the top-level tables `extra` declares (TOML refuses a table declared twice)."""
+    declared = set(re.findall(r"^\[([\w.-]+)\]\s*(?:#.*)?$", extra, flags=re.MULTILINE))
+    kept, skipping = [], False
+    for line in toml.splitlines(keepends=True):
+        header = re.match(r"^\[([\w.-]+)\]\s*(?:#.*)?$", line)
+        if header:
+            skipping = header.group(1) in declared
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
 @contextmanager
 def app_server(workdir: Path, *, slack_url: str | None = None, teams_url: str | None = None,
                config_extra: str = "") -> Iterator[Process]:
     """`python -m bot serve` on a fresh SQLite file, with the tests' team and secrets; Slack on if a URL is given.
 
-    `config_extra` is TOML added to the tests' webcare.toml (e.g. a `[priority]` table).
+    `config_extra` is TOML added to the tests' webcare.toml (e.g. a `[priority]` table); a table it brings replaces
+    the tests' own (their `[storm]` keeps storms from forming).
 
     With `teams_url` (a Bot Connector's service URL) Teams is on in development mode: cards go to
     TEAMS_CHANNEL there, and with no MICROSOFT_APP_ID activities are not JWT-checked.
     """
     port = free_port()
     config = workdir / "webcare.bench.toml"
-    config.write_text(TEAM_TOML.read_text(encoding="utf-8") + config_extra, encoding="utf-8")
+    config.write_text(_without_tables(TEAM_TOML.read_text(encoding="utf-8"), config_extra) + config_extra,
+                      encoding="utf-8")
     db = workdir / f"webcare-{port}.db"
     env = {"HOST": "127.0.0.1", "PORT": str(port), "WEBCARE_DATABASE_URL": f"sqlite:///{db}",
            "WEBCARE_INGEST_SECRET": INGEST_SECRET, "WEBCARE_CONFIG": str(config)}
@@ -362,14 +379,6 @@ class Result:
         return 100 * self.cpu / self.elapsed if self.elapsed else 0.0
 
 
-def quantile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank quantile; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
-
-
 def session(limit: int) -> aiohttp.ClientSession:
     """A client with at most `limit` connections, and no cookie or timeout surprises."""
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
@@ -465,34 +474,3 @@ def use_fast_loop() -> str:
     """Run the load generator on uvloop (a cheaper client measures more of the server)."""
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     return "uvloop"
-
-
-# -- output ----------------------------------------------------------------------------------
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain text table, numbers right-aligned."""
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-
-    def line(values: Sequence[str], raw: Sequence[object] | None = None) -> str:
-        parts = []
-        for i, v in enumerate(values):
-            numeric = raw is not None and isinstance(raw[i], (int, float))
-            parts.append(v.rjust(widths[i]) if numeric else v.ljust(widths[i]))
-        return "  ".join(parts).rstrip()
-
-    out = [line(headers), "  ".join("-" * w for w in widths)]
-    out.extend(line(c, r) for c, r in zip(cells, rows, strict=True))
-    return "\n".join(out)
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
-    return str(value)
-
-
-def figures(name: str, **values: object) -> str:
-    """The bench's last line: its name and `key=value` figures."""
-    return " ".join([name, *(f"{k}={_cell(v)}" for k, v in values.items())])

@@ -9,9 +9,10 @@ Two runs, each with a fresh app (SQLite) and fake, one after the other:
 - **priority**: the bot as it is, with a realistic [priority] (PRIORITY_TOML, from webcare.example.toml) except that
   `datalek` weighs 70 instead of 40, so a data-leak complaint is P1 on its own (40 makes it P2 alone). The journalist
   is P1 by reach and the verified mark (3 × 15 + 25 = 70).
-- **naive**: one card per mention, first come first served, as the bot posted before priority: no VIP list or
-  keywords, `p1 = 100`, `p2 = 99` (config requires p2 < p1), so every score (at most 45 reach + 25 verified +
-  10 negative = 80) is P3, every card job has the same priority and the outbox and the pacer keep arrival order.
+- **naive**: one card per mention, first come first served, as the bot posted before priority and storms: no VIP
+  list or keywords, `p1 = 100`, `p2 = 99` (config requires p2 < p1), so every score (at most 45 reach + 25 verified
+  + 10 negative = 80) is P3, every card job has the same priority and the outbox and the pacer keep arrival order;
+  no storm groups (`group_min` a million) and no digests (`digest_after_seconds` a day).
 
 Time to card is from the ingest's 202 answer to the card's post at the fake (both `time.monotonic()`, one machine).
 The priority run stops once the journalist's, the leak's and every ordinary question's card is posted, or PRIORITY_CAP
@@ -41,14 +42,12 @@ from bench.load import (
     Request,
     app_server,
     fake_stats,
-    figures,
-    quantile,
     session,
     slack_fake,
-    table,
     use_fast_loop,
 )
 from bench.paced_slack import Posted, Updated
+from bench.report import figures, quantile, table
 from bench.storm_mix import RATE, SPECIAL_AT, STORM_SECONDS, Kind, Planned, storm
 from bot.core.storms.priority import priority_label
 
@@ -100,6 +99,10 @@ NAIVE_TOML = """
 reach = [1000, 10000, 100000]
 p1 = 100
 p2 = 99
+
+[storm]                         # no storm groups, no digests: one card each
+group_min = 1000000
+digest_after_seconds = 86400
 """
 
 
@@ -368,8 +371,9 @@ def _row(run: Run) -> list[object]:
     not_202 = len(run.deliveries) - len(run.ingested())
     return [run.mode.name, run.stopped - run.start, len(run.ingested()), not_202, _shown(_one(run, Kind.JOURNALIST)),
             _shown(_one(run, Kind.LEAK)), _shown(_ordinary(run, 0.5)), _shown(_ordinary(run, 0.99)),
-            run.posts_per_minute(), run.peak_rate(), run.limited, run.calls["chat.update"], run.posted(),
-            run.still_waiting(), len(run.failed), run.lost(), run.duplicated()]
+            run.posts_per_minute(), run.peak_rate(), run.limited, run.calls["chat.update"], run.carded(),
+            run.posted(), f"{run.group_rate():.0%}", run.still_waiting(), len(run.failed), run.lost(),
+            run.duplicated()]
 
 
 def _verdict(ok: bool) -> str:

@@ -29,7 +29,8 @@ async def digest_view(ctx: Context, minute: str) -> DigestView:
 
 async def shown_elsewhere(ctx: Context, mention_id: int) -> bool:
     """Whether the mention has no card of its own: a member of a storm below P1 (its storm's card shows it) or a
-    line in a digest (whose message is then redrawn to show the line as it is now)."""
+    new line in a digest. A digest line's message is redrawn to show the line as it is now; once someone took
+    the line up, it gets its card too, where the claimant answers, escalates or dismisses it."""
     async with ctx.db.uow() as uow:
         m = await uow.mentions.get(mention_id)
         if m is None:
@@ -37,5 +38,6 @@ async def shown_elsewhere(ctx: Context, mention_id: int) -> bool:
         if m.digest_at is not None:
             await ctx.fanout.digest_changed(uow.outbox, m.digest_at.strftime("%Y-%m-%dT%H:%M"), ctx.clock())
             await uow.commit()
-            return True
+            if m.state == MentionState.NEW:
+                return True
     return m.storm_id is not None and m.priority_level != "P1"

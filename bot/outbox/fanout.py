@@ -9,7 +9,6 @@ from typing import Any
 
 from bot.outbox.jobs import (
     PEOPLE_FIRST,
-    URGENT,
     JobKind,
     NoticeKind,
     card_priority,
@@ -26,6 +25,7 @@ PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
 # 1,800 an hour per conversation. A backlog of cards longer than `digest_after_seconds` sends P3 to the digest.
 POST_SECONDS = {"slack": 1.0, "teams": 2.0}
 DIGEST_PRIORITY = 2  # ahead of the P3 cards it stands in for
+STORM_PRIORITY = 2  # a storm card: after the P1 cards (which P1 members keep), ahead of the P3 backlog
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +65,10 @@ class Fanout:
                               payload, now)
 
     def storm_jobs(self, storm_ids: list[int]) -> list[dict[str, Any]]:
-        """The storm card jobs (one per platform) of these storms, for `Outbox.sync_many`; urgent like a P1 card."""
+        """The storm card jobs (one per platform) of these storms, for `Outbox.sync_many`: after P1 cards, ahead of
+        the P2 and P3 backlog."""
         return [{"key": job_key(platform, JobKind.STORM, storm_id), "kind": job_kind(platform, JobKind.STORM),
-                 "mention_id": None, "payload": {"storm_id": storm_id}, "priority": URGENT}
+                 "mention_id": None, "payload": {"storm_id": storm_id}, "priority": STORM_PRIORITY}
                 for storm_id in storm_ids for platform in self.platforms]
 
     def card_paces(self) -> dict[str, float]:

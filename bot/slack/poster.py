@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.pacing import Pacer
+from bot.outbox.jobs import PEOPLE_FIRST
 from bot.outbox.relay import GiveUp, RetryLater
 from bot.slack import calls
 from bot.slack.ids import PLATFORM
@@ -24,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 METADATA_TYPE = "webcare_message"
 CHANNEL_WINDOWS = ((1, 1.0),)  # chat.postMessage: one post per second per channel
+# chat.update is a Tier 3 method (about 50 a minute per workspace, short bursts allowed): a crisis redrawing a
+# hundred cards, or storm cards and digests redrawn in a storm, stay within it (in each process), clicks first.
+UPDATE_WINDOWS = ((50, 60.0),)
+UPDATE_KEY = "chat.update"
 POST_SPACING = 1.0  # and so, across every process on the database, one post a second per channel
 # The token or the app itself is refused: people can fix that without anything changing in the job.
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
@@ -37,6 +42,7 @@ class SlackPoster:
                  pacer: Pacer | None = None) -> None:
         self.client, self.triage, self._ctx = client, channel, ctx
         self._pacer = pacer or Pacer(CHANNEL_WINDOWS)
+        self._updates = Pacer(UPDATE_WINDOWS)
         self._workspace: str | None = None
 
     async def workspace(self) -> str:
@@ -67,6 +73,7 @@ class SlackPoster:
         existing = await self.recorded(subject)
         if existing is not None:
             if update:
+                await self._update_turn(job)
                 await self.call(self.client.chat_update, channel=existing.channel, ts=existing.ts, text=text,
                                 blocks=blocks, final=True)
             return False
@@ -80,9 +87,18 @@ class SlackPoster:
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"subject": subject}})
             ts = response["ts"]
         elif update:
+            await self._update_turn(job)
             await self.call(self.client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks, final=True)
         await self.remember(subject, channel, ts, mention_id=mention_id, crisis_id=crisis_id, thread_ts=thread_ts)
         return True
+
+    async def _update_turn(self, job: OutboxJob) -> None:
+        """Wait for a chat.update's turn in the tier; a redraw nobody clicked for comes back later instead, so it
+        never holds one of the relay's slots (a P1 card may need it) while it waits."""
+        wait = self._updates.delay(UPDATE_KEY)
+        if wait > 0 and job.priority > PEOPLE_FIRST:
+            raise RetryLater("chat.update is at its tier's pace", delay=wait, count_attempt=False)
+        await self._updates.wait(UPDATE_KEY, job.priority)
 
     async def _find_earlier_post(self, channel: str, subject: str, thread_ts: str | None,
                                  job: OutboxJob) -> str | None:

@@ -15,10 +15,11 @@ from bot.core.crisis.views import ChecklistView
 from bot.core.intents import CRISIS_COMMANDS, TEXT_COMMANDS
 from bot.core.mentions import DomainError, NotFound
 from bot.core.storms.spikes import SpikeAlertView
-from bot.core.storms.views import StormView
+from bot.core.storms.views import DigestView, StormView
 from bot.core.views import DraftView
 from bot.teams import translate
 from bot.teams.checklist import render_checklist
+from bot.teams.digest_render import render_digest
 from bot.teams.escape import escape_markdown, safe_url
 from bot.teams.ids import PLATFORM
 from bot.teams.render import render_card, render_draft
@@ -27,6 +28,7 @@ from bot.teams.storm_render import render_storm
 from handlers.bus import Bus
 from handlers.cards import view_after
 from handlers.context import Context
+from handlers.digests import digest_view
 from handlers.spikes import spike_after
 from handlers.storms import current_storm
 
@@ -104,12 +106,12 @@ class TeamsBot(ActivityHandler):
             command = translate.card_command(raw, who)
             if isinstance(command, c.ShowStorm):  # a storm's Members: the list goes to whoever asked, the card stays
                 return _message(reports.answer(await self._bus.dispatch(command), PLAIN))
-            notice = None
+            notice, digest = None, translate.digest_of(raw)
             try:
                 await self._bus.dispatch(command)
             except DomainError as exc:
                 notice = exc.user_message
-            card = await self._refreshed(command, notice)
+            card = await self._refreshed(command, notice, digest)
         except DomainError as exc:  # e.g. the mention or draft is gone: say so instead of a card
             return _message(exc.user_message)
         except Exception:
@@ -118,10 +120,13 @@ class TeamsBot(ActivityHandler):
             return _message(APOLOGY.format(incident=incident))
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
 
-    async def _refreshed(self, command: object, notice: str | None) -> dict[str, Any]:
-        view = (await _storm_after(self._bus.ctx, command) or await spike_after(self._bus.ctx, command)
-                or await view_after(self._bus.ctx, command))
-        if isinstance(view, StormView):
+    async def _refreshed(self, command: object, notice: str | None, digest: str | None) -> dict[str, Any]:
+        """The clicked card as it is now: a digest line's click redraws the digest, not the mention's own card."""
+        view = ((digest and await digest_view(self._bus.ctx, digest)) or await _storm_after(self._bus.ctx, command)
+                or await spike_after(self._bus.ctx, command) or await view_after(self._bus.ctx, command))
+        if isinstance(view, DigestView):
+            card = render_digest(view)
+        elif isinstance(view, StormView):
             card = render_storm(view)
         elif isinstance(view, SpikeAlertView):
             card = render_spike(view)

@@ -13,6 +13,7 @@ from bot.settings import Settings
 from bot.teams.adapter import create_adapter
 from bot.teams.bot import APOLOGY, TeamsBot
 from bot.teams.crisis_senders import CrisisSenders
+from bot.teams.digest_senders import DigestSenders
 from bot.teams.poster import TeamsPoster
 from bot.teams.route import MessagesRoute
 from bot.teams.senders import MentionSenders
@@ -34,7 +35,8 @@ class TeamsEdge:
         self.senders: dict[str, Sender] = {**MentionSenders(poster, bus.ctx, metrics).senders(),
                                            **CrisisSenders(poster, bus.ctx).senders(),
                                            **SpikeSenders(poster, bus.ctx).senders(),
-                                           **StormSenders(poster, bus.ctx).senders()}
+                                           **StormSenders(poster, bus.ctx).senders(),
+                                           **DigestSenders(poster, bus.ctx).senders()}
 
     @staticmethod
     async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:

@@ -1,6 +1,7 @@
 """Verbs and input ids shared by the Teams renderer and the translator of card actions.
 
-Every `Action.Execute` carries `data` of `{"mention_id": n}` (card actions), `{"draft_id": n}`
+Every `Action.Execute` carries `data` of `{"mention_id": n}` (card actions; a digest line's Claim adds
+`"digest": minute`, so the click is answered with the digest's card), `{"draft_id": n}`
 (draft actions), `{"crisis_id": n, "step": id}` (checklist actions) or `{"storm_id": n}` (storm
 card actions) and its `verb`; the `Action.Submit` put in its `fallback` carries the same data
 plus `"verb"`, so one translator reads both an `adaptiveCard/action` invoke and a message
@@ -10,6 +11,7 @@ activity's `value`. Input values arrive beside the data, under the `Input` ids.
 from enum import StrEnum
 
 PLATFORM = "teams"  # how this edge is named in stored keys, chat ids and job kinds
+DIGEST = "digest"  # in a digest line's action data: the digest's minute (`2026-11-20T10:31`)
 
 
 class Verb(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from bot.config import Config
@@ -10,10 +11,11 @@ from bot.core.commands import Place
 from bot.core.intents import command_for, subject_number, text_query
 from bot.core.mentions import Actor, DomainError, chat_actor
 from bot.core.views import PersonRef
-from bot.teams.ids import PLATFORM, Verb, skip_reason
+from bot.teams.ids import DIGEST, PLATFORM, Verb, skip_reason
 
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
+_MINUTE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _DRAFT_VERBS = frozenset({Verb.APPROVE, Verb.REQUEST_CHANGES, Verb.RETRY})
 _CRISIS_VERBS = frozenset({Verb.CRISIS_DONE, Verb.CRISIS_SKIP})
 _SPIKE_VERBS = frozenset({Verb.SPIKE_START, Verb.SPIKE_NOT_NOW})
@@ -40,12 +42,7 @@ def is_card_action(activity: dict[str, Any]) -> bool:
 
 def card_command(activity: dict[str, Any], who: Actor) -> object:
     """The command an `Action.Execute` (invoke) or its `Action.Submit` fallback (message) stands for."""
-    if activity.get("type") == "invoke":
-        action = (activity.get("value") or {}).get("action") or {}
-        verb, data = action.get("verb"), action.get("data") or {}
-    else:
-        data = activity.get("value") or {}
-        verb = data.get("verb")
+    verb, data = _clicked(activity)
     try:
         verb = Verb(verb)
     except ValueError:
@@ -62,6 +59,31 @@ def card_command(activity: dict[str, Any], who: Actor) -> object:
     if verb in _STORM_VERBS:
         return command_for(intent, subject_number(data.get("storm_id"), "storm"), who, data)
     return command_for(intent, subject_number(data.get("mention_id")), who, data)
+
+
+def digest_of(activity: dict[str, Any]) -> str | None:
+    """The minute (`2026-11-20T10:31`) of the digest whose line was clicked; None for a click on any other card."""
+    minute = _clicked(activity)[1].get(DIGEST)
+    if minute is None:
+        return None
+    try:
+        if isinstance(minute, str) and _MINUTE.fullmatch(minute):
+            datetime.strptime(minute, "%Y-%m-%dT%H:%M")
+            return minute
+    except ValueError:
+        pass
+    raise DomainError("This button does not name a digest; the card may be from an older version.")
+
+
+def _clicked(activity: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The verb and data of an `Action.Execute` (invoke) or of its `Action.Submit` fallback (message)."""
+    if activity.get("type") == "invoke":
+        action = (activity.get("value") or {}).get("action") or {}
+        data = action.get("data")
+        return action.get("verb"), data if isinstance(data, dict) else {}
+    data = activity.get("value")
+    data = data if isinstance(data, dict) else {}
+    return data.get("verb"), data
 
 
 def typed_text(activity: dict[str, Any]) -> str:

@@ -70,7 +70,8 @@ async def test_claiming_a_digest_line_redraws_the_digest_and_posts_no_card(ctx):
     ids = [await new(ctx, n) for n in range(8)]
     line = ids[-1]
     await triage.claim(c.Claim(line, ANNA), ctx=ctx)
-    assert await shown_elsewhere(ctx, line) and not await shown_elsewhere(ctx, ids[0])
+    assert await shown_elsewhere(ctx, ids[-2]) and not await shown_elsewhere(ctx, ids[0])
+    assert not await shown_elsewhere(ctx, line)  # taken up: its card comes too, to answer it on
     digest = (await jobs(ctx))["slack:digest:2026-11-20T10:30"]
     assert digest.priority == 0 and digest.due_at == NOW  # redrawn now, ahead of the backlog
     [shown] = [entry for entry in (await digest_view(ctx, "2026-11-20T10:30")).lines if entry.mention_id == line]

@@ -66,7 +66,7 @@ async def test_the_third_similar_mention_forms_a_storm_whose_card_replaces_its_o
     queued = await jobs(ctx)
     assert f"slack:card:{third}" not in queued  # shown on the storm card only
     assert queued[f"slack:card:{first}"].generation == 2  # the earlier cards are redrawn: they joined the storm
-    assert queued[f"slack:storm:{storm_id}"].priority == 1 and queued[f"slack:storm:{storm_id}"].due_at == NOW
+    assert queued[f"slack:storm:{storm_id}"].priority == 2 and queued[f"slack:storm:{storm_id}"].due_at == NOW
     fourth = await new(ctx, 4, COMPLAINT + " #klm")
     assert (await storms_of(ctx, fourth)) == [storm_id] and f"slack:card:{fourth}" not in await jobs(ctx)
     async with ctx.db.uow() as uow:

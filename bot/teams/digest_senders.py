@@ -1,0 +1,40 @@
+"""Outbox sender for digests on Teams: a minute's P3 mentions in one card that starts a thread, then is updated."""
+
+from __future__ import annotations
+
+from bot.outbox.jobs import JobKind, digest_subject, job_kind
+from bot.outbox.relay import Sender
+from bot.storage.models import OutboxJob
+from bot.teams.digest_render import render_digest
+from bot.teams.ids import PLATFORM
+from bot.teams.poster import TeamsPoster
+from handlers.context import Context
+from handlers.digests import digest_view
+
+
+class DigestSenders:
+    """Posts each minute's digest once and keeps its lines current: who claimed what, what was done."""
+
+    def __init__(self, poster: TeamsPoster, ctx: Context) -> None:
+        self._poster, self._ctx = poster, ctx
+
+    def senders(self) -> dict[str, Sender]:
+        """The outbox job kinds for digests."""
+        return {job_kind(PLATFORM, JobKind.DIGEST): self.sync_digest}
+
+    async def sync_digest(self, job: OutboxJob) -> None:
+        """Post the digest as a new thread in the triage channel, or update it in place."""
+        minute = str(job.payload["minute"])
+        service_url, tenant, channel = await self._poster.target()  # first: with no channel, nothing is drawn
+        view = await digest_view(self._ctx, minute)
+        if not view.total:
+            return
+        card = render_digest(view)
+        subject = digest_subject(minute)
+        existing = await self._poster.recorded(tenant, subject)
+        if existing is not None:
+            await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
+            return
+        conversation, activity_id = await self._poster.start_thread(service_url, tenant, channel, card,
+                                                                    subject=subject, priority=job.priority)
+        await self._poster.remember(tenant, subject, None, conversation, activity_id)
