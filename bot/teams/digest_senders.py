@@ -25,16 +25,9 @@ class DigestSenders:
     async def sync_digest(self, job: OutboxJob) -> None:
         """Post the digest as a new thread in the triage channel, or update it in place."""
         minute = str(job.payload["minute"])
-        service_url, tenant, channel = await self._poster.target()  # first: with no channel, nothing is drawn
+        target = await self._poster.target()  # first: with no channel, nothing is drawn
         view = await digest_view(self._ctx, minute)
         if not view.total:
             return
         card = render_digest(view)
-        subject = digest_subject(minute)
-        existing = await self._poster.recorded(tenant, subject)
-        if existing is not None:
-            await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
-            return
-        conversation, activity_id = await self._poster.start_thread(service_url, tenant, channel, card,
-                                                                    subject=subject, priority=job.priority)
-        await self._poster.remember(tenant, subject, None, conversation, activity_id)
+        await self._poster.show(target, digest_subject(minute), card, priority=job.priority)

@@ -136,6 +136,18 @@ class TeamsPoster:
                                lambda c: c.conversations.send_to_conversation(conversation, card_activity(card)))
         return sent.id
 
+    async def show(self, target: tuple[str, str, str], subject: str, card: dict[str, Any], *, priority: int) -> None:
+        """Post the card as a new thread in the triage channel (`target`), remembered under `subject`, or update
+        the one posted before."""
+        service_url, tenant, channel = target
+        existing = await self.recorded(tenant, subject)
+        if existing is not None:
+            await self.update(service_url, tenant, existing.channel, existing.ts, card)
+            return
+        conversation, activity_id = await self.start_thread(service_url, tenant, channel, card, subject=subject,
+                                                            priority=priority)
+        await self.remember(tenant, subject, None, conversation, activity_id)
+
     async def recorded(self, tenant: str, subject: str) -> ChatMessage | None:
         """The subject's card in this tenant, if one was posted."""
         return await messages.recorded(self._ctx, PLATFORM, tenant, subject)

@@ -30,12 +30,5 @@ class SpikeSenders:
         if view is None:
             return
         card = render_spike(view)
-        service_url, tenant, channel = await self._poster.target()
-        subject = alert_subject(alert_id)
-        existing = await self._poster.recorded(tenant, subject)
-        if existing is not None:
-            await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
-            return
-        conversation, activity_id = await self._poster.start_thread(service_url, tenant, channel, card,
-                                                                    subject=subject, priority=job.priority)
-        await self._poster.remember(tenant, subject, None, conversation, activity_id)
+        target = await self._poster.target()
+        await self._poster.show(target, alert_subject(alert_id), card, priority=job.priority)

@@ -25,16 +25,9 @@ class StormSenders:
     async def sync_storm(self, job: OutboxJob) -> None:
         """Post the storm card as a new thread in the triage channel, or update it in place."""
         storm_id = int(job.payload["storm_id"])
-        service_url, tenant, channel = await self._poster.target()  # first: with no channel, nothing is drawn
+        target = await self._poster.target()  # first: with no channel, nothing is drawn
         view = await current_storm(self._ctx, storm_id)
         if view is None:
             return
         card = render_storm(view)
-        subject = storm_subject(storm_id)
-        existing = await self._poster.recorded(tenant, subject)
-        if existing is not None:
-            await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
-            return
-        conversation, activity_id = await self._poster.start_thread(service_url, tenant, channel, card,
-                                                                    subject=subject, priority=job.priority)
-        await self._poster.remember(tenant, subject, None, conversation, activity_id)
+        await self._poster.show(target, storm_subject(storm_id), card, priority=job.priority)
