@@ -72,7 +72,7 @@ async def check_spikes(ctx: Context) -> int:
             alert_id = await uow.spikes.record(spike, now)
             alert = await uow.spikes.get(alert_id)
             assert alert is not None
-            await ctx.fanout.spike_alert(uow.outbox, alert_id, _payload(alert), now)
+            await ctx.fanout.spike_alert(uow.outbox, alert_id, _payload(alert), now, found=True)
         await uow.commit()
     return len(check.alerts)
 

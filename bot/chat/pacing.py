@@ -40,12 +40,25 @@ class Pacer:
                 wait = max(wait, recent[-limit] + seconds - now)
         return wait
 
-    def record(self, key: str) -> None:
-        """Count a send on `key` now."""
-        self._sent.setdefault(key, deque()).append(self._clock())
+    def record(self, key: str) -> float:
+        """Count a send on `key` now; returns when it was counted."""
+        now = self._clock()
+        self._sent.setdefault(key, deque()).append(now)
+        return now
 
-    async def wait(self, key: str, priority: int = 0) -> None:
-        """Sleep until a send on `key` fits and no more urgent waiter is ahead, then count it."""
+    def postpone(self, key: str, counted: float, seconds: float) -> None:
+        """The send counted at `counted` goes `seconds` later (it waits for a slot the database booked for it), so
+        the next waiter's window starts from when it is really sent and the schedule never runs ahead of it."""
+        sent = self._sent.get(key)
+        if seconds <= 0 or not sent or counted not in sent:
+            return
+        sent.remove(counted)
+        sent.append(counted + seconds)
+        self._sent[key] = deque(sorted(sent))
+
+    async def wait(self, key: str, priority: int = 0, *, ahead: float = 0.0) -> float:
+        """Sleep until a send on `key` fits (or will within `ahead` seconds: a burst the platform allows) and no
+        more urgent waiter is ahead, then count it; returns when it was counted (for `postpone`)."""
         turn = self._turns.setdefault(key, asyncio.Condition())
         waiting = self._waiting.setdefault(key, [])
         ticket = (priority, next(self._arrivals))
@@ -55,7 +68,7 @@ class Pacer:
             try:
                 while True:
                     await turn.wait_for(lambda: waiting[0] == ticket)
-                    pause = self.delay(key)
+                    pause = self.delay(key) - ahead
                     if pause <= 0:
                         break
                     try:  # sleep out the window, unless a more urgent waiter arrives meanwhile (asyncio.timeout:
@@ -63,7 +76,7 @@ class Pacer:
                             await turn.wait()
                     except TimeoutError:
                         pass
-                self.record(key)
+                return self.record(key)
             finally:
                 waiting.remove(ticket)
                 heapq.heapify(waiting)

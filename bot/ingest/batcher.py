@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from bot.logs import Outage
-from bot.storage.errors import UNREACHABLE, Conflict
+from bot.storage.errors import Conflict, unreachable
 from handlers.context import Context
 from handlers.ingest import Delivery, Ingested, ingest, ingest_deliveries
 
@@ -77,13 +77,14 @@ class IngestBatcher:
             return
         try:
             answers = await ingest_deliveries([d for d, _ in live], ctx=self._ctx)
-        except UNREACHABLE as exc:  # nothing was committed, and one by one would fail (or wait) as often
-            self._outage.failed(exc)  # the log says so once per outage; each caller hears 503
-            for _, future in live:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        except Exception as exc:  # nothing was committed: write one by one, so one bad delivery fails alone
+        except Exception as exc:  # nothing was committed
+            if unreachable(exc):  # one by one would fail (or wait) as often
+                self._outage.failed(exc)  # the log says so once per outage; each caller hears 503
+                for _, future in live:
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            # write one by one, so one bad delivery fails alone
             if not isinstance(exc, Conflict):  # (Conflict: a delivery id committed elsewhere)
                 logger.warning("ingest: a batch of %d failed (%s); writing them one by one", len(live),
                                type(exc).__name__)

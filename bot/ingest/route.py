@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024
 JSON_TYPES = ("application/json",)
-WRITE_DEADLINE_SECONDS = 1.0  # a delivery not committed by then is answered 503; the sender retries it
+WRITE_DEADLINE_SECONDS = 3.0  # a delivery not committed by then is answered 503; the sender retries it
+# (senders wait 10–15 s for an answer; a busy machine's first write on a new connection can take over a second)
 
 
 def _error(status: int, code: str, message: str, *, why: str | None = None, **extra: object) -> web.Response:

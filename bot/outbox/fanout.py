@@ -26,6 +26,7 @@ PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
 POST_SECONDS = {"slack": 1.0, "teams": 2.0}
 DIGEST_PRIORITY = 2  # ahead of the P3 cards it stands in for
 STORM_PRIORITY = 2  # a storm card: after the P1 cards (which P1 members keep), ahead of the P3 backlog
+SPIKE_PRIORITY = 2  # a new spike alert: after the P1 cards (someone waits on each), ahead of the P3 backlog
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +110,15 @@ class Fanout:
                                         {"crisis_id": crisis_id, **payload}, now)
         return queued
 
-    async def spike_alert(self, outbox: Outbox, alert_id: int, payload: dict[str, Any], now: datetime) -> None:
-        """Post (or, once people answered it, update) a spike alert in each triage channel."""
-        for platform in self.platforms:
-            await outbox.sync(job_key(platform, JobKind.SPIKE, alert_id), job_kind(platform, JobKind.SPIKE), None,
-                              {"alert_id": alert_id, **payload}, now)
+    async def spike_alert(self, outbox: Outbox, alert_id: int, payload: dict[str, Any], now: datetime, *,
+                          found: bool = False) -> None:
+        """Post (or, once people answered it, update) a spike alert in each triage channel; one the check just
+        `found` goes after the P1 cards, an update people asked for first."""
+        await outbox.sync_many([{"key": job_key(platform, JobKind.SPIKE, alert_id),
+                                 "kind": job_kind(platform, JobKind.SPIKE), "mention_id": None,
+                                 "payload": {"alert_id": alert_id, **payload},
+                                 "priority": SPIKE_PRIORITY if found else PEOPLE_FIRST}
+                                for platform in self.platforms], now)
 
     async def job_failed(self, outbox: Outbox, job: OutboxJob, reason: str, now: datetime) -> None:
         """Say in the triage channel (of the job's own platform, or of each) that a job was given up on.

@@ -15,7 +15,7 @@ from bot.metrics import Metrics
 from bot.outbox.fanout import Fanout
 from bot.outbox.jobs import URGENT
 from bot.storage.database import Database
-from bot.storage.errors import UNREACHABLE
+from bot.storage.errors import unreachable
 from bot.storage.models import OutboxJob, utcnow
 from bot.storage.presence import Presence, presence_for
 
@@ -207,7 +207,7 @@ class Relay:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if isinstance(exc, UNREACHABLE) and not await self._database_answers():
+            if unreachable(exc) and not await self._database_answers():
                 # The database went away mid-job: no traceback (the run loop logs the outage once); the job is
                 # handed back, or, if even that fails, rerun by housekeeping once the database is back.
                 await self._release(job, backoff(job.failures + 1), f"database unavailable ({describe(exc)})",

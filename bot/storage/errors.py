@@ -10,3 +10,9 @@ UNREACHABLE: tuple[type[BaseException], ...] = (OperationalError, PoolTimeout, O
 """The database did not answer (down, locked past the busy timeout, pool exhausted): try again later."""
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, PoolTimeout)
 """Anything the database driver or the connection pool raised."""
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether the database did not answer: one of UNREACHABLE, or a connection cut in the middle of a statement
+    (the driver words that as a generic error; SQLAlchemy recognises it and invalidates the connection)."""
+    return isinstance(exc, UNREACHABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot.core.incoming import MentionIn
 from bot.core.storms.grouping import Fingerprint, confirms, fingerprint, pack_signature
@@ -39,13 +41,23 @@ _GREW = sa.update(_STORMS).where(_STORMS.c.id == sa.bindparam("storm")).values(
 
 # The latest mentions under one key since `since`, with their storm: an index range read of at most
 # CANDIDATES_PER_KEY rows, however many mentions share the key (a storm of thousands shares a few keys).
-_CANDIDATES = sa.select(_KEYS.c.mention_id, _MENTIONS.c.storm_id, _MENTIONS.c.signature, _MENTIONS.c.priority_level,
-                        _STORMS.c.state, _STORMS.c.last_member_at, _STORMS.c.shown_at) \
+_LATEST_SINCE = sa.select(_KEYS.c.mention_id, _MENTIONS.c.storm_id, _MENTIONS.c.signature, _MENTIONS.c.priority_level,
+                          _STORMS.c.state, _STORMS.c.last_member_at, _STORMS.c.shown_at) \
     .join(_MENTIONS, _MENTIONS.c.id == _KEYS.c.mention_id) \
     .outerjoin(_STORMS, _STORMS.c.id == _MENTIONS.c.storm_id) \
-    .where(_KEYS.c.key == sa.bindparam("key", type_=_KEYS.c.key.type),
-           _KEYS.c.at >= sa.bindparam("since", type_=_KEYS.c.at.type)) \
+    .where(_KEYS.c.at >= sa.bindparam("since", type_=_KEYS.c.at.type)) \
     .order_by(_KEYS.c.at.desc(), _KEYS.c.mention_id.desc()).limit(CANDIDATES_PER_KEY)
+_CANDIDATES = _LATEST_SINCE.where(_KEYS.c.key == sa.bindparam("key", type_=_KEYS.c.key.type))
+
+# The same for every key at once on PostgreSQL (one round trip instead of one per key): keys in, each key's
+# candidates out, latest first within a key.
+_KEY_LIST = sa.func.unnest(sa.bindparam("keys", type_=ARRAY(_KEYS.c.key.type))) \
+    .table_valued("key", with_ordinality="n").render_derived("k", with_types=False)
+_LATEST = _LATEST_SINCE.add_columns(_KEYS.c.at.label("key_at")) \
+    .where(_KEYS.c.key == _KEY_LIST.c.key).lateral("latest")
+_CANDIDATES_OF_KEYS = sa.select(_KEY_LIST.c.key, *(c for c in _LATEST.c if c.name != "key_at")) \
+    .select_from(_KEY_LIST.join(_LATEST, sa.true())) \
+    .order_by(_KEY_LIST.c.n, _LATEST.c.key_at.desc(), _LATEST.c.mention_id.desc())
 
 
 @dataclass(slots=True)
@@ -81,8 +93,7 @@ def group_new_mentions(conn: sa.Connection, new: Mapping[int, tuple[MentionIn, L
     by_key: dict[str, list[_Candidate]] = {}  # under each key, the latest last
     candidates: dict[int, _Candidate] = {}
     closed: set[int] = set()  # in a storm that no longer gathers: not a candidate for another
-    rows = [(key, *row) for key in sorted({key for fp in prints.values() for key in fp.keys})
-            for row in reversed(select_rows(conn, _CANDIDATES, {"key": key, "since": since}))]  # oldest first
+    rows = _candidate_rows(conn, sorted({key for fp in prints.values() for key in fp.keys}), since)
     for key, mention_id, storm_id, packed, level, state, last_member_at, shown_at in rows:
         if storm_id is not None and (state not in GATHERING or last_member_at < since):
             closed.add(mention_id)
@@ -119,6 +130,18 @@ def group_new_mentions(conn: sa.Connection, new: Mapping[int, tuple[MentionIn, L
                              for storm_id, joined in grouped.grown.items()])
     grouped.shown_at = {storm_id: grouped.shown_at.get(storm_id) for storm_id in grouped.grown}
     return grouped
+
+
+def _candidate_rows(conn: sa.Connection, keys: list[str], since: datetime) -> list[tuple[Any, ...]]:
+    """(key, candidate…) for each key's latest candidates, key by key, oldest first within a key."""
+    if conn.dialect.name == "postgresql":
+        latest_first = [tuple(row) for row in conn.execute(_CANDIDATES_OF_KEYS, {"keys": keys, "since": since})]
+        by_key: dict[str, list[tuple[Any, ...]]] = {}
+        for row in latest_first:
+            by_key.setdefault(row[0], []).append(row)
+        return [row for key in keys for row in reversed(by_key.get(key, []))]
+    return [(key, *row) for key in keys  # SQLite: in-process reads, no round trips to save
+            for row in reversed(select_rows(conn, _CANDIDATES, {"key": key, "since": since}))]
 
 
 def _confirmed(fp: Fingerprint, by_key: Mapping[str, list[_Candidate]]) -> list[_Candidate]:

@@ -216,11 +216,13 @@ class TeamsPoster:
         try:
             async for attempt in retrying(RETRIES, transient=_is_transient, asked=_retry_after):
                 with attempt:
-                    await self._conversations.wait(conversation.split(";")[0], priority)
+                    key = conversation.split(";")[0]
+                    counted = await self._conversations.wait(key, priority)
                     await self._tenants.wait(tenant, priority)
-                    shared = f"{PLATFORM}:{conversation.split(';')[0]}"
-                    await asyncio.sleep(await messages.next_slot(self._ctx, shared, CONVERSATION_SPACING,
-                                                                 CONVERSATION_BURST))
+                    wait = await messages.next_slot(self._ctx, f"{PLATFORM}:{key}", CONVERSATION_SPACING,
+                                                    CONVERSATION_BURST)
+                    self._conversations.postpone(key, counted, wait)
+                    await asyncio.sleep(wait)
                     try:
                         return await call(client)
                     except ErrorResponseException as exc:

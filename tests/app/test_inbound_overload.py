@@ -20,7 +20,7 @@ from tests.support import context_of, event, mention_data, signed
 
 ROUTE = "/ingest/v1/mentions"
 DELIVERIES = 50
-ANSWER_BOUND = 5.0  # generous: the deadline is one second, the machine may be loaded
+ANSWER_BOUND = 8.0  # generous: the deadline is three seconds, the machine may be loaded
 
 
 @asynccontextmanager

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
@@ -17,6 +18,7 @@ from bot.metrics import Metrics
 from bot.outbox.fanout import Fanout
 from bot.outbox.relay import Relay
 from bot.storage.database import Database
+from bot.storage.errors import unreachable
 from bot.storage.models import OutboxJob, utcnow
 from tests.support import TRIAGE_CHANNEL, event, ingest, mention_data, running_app, settings, team_config
 
@@ -176,3 +178,21 @@ async def test_a_job_cut_off_by_the_database_going_away_is_rerun_once_it_is_back
         await db.dispose()
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert not [r for r in ours(caplog) if "incident" in r.getMessage()]
+
+
+async def test_a_connection_cut_in_the_middle_of_a_transaction_counts_as_the_database_unreachable(cable):
+    """What the relay and ingest answer as an outage (one line, no traceback, the job handed back), not as a bug:
+    the cut connection's error counts as unreachable however the driver words it."""
+    wire, url = cable
+    db = Database(url)
+    try:
+        async with db.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+            await wire.unplug()
+            with pytest.raises(Exception) as cut:  # noqa: PT011 (which class is what the test looks at)
+                await conn.execute(sa.text("SELECT 1"))
+            assert unreachable(cut.value), repr(cut.value)
+    except Exception as exc:  # noqa: BLE001 (giving the dead connection back fails the same way)
+        assert unreachable(exc), repr(exc)
+    finally:
+        await db.dispose()

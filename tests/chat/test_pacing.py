@@ -80,6 +80,28 @@ async def test_an_urgent_waiter_takes_the_next_free_slot_ahead_of_the_backlog():
     assert served == ["P3-0", "click", "P1", "P3-1", "P3-2", "P3-3"]
 
 
+async def test_an_urgent_post_may_use_the_burst_and_the_backlog_keeps_the_pace_after_it():
+    pacer = Pacer(((1, 0.5),))
+    await pacer.wait("C-triage", 3)  # the backlog's last post: the window is shut for 0.5 s
+    started = time.monotonic()
+    await pacer.wait("C-triage", 1, ahead=0.5)  # a P1 card goes at once, within the platform's burst
+    urgent_waited = time.monotonic() - started
+    await pacer.wait("C-triage", 3)
+    backlog_waited = time.monotonic() - started - urgent_waited
+    assert urgent_waited < 0.25
+    assert backlog_waited >= 0.45  # the next backlog post keeps a full window after the urgent one
+
+
+def test_a_send_that_waits_for_its_booked_slot_moves_the_next_window_with_it():
+    clock = Clock()
+    pacer = Pacer(CHANNEL_WINDOWS, clock)
+    counted = pacer.record("C-triage")
+    pacer.postpone("C-triage", counted, 0.75)  # another process booked the slot before: it goes 0.75 s later
+    clock.now += 1.0
+    assert pacer.delay("C-triage") == 0.75  # a second after it is really sent, not after it was counted
+    assert pacer.delay("C-crisis") == 0
+
+
 async def test_a_cancelled_waiter_does_not_hold_up_the_ones_behind_it():
     pacer = Pacer(((1, 0.05),))
     await pacer.wait("C-triage")

@@ -82,3 +82,20 @@ async def test_when_every_slot_waits_on_the_backlog_an_urgent_job_still_starts_a
     finally:
         release.set()
         await relay.close()
+
+
+async def test_a_spike_alert_the_check_found_waits_for_a_p1_card_and_one_people_answered_goes_first(db):
+    fanout = Fanout(("slack",))
+    async with db.uow() as uow:
+        await fanout.spike_alert(uow.outbox, 5, {}, utcnow() - timedelta(seconds=30), found=True)
+        await uow.commit()
+    await queue(db, ("backlog", 3, 600), ("journalist", 1, 0))
+    async with db.uow() as uow:
+        leased = [job.key for job in await uow.outbox.lease_due(utcnow(), "relay-a", 3)]  # not committed: undone
+    assert leased == ["journalist", "slack:spike:5", "backlog"]  # the alert came first, the P1 card still goes first
+
+    async with db.uow() as uow:
+        await fanout.spike_alert(uow.outbox, 5, {"answered": True}, utcnow())  # someone clicked Not now
+        await uow.commit()
+        leased = [job.key for job in await uow.outbox.lease_due(utcnow(), "relay-a", 1)]
+    assert leased == ["slack:spike:5"]
