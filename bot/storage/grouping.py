@@ -8,10 +8,9 @@ lock, so two processes never form two storms of one storm: the second waits, the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -24,6 +23,7 @@ from bot.storage.models import GroupingKey, Mention, Storm
 from bot.storage.raw_sql import insert_rows, select_rows
 
 CANDIDATES_PER_KEY = 30
+FIRST_LOOK = 3  # rows per key read first: in a storm the latest are its members, and one confirmed member is enough
 STORM_LOCK = 0x5707  # pg_advisory_xact_lock key of storm grouping
 GATHERING = ("open", "claimed")  # a storm in one of these states takes new members while they keep coming
 
@@ -39,14 +39,13 @@ _GREW = sa.update(_STORMS).where(_STORMS.c.id == sa.bindparam("storm")).values(
     version=_STORMS.c.version + 1)
 
 
-# The latest mentions under one key since `since`, with their storm: an index range read of at most
-# CANDIDATES_PER_KEY rows, however many mentions share the key (a storm of thousands shares a few keys).
-_LATEST_SINCE = sa.select(_KEYS.c.mention_id, _MENTIONS.c.storm_id, _MENTIONS.c.signature, _MENTIONS.c.priority_level,
-                          _STORMS.c.state, _STORMS.c.last_member_at, _STORMS.c.shown_at) \
+# The latest mentions under one key since `since`: an index range read of at most `limit` rows (FIRST_LOOK, or
+# CANDIDATES_PER_KEY where that was not enough), however many mentions share the key (a storm of thousands shares a
+# few keys). Their storms are read once, apart: far fewer than rows.
+_LATEST_SINCE = sa.select(_KEYS.c.mention_id, _MENTIONS.c.storm_id, _MENTIONS.c.signature, _MENTIONS.c.priority_level) \
     .join(_MENTIONS, _MENTIONS.c.id == _KEYS.c.mention_id) \
-    .outerjoin(_STORMS, _STORMS.c.id == _MENTIONS.c.storm_id) \
     .where(_KEYS.c.at >= sa.bindparam("since", type_=_KEYS.c.at.type)) \
-    .order_by(_KEYS.c.at.desc(), _KEYS.c.mention_id.desc()).limit(CANDIDATES_PER_KEY)
+    .order_by(_KEYS.c.at.desc(), _KEYS.c.mention_id.desc()).limit(sa.bindparam("limit", type_=sa.Integer))
 _CANDIDATES = _LATEST_SINCE.where(_KEYS.c.key == sa.bindparam("key", type_=_KEYS.c.key.type))
 
 # The same for every key at once on PostgreSQL (one round trip instead of one per key): keys in, each key's
@@ -58,6 +57,10 @@ _LATEST = _LATEST_SINCE.add_columns(_KEYS.c.at.label("key_at")) \
 _CANDIDATES_OF_KEYS = sa.select(_KEY_LIST.c.key, *(c for c in _LATEST.c if c.name != "key_at")) \
     .select_from(_KEY_LIST.join(_LATEST, sa.true())) \
     .order_by(_KEY_LIST.c.n, _LATEST.c.key_at.desc(), _LATEST.c.mention_id.desc())
+_STORMS_OF = sa.select(_STORMS.c.id, _STORMS.c.state, _STORMS.c.last_member_at, _STORMS.c.shown_at) \
+    .where(_STORMS.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+Row = tuple[int, int | None, bytes | None, str]  # a candidate: mention id, storm id, signature, level
 
 
 @dataclass(slots=True)
@@ -90,18 +93,17 @@ def group_new_mentions(conn: sa.Connection, new: Mapping[int, tuple[MentionIn, L
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(STORM_LOCK)))
     since = now - timedelta(minutes=rules.group_window_minutes)
+    rows, storms = _candidates_of(conn, prints, since)
     by_key: dict[str, list[_Candidate]] = {}  # under each key, the latest last
     candidates: dict[int, _Candidate] = {}
-    closed: set[int] = set()  # in a storm that no longer gathers: not a candidate for another
-    rows = _candidate_rows(conn, sorted({key for fp in prints.values() for key in fp.keys}), since)
-    for key, mention_id, storm_id, packed, level, state, last_member_at, shown_at in rows:
-        if storm_id is not None and (state not in GATHERING or last_member_at < since):
-            closed.add(mention_id)
-            continue
-        if storm_id is not None:
-            grouped.shown_at[storm_id] = shown_at
-        candidate = candidates.setdefault(mention_id, _Candidate(mention_id, storm_id, level, packed))
-        by_key.setdefault(key, []).append(candidate)
+    for key, latest_first in rows.items():
+        for mention_id, storm_id, packed, level in reversed(latest_first):
+            if storm_id is not None and storm_id not in storms:  # no longer gathering: no candidate for another
+                continue
+            if storm_id is not None:
+                grouped.shown_at[storm_id] = storms[storm_id]
+            candidate = candidates.setdefault(mention_id, _Candidate(mention_id, storm_id, level, packed))
+            by_key.setdefault(key, []).append(candidate)
     storm_of: dict[int, int] = {}
     for mention_id, fp in prints.items():
         item_level = new[mention_id][1]
@@ -132,16 +134,48 @@ def group_new_mentions(conn: sa.Connection, new: Mapping[int, tuple[MentionIn, L
     return grouped
 
 
-def _candidate_rows(conn: sa.Connection, keys: list[str], since: datetime) -> list[tuple[Any, ...]]:
-    """(key, candidate…) for each key's latest candidates, key by key, oldest first within a key."""
+def _candidates_of(conn: sa.Connection, prints: Mapping[int, Fingerprint], since: datetime
+                   ) -> tuple[dict[str, list[Row]], dict[int, datetime | None]]:
+    """Each key's latest candidates (latest first), and the gathering storms among theirs (with when each card was
+    drawn). The latest FIRST_LOOK of every key first; up to CANDIDATES_PER_KEY only under a key where a mention
+    that found no storm member among them did find a similar mention: more may be further back, enough to form a
+    storm, or a member of one. (A key whose latest are all unlike the mention is a phrase many texts share; a real
+    near-duplicate shares rarer keys too.)"""
+    rows = _read(conn, sorted({key for fp in prints.values() for key in fp.keys}), since, FIRST_LOOK)
+    storms = _gathering(conn, rows, since)
+    deeper = {key for fp in prints.values() if not _storm_member_in(fp, rows, storms)
+              for key in fp.keys if len(found := rows.get(key, ())) == FIRST_LOOK
+              and any(confirms(fp, key, packed) for _, _, packed, _ in found)}
+    if deeper:
+        rows.update(_read(conn, sorted(deeper), since, CANDIDATES_PER_KEY))
+        storms.update(_gathering(conn, rows, since, known=storms))
+    return rows, storms
+
+
+def _read(conn: sa.Connection, keys: list[str], since: datetime, limit: int) -> dict[str, list[Row]]:
     if conn.dialect.name == "postgresql":
-        latest_first = [tuple(row) for row in conn.execute(_CANDIDATES_OF_KEYS, {"keys": keys, "since": since})]
-        by_key: dict[str, list[tuple[Any, ...]]] = {}
-        for row in latest_first:
-            by_key.setdefault(row[0], []).append(row)
-        return [row for key in keys for row in reversed(by_key.get(key, []))]
-    return [(key, *row) for key in keys  # SQLite: in-process reads, no round trips to save
-            for row in reversed(select_rows(conn, _CANDIDATES, {"key": key, "since": since}))]
+        by_key: dict[str, list[Row]] = {}
+        for key, *row in conn.execute(_CANDIDATES_OF_KEYS, {"keys": keys, "since": since, "limit": limit}):
+            by_key.setdefault(key, []).append(tuple(row))  # type: ignore[arg-type]
+        return by_key
+    return {key: found for key in keys  # SQLite: in-process reads, no round trips to save
+            if (found := select_rows(conn, _CANDIDATES, {"key": key, "since": since, "limit": limit}))}
+
+
+def _gathering(conn: sa.Connection, rows: Mapping[str, list[Row]], since: datetime,
+               known: Collection[int] = ()) -> dict[int, datetime | None]:
+    """The storms of these rows that still gather (open or claimed, a member within the window), not yet `known`."""
+    ids = sorted({storm_id for found in rows.values() for _, storm_id, _, _ in found
+                  if storm_id is not None and storm_id not in known})
+    if not ids:
+        return {}
+    return {storm_id: shown_at for storm_id, state, last_member_at, shown_at in conn.execute(_STORMS_OF, {"ids": ids})
+            if state in GATHERING and last_member_at >= since}
+
+
+def _storm_member_in(fp: Fingerprint, rows: Mapping[str, list[Row]], storms: Mapping[int, object]) -> bool:
+    return any(storm_id in storms and confirms(fp, key, packed)
+               for key in fp.keys for _, storm_id, packed, _ in rows.get(key, ()))
 
 
 def _confirmed(fp: Fingerprint, by_key: Mapping[str, list[_Candidate]]) -> list[_Candidate]:
