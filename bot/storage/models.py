@@ -272,11 +272,12 @@ class GroupingKey(SQLModel, table=True):
     """A key a mention is grouped by (the post it points to, a band of its text's MinHash), for recent lookups."""
 
     __tablename__ = "grouping_key"
-    __table_args__ = (sa.Index("ix_grouping_key_at", "key", "at"), sa.Index("ix_grouping_key_old", "at"))
+    # The primary key is the lookup's order (a key's latest first), kept in that order on SQLite (migration 0011).
+    __table_args__ = (sa.Index("ix_grouping_key_old", "at"), {"sqlite_with_rowid": False})
 
     key: str = Field(primary_key=True, max_length=120)
+    at: datetime = _time(primary_key=True)
     mention_id: int = Field(primary_key=True)
-    at: datetime = _time(nullable=False)
 
 
 class SpikeAlert(SQLModel, table=True):

@@ -8,7 +8,7 @@ import re
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 
 from bot.core.storms.text import fold, grouping_text
 
@@ -19,6 +19,7 @@ BANDS, ROWS = 20, 3  # two texts become candidates when all 3 values of any of t
 PERMUTATIONS = BANDS * ROWS
 SIMILAR = 0.55  # estimated Jaccard of the shingles a candidate must reach to join the storm
 MIN_WORDS = 3  # shorter texts ("help", "KLM!!!") say too little to group by
+TEXTS_REMEMBERED = 4096  # normalised texts whose keys and signature are kept (about 2 KB each)
 MAX_CHARS = 500  # the first characters of a long text are enough to recognise a copy, and keep the cost bounded
 
 # The MinHash values of one shingle, 15 bits each, packed into one integer in 16-bit lanes whose top bit is a guard.
@@ -56,13 +57,20 @@ def fingerprint(*, network: str, text: str, in_reply_to_id: str | None, kind: st
     post_key = None
     if in_reply_to_id and fold(kind or "") not in _NOT_POINTING:
         post_key = f"{fold(network)}:post:{in_reply_to_id}"
-    shingled = shingles(text)
-    if not shingled:
-        return Fingerprint(post_key=post_key, bands=(), signature=())
-    signature = _minhash(shingled)
+    bands, signature = _text_print(_normal_words(text))
+    return Fingerprint(post_key=post_key, bands=bands, signature=signature)
+
+
+@lru_cache(maxsize=TEXTS_REMEMBERED)
+def _text_print(words: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The band keys and signature of a normalised text ((), () if too short): most of a storm is the same few
+    texts over and over, so each is worked out once."""
+    if not words:
+        return (), ()
+    signature = _minhash(_shingles_of(words))
     bands = tuple(f"{KEY_SCHEME}:{band}:" + "".join(f"{value:04x}" for value in signature[band * ROWS:][:ROWS])
                   for band in range(BANDS))
-    return Fingerprint(post_key=post_key, bands=bands, signature=signature)
+    return bands, signature
 
 
 def pack_signature(signature: tuple[int, ...]) -> bytes | None:
@@ -96,12 +104,17 @@ def same_storm(a: Fingerprint, b: Fingerprint, threshold: float = SIMILAR) -> bo
     return not set(a.bands).isdisjoint(b.bands) and similarity(a, b) >= threshold
 
 
-def shingles(text: str) -> frozenset[str]:
-    """The character shingles a text is compared by; empty for a text too short to group."""
+def _normal_words(text: str) -> str:
+    """The text's words as grouping compares them (short forms written out), or "" if too few to group by."""
     words = [_SHORT_FORMS.get(word, word) for word in _RETWEET.sub("", grouping_text(text[:MAX_CHARS])).split()]
-    if len(words) < MIN_WORDS:
+    return " ".join(words) if len(words) >= MIN_WORDS else ""
+
+
+def _shingles_of(words: str) -> frozenset[str]:
+    """The character shingles a normalised text is compared by."""
+    if not words:
         return frozenset()
-    padded = f" {' '.join(words)} "
+    padded = f" {words} "
     return frozenset(padded[at:at + SHINGLE] for at in range(len(padded) - SHINGLE + 1))
 
 
