@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from bench.load import (
+    BENCH_USERS,
     Mentions,
     Process,
     Request,
@@ -28,7 +29,6 @@ from bench.report import figures, table
 
 CLICK_RATE = 50          # Slack Claim clicks per second, each on a different mention ingested beforehand
 INVOKE_RATE = 50         # Teams Claim invokes per second (a phase of their own), each on another such mention
-TEAMS_USERS = 8          # invokes come from bench users 1…8 in turn (none in webcare.toml; claiming needs no role)
 INGEST_RATE = 200        # mentions per second ingested meanwhile (one signed mention.created each)
 QUIET_SECONDS = 5        # clicks (then invokes) alone: the app's own floor
 LOADED_SECONDS = 15      # clicks (then invokes) while ingesting
@@ -46,7 +46,7 @@ def _clicks(mention_ids: list[int]) -> list[Request]:
 
 
 def _invokes(mention_ids: list[int], service_url: str) -> list[Request]:
-    return [claim_invoke(mention_id, service_url, user=n % TEAMS_USERS + 1) for n, mention_id in enumerate(mention_ids)]
+    return [claim_invoke(mention_id, service_url, user=n % BENCH_USERS + 1) for n, mention_id in enumerate(mention_ids)]
 
 
 async def _phase(server: Process, requests: list[Request], rate: int,

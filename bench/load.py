@@ -46,6 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 INGEST_PATH = "/ingest/v1/mentions"
 SLACK_PATH = "/slack/events"
 CLICKER = "U03CARLA"  # a webcare person in tests/fixtures/webcare.toml
+BENCH_USERS = 8  # Teams users who click in the benches (bench_user), on the team in the bench's webcare.toml
 TEAMS_PATH = "/api/messages"
 TEAMS_CHANNEL = "19:bench@thread.tacv2"
 TEAMS_TENANT = "bench-tenant"
@@ -173,8 +174,8 @@ def app_server(workdir: Path, *, slack_url: str | None = None, teams_url: str | 
     """
     port = free_port()
     config = workdir / "webcare.bench.toml"
-    config.write_text(_without_tables(TEAM_TOML.read_text(encoding="utf-8"), config_extra) + config_extra,
-                      encoding="utf-8")
+    config.write_text(_without_tables(TEAM_TOML.read_text(encoding="utf-8"), config_extra) + _bench_people()
+                      + config_extra, encoding="utf-8")
     db = workdir / f"webcare-{port}.db"
     env = {"HOST": "127.0.0.1", "PORT": str(port), "WEBCARE_DATABASE_URL": f"sqlite:///{db}",
            "WEBCARE_INGEST_SECRET": INGEST_SECRET, "WEBCARE_CONFIG": str(config)}
@@ -274,8 +275,14 @@ def claim_click(mention_id: int, user_id: str = CLICKER) -> Request:
 
 
 def bench_user(n: int) -> dict[str, str]:
-    """`from` of a Teams user nobody configured in webcare.toml (claiming needs no role)."""
+    """`from` of Teams bench user `n` (1…BENCH_USERS), on the webcare team in the bench's webcare.toml."""
     return {"id": f"29:bench-user-{n}", "name": f"Bench User {n}"}
+
+
+def _bench_people() -> str:
+    """webcare.toml entries of the Teams bench users: only people on the team may claim."""
+    return "".join(f'\n[people.bench{n}]\nname = "Bench User {n}"\nteams = "29:bench-user-{n}"\nroles = ["webcare"]\n'
+                   for n in range(1, BENCH_USERS + 1))
 
 
 def claim_invoke(mention_id: int, service_url: str, user: int = 1) -> Request:
@@ -316,7 +323,7 @@ def refreshed_card_answer(user: int = 1) -> bytes:
                     author_followers=author["followers"], author_verified=False, text=data["text"],
                     published_at=datetime.fromisoformat(data["published_at"]), state=MentionState.CLAIMED,
                     now=datetime.now(UTC), reply_via=data["can_reply_via"],
-                    claimed_by=PersonRef(key=f"teams:{claimer['id']}", name=claimer["name"],
+                    claimed_by=PersonRef(key=f"bench{user}", name=claimer["name"],
                                          chat_ids=(("teams", claimer["id"]),)))
     card = render_card(view, [config.department_view(key) for key in config.departments])
     return json.dumps({"statusCode": 200, "type": CARD_TYPE, "value": card}).encode()

@@ -90,9 +90,9 @@ def create_app(settings: Settings, *, config: Config | None = None,
     slack_ready = settings.slack_enabled and settings.slack_triage_channel is not None
     platforms = ("slack",) if slack_ready else ()
     fanout = Fanout(platforms=platforms + (("teams",) if settings.teams_enabled else ()))
-    ctx = Context(db=db, config=config, fanout=fanout, clock=clock, metrics=metrics,
-                  playbooks_dir=settings.playbooks_dir)
     connectors = _connectors(settings)
+    ctx = Context(db=db, config=config, fanout=fanout, clock=clock, metrics=metrics,
+                  playbooks_dir=settings.playbooks_dir, connectors=frozenset(connectors))
     # The chat edges add their senders below; the relay looks kinds up in this mapping as jobs come due.
     senders: dict[str, Sender] = {"reply": ReplyDelivery(ctx, connectors), "storm_batch": StormBatches(ctx)}
     relay = Relay(db, senders, metrics, fanout=fanout, clock=clock, poll_seconds=relay_poll_seconds)

@@ -68,13 +68,15 @@ def serve(log_level: str) -> None:
 
 
 def _refuse_invalid_playbooks(settings: Settings, config: Config) -> None:
-    """Stop `serve` when the playbooks directory holds a playbook with problems."""
+    """Stop `serve` when the playbooks directory holds a playbook or saved reply with problems."""
     from bot.core.crisis.playbooks import load_playbooks
+    from bot.core.replies import load_saved_replies, replies_dir
 
     directory = settings.playbooks_dir
     if not directory.is_dir():
         return
     _, problems = load_playbooks(directory, config if settings.resolved_config_path is not None else None)
+    problems += load_saved_replies(replies_dir(directory))[1]
     if problems:
         shown = "\n".join(f"  {p}" for p in problems[:5])
         more = f"\n  … and {len(problems) - 5} more" if len(problems) > 5 else ""
@@ -89,8 +91,12 @@ def playbooks() -> None:
 @playbooks.command("check")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def playbooks_check(directory: Path | None) -> None:
-    """Validate every playbook in DIRECTORY (default $WEBCARE_PLAYBOOKS_DIR); print `file:line: problem`."""
+    """Validate every playbook and saved reply (its `replies/`) in DIRECTORY (default $WEBCARE_PLAYBOOKS_DIR).
+
+    Prints `file:line: problem`; exit status 1 on any problem.
+    """
     from bot.core.crisis.playbooks import load_playbooks, playbook_files, preview_checklist
+    from bot.core.replies import load_saved_replies, replies_dir, reply_files
     from bot.teams.checklist import steps_on_card
 
     settings = _settings()
@@ -120,7 +126,13 @@ def playbooks_check(directory: Path | None) -> None:
     count = len(playbook_files(directory))
     click.echo(f"{count} playbook{'s' * (count != 1)}, {len(problems)} problem{'s' * (len(problems) != 1)}"
                + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""), err=True)
-    if problems:
+    reply_problems = load_saved_replies(replies_dir(directory))[1]
+    for problem in reply_problems:
+        click.echo(str(problem))
+    if replies := len(reply_files(replies_dir(directory))):
+        click.echo(f"{replies} saved repl{'ies' if replies != 1 else 'y'}, {len(reply_problems)} "
+                   f"problem{'s' * (len(reply_problems) != 1)}", err=True)
+    if problems or reply_problems:
         sys.exit(1)
 
 

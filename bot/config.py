@@ -1,4 +1,5 @@
-"""webcare.toml: people, their chat ids and roles, departments and their heads, SLA targets, priority and storms."""
+"""webcare.toml: the team (language, time zone, hours), people and their chat ids and roles, departments and their
+heads, SLA targets, priority and storms."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -16,6 +18,9 @@ from bot.core.storms.priority import PriorityRules
 from bot.core.storms.rules import StormRules
 from bot.core.storms.text import fold, stems, words
 from bot.core.views import DepartmentView, PersonRef
+from bot.core.working_time import HoursError, WorkingHours, parse_hours, zone_named
+
+LANGUAGES = ("en", "nl")  # what the bot can write in
 
 
 class ConfigError(Exception):
@@ -36,6 +41,7 @@ class Person:
     teams: str | None = None
     aad_object_id: str | None = None
     roles: frozenset[str] = frozenset()
+    lang: str | None = None  # what the bot says to them privately; None: the team's language
 
     @property
     def ref(self) -> PersonRef:
@@ -64,6 +70,20 @@ class Sla:
 
     first_response_minutes: int = 60
     claim_reminder_minutes: int = 15
+    warn_at: float = 0.75  # share of the first response time at which the claimant is reminded
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """The team's language (cards and channel messages), time zone and working hours."""
+
+    lang: str = "en"
+    hours: WorkingHours = field(default_factory=WorkingHours)  # no days: around the clock
+
+    @property
+    def zone(self) -> tzinfo:
+        """The team's time zone: what "today" and due times mean, and where the hours are."""
+        return self.hours.zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +103,7 @@ class Retention:
 class Config:
     """The whole of webcare.toml, validated, with look-ups by chat id."""
 
+    team: Team = field(default_factory=Team)
     people: Mapping[str, Person] = field(default_factory=dict)
     departments: Mapping[str, Department] = field(default_factory=dict)
     sla: Sla = field(default_factory=Sla)
@@ -120,9 +141,11 @@ class Config:
         return {h for key in department_keys if key in self.departments for h in self.departments[key].heads}
 
 
-_PERSON_KEYS = {"name", "slack", "teams", "aad_object_id", "roles"}
+_TEAM_KEYS = {"lang", "timezone", "hours"}
+_PERSON_KEYS = {"name", "slack", "teams", "aad_object_id", "roles", "lang"}
 _DEPARTMENT_KEYS = {"name", "heads"}
-_SLA_KEYS = {"first_response_minutes", "claim_reminder_minutes"}
+_SLA_MINUTES = {"first_response_minutes", "claim_reminder_minutes"}
+_SLA_KEYS = {*_SLA_MINUTES, "warn_at"}
 _RETENTION_KEYS = {"mentions_days", "raw_days"}
 _PRIORITY_KEYS = {"vip", "reach", "keywords", "p1", "p2"}
 _STORM_COUNTS = {"group_min": 2, "spike_min_mentions": 1}  # whole numbers, with their least value
@@ -130,7 +153,7 @@ _STORM_COUNTS = {"group_min": 2, "spike_min_mentions": 1}  # whole numbers, with
 _STORM_DURATIONS = {"group_window_minutes": ("minutes", 7 * 24 * 60), "spike_window_minutes": ("minutes", 7 * 24 * 60),
                     "digest_after_seconds": ("seconds", 24 * 60 * 60)}
 _STORM_KEYS = {*_STORM_COUNTS, *_STORM_DURATIONS, "spike_ratio"}
-_SECTIONS = ("people", "departments", "sla", "retention", "priority", "storm")
+_SECTIONS = ("team", "people", "departments", "sla", "retention", "priority", "storm")
 # What the chat dialogs can show: Slack's select takes 100 options (Escalate lists every department) with
 # values up to 150 characters; Slack option text is cut at 75 and a Teams choice title at 100, so a longer
 # department name would be cut where people pick it, and person names fill 200-character columns.
@@ -175,13 +198,9 @@ def parse_config(data: Mapping[str, Any], path: Path | str) -> Config:
                                                "(the Escalate dialog lists them all)")
     departments = {_key(path, "departments", key): _department(path, key, value, people)
                    for key, value in department_data.items()}
-    sla_data = _table(path, "sla", data)
-    _check_keys(path, "sla", sla_data, _SLA_KEYS)
-    for key, value in sla_data.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(path, f"sla.{key}", "must be a positive whole number of minutes")
-    return Config(people=MappingProxyType(people), departments=MappingProxyType(departments),
-                  sla=Sla(**sla_data), retention=_retention(path, _table(path, "retention", data)),
+    return Config(team=_team(path, _table(path, "team", data)), people=MappingProxyType(people),
+                  departments=MappingProxyType(departments), sla=_sla(path, _table(path, "sla", data)),
+                  retention=_retention(path, _table(path, "retention", data)),
                   priority=_priority(path, _table(path, "priority", data)),
                   storm=_storm(path, _table(path, "storm", data)), source=str(path))
 
@@ -190,6 +209,49 @@ def _key(path: Path | str, where: str, key: str) -> str:
     if len(key) > MAX_KEY:
         raise ConfigError(path, f"{where}.{key[:MAX_KEY]}…", f"key of {len(key)} characters, at most {MAX_KEY}")
     return key
+
+
+def _team(path: Path | str, table: Mapping[str, Any]) -> Team:
+    _check_keys(path, "team", table, _TEAM_KEYS)
+    lang = _lang(path, "team.lang", table.get("lang", "en"))
+    zone = _zone(path, table["timezone"]) if "timezone" in table else UTC
+    hours = table.get("hours")
+    if hours is None:
+        return Team(lang=lang, hours=WorkingHours(zone=zone))
+    if not isinstance(hours, dict):
+        raise ConfigError(path, "team.hours", 'must be a table like { mon-fri = "08:00-22:00" }')
+    try:
+        return Team(lang=lang, hours=parse_hours(hours, zone))
+    except HoursError as exc:
+        where = f"team.hours.{_toml_key(exc.key[:MAX_KEY])}" if exc.key else "team.hours"
+        raise ConfigError(path, where, exc.problem) from None
+
+
+def _zone(path: Path | str, name: Any) -> tzinfo:
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(path, "team.timezone", "must be an IANA time zone name like Europe/Amsterdam")
+    try:
+        return zone_named(name.strip())
+    except ValueError as exc:
+        raise ConfigError(path, "team.timezone", str(exc)) from None
+
+
+def _lang(path: Path | str, where: str, value: Any) -> str:
+    if value not in LANGUAGES:
+        raise ConfigError(path, where, f"must be one of {', '.join(LANGUAGES)}")
+    return value
+
+
+def _sla(path: Path | str, table: Mapping[str, Any]) -> Sla:
+    _check_keys(path, "sla", table, _SLA_KEYS)
+    for key in _SLA_MINUTES & set(table):
+        value = table[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(path, f"sla.{key}", "must be a positive whole number of minutes")
+    warn_at = table.get("warn_at", Sla().warn_at)
+    if not _number(warn_at) or not 0 < warn_at < 1:
+        raise ConfigError(path, "sla.warn_at", "must be a share between 0 and 1, like 0.75")
+    return Sla(**{key: table[key] for key in _SLA_MINUTES & set(table)}, warn_at=float(warn_at))
 
 
 def _retention(path: Path | str, table: Mapping[str, Any]) -> Retention:
@@ -239,7 +301,8 @@ def _person(path: Path | str, key: str, table: Any) -> Person:
                   slack=_text(path, f"{where}.slack", table.get("slack")),
                   teams=_text(path, f"{where}.teams", table.get("teams")),
                   aad_object_id=_text(path, f"{where}.aad_object_id", table.get("aad_object_id")),
-                  roles=frozenset(r.strip() for r in roles))
+                  roles=frozenset(r.strip() for r in roles),
+                  lang=_lang(path, f"{where}.lang", table["lang"]) if "lang" in table else None)
 
 
 def _check_unique_ids(path: Path | str, people: Mapping[str, Person]) -> None:

@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core import mentions as domain
-from bot.core.commands import Approve, PrepareAnswer, RequestChanges, RetryDelivery, SubmitReply
+from bot.core.access import Access
+from bot.core.commands import Approve, PrepareAnswer, RequestChanges, RetryDelivery, RetryReply, SubmitReply
 from bot.core.crisis import rules
 from bot.core.crisis.rules import CrisisState
 from bot.core.mentions import SYSTEM, Actor, DomainError, NotFound
-from bot.core.views import CrisisTag, DraftState, MentionState, PersonRef
+from bot.core.replies import MAX_REPLY_CHARS, ReplyOption, fill, length_problem
+from bot.core.views import CrisisTag, DraftState, PersonRef
 from bot.replies.base import DeliveryReceipt
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Crisis, Draft, Mention
+from handlers.access import require_access
 from handlers.context import Context, facts, get_mention, transition
 from handlers.crisis import linked_crisis
-
-MAX_REPLY_CHARS = 3000
+from handlers.reply_options import connector_for, offered
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerForm:
-    """What the Answer dialog must tell its user, and the holding statements it offers."""
+    """What the Answer dialog must tell its user, and the holding statements and saved replies it offers."""
 
     mention_id: int
     needs_approval: bool
-    manual: bool
+    manual: bool  # no connector of this server sends the reply: it is posted by hand
     approvers: tuple[PersonRef, ...]
     templates: tuple[str, ...] = ()
     crisis: CrisisTag | None = None
+    network: str = ""
+    connector: str | None = None
+    replies: tuple[ReplyOption, ...] = ()
+
+    def reply(self, key: str) -> ReplyOption:
+        """The saved reply picked in the dialog, or a refusal when it is gone."""
+        found = next((r for r in self.replies if r.key == key), None)
+        if found is None:
+            raise DomainError("That saved reply is not offered for this mention (any more); pick another.")
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +85,7 @@ async def _check_gate(ctx: Context, gate: _Gate, actor: Actor, mention_id: int) 
 
 async def prepare_answer(cmd: PrepareAnswer, *, ctx: Context) -> AnswerForm:
     """Refuse early if this person may not answer; otherwise say how the reply will go out."""
+    require_access(ctx, cmd.actor, Access.TEAM)
     async with ctx.db.uow() as uow:
         mention = await get_mention(uow, cmd.mention_id)
         gate = await _gate(uow, mention)
@@ -85,24 +98,33 @@ async def prepare_answer(cmd: PrepareAnswer, *, ctx: Context) -> AnswerForm:
         approvers = sorted(ctx.config.heads_of(m.escalated_to) - {cmd.actor.key})
     templates = tuple(rules.templates_available(gate.state)) if gate.state is not None else ()
     tag = CrisisTag(gate.crisis.id or 0, gate.crisis.title, gate.crisis.drill) if gate.crisis else None
+    connector = connector_for(ctx, m.reply_via)
+    replies = tuple(ReplyOption(r.key, r.label, fill(r.text, name=mention.author_name, handle=mention.author_handle,
+                                                     agent=cmd.actor.ref.name))
+                    for r in offered(ctx, mention.network, mention.lang))
     return AnswerForm(mention_id=cmd.mention_id, needs_approval=bool(m.escalated_to) or gate.approval,
-                      manual=m.reply_via is None, approvers=tuple(ctx.config.people[h].ref for h in approvers),
-                      templates=templates, crisis=tag)
+                      manual=connector is None, approvers=tuple(ctx.config.people[h].ref for h in approvers),
+                      templates=templates, crisis=tag, network=mention.network, connector=connector, replies=replies)
 
 
 async def submit_reply(cmd: SubmitReply, *, ctx: Context) -> None:
     """Turn written text into a draft for approval, a delivery, or a by-hand answer."""
+    require_access(ctx, cmd.actor, Access.TEAM)
     text = cmd.text.strip()
     if not text:
         raise DomainError("The reply is empty.")
     if len(text) > MAX_REPLY_CHARS:
         raise DomainError(f"The reply is {len(text)} characters; at most {MAX_REPLY_CHARS} fit.")
     async with ctx.db.uow() as uow:
-        gate = await _gate(uow, await get_mention(uow, cmd.mention_id))
+        mention = await get_mention(uow, cmd.mention_id)
+        gate = await _gate(uow, mention)
+    if too_long := length_problem(mention.network, text):
+        raise DomainError(too_long)
     await _check_gate(ctx, gate, cmd.actor, cmd.mention_id)
     decided_state: list[DraftState] = []
 
     def decide(m: domain.MentionFacts) -> domain.Transition:
+        m = replace(m, reply_via=connector_for(ctx, m.reply_via))  # no connector here: the reply was posted by hand
         decided, draft_state = domain.submit_reply(m, cmd.actor, crisis_approval=gate.approval)
         decided_state[:] = [draft_state]
         return decided
@@ -160,6 +182,7 @@ async def _approvers(ctx: Context, draft: Draft, actor: Actor) -> set[str]:
 
 async def approve(cmd: Approve, *, ctx: Context) -> None:
     """A head of an escalated department (or a crisis lead) lets the draft go out."""
+    require_access(ctx, cmd.actor, Access.LISTED)
     async with ctx.db.uow() as uow:
         draft = await _load_draft(uow, cmd.draft_id)
     approvers = await _approvers(ctx, draft, cmd.actor)
@@ -178,6 +201,7 @@ async def approve(cmd: Approve, *, ctx: Context) -> None:
 
 async def request_changes(cmd: RequestChanges, *, ctx: Context) -> None:
     """A head sends the draft back to its author with a note."""
+    require_access(ctx, cmd.actor, Access.LISTED)
     async with ctx.db.uow() as uow:
         draft = await _load_draft(uow, cmd.draft_id)
     approvers = await _approvers(ctx, draft, cmd.actor)
@@ -195,38 +219,68 @@ async def request_changes(cmd: RequestChanges, *, ctx: Context) -> None:
 
 
 async def retry_delivery(cmd: RetryDelivery, *, ctx: Context) -> None:
-    """Try a failed delivery again; the draft text is unchanged."""
+    """Send a failed reply again, unchanged; its mention counts as answered again until the network decides."""
+    require_access(ctx, cmd.actor, Access.TEAM)
     async with ctx.db.uow() as uow:
         draft = await _load_draft(uow, cmd.draft_id)
-        mention = await get_mention(uow, draft.mention_id)
-        if mention.state != MentionState.ANSWERED:
-            raise DomainError("This reply can no longer be retried: the mention was reopened or closed.")
-        if not await uow.drafts.move(draft, [DraftState.FAILED], state=DraftState.SENDING.value, error=None):
-            raise DomainError("Only a failed delivery can be retried.")
+        gate = await _gate(uow, await get_mention(uow, draft.mention_id))
+        latest = await uow.drafts.latest_for(draft.mention_id)
+    if latest is not None and latest.id != draft.id:
+        raise DomainError("A newer reply was written for this mention since; this one is not sent again.")
+    await _check_gate(ctx, gate, cmd.actor, draft.mention_id)
+
+    def decide(m: domain.MentionFacts) -> domain.Transition:
+        return domain.retry_delivery(m, cmd.actor, DraftState(draft.state), approved=draft.decided_by is not None,
+                                     needs_approval=bool(m.escalated_to) or gate.approval)
+
+    async def resend(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
         now = ctx.clock()
-        await uow.audit.add(mention.id, cmd.actor, "retry_delivery", now, state=mention.state)
+        if not await uow.drafts.move(draft, [DraftState.FAILED], state=DraftState.SENDING.value, error=None):
+            raise DomainError("This reply is already on its way.")  # a second click, just before this one
         await ctx.fanout.deliver_reply(uow.outbox, mention.id or 0, cmd.draft_id, now)
         await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, now)
-        await ctx.fanout.card_changed(uow.outbox, mention.id or 0, now)
-        await uow.commit()
+
+    await transition(ctx, draft.mention_id, cmd.actor, decide, resend)
+
+
+async def retry_reply(cmd: RetryReply, *, ctx: Context) -> None:
+    """Retry, from its card, the mention's reply that could not be delivered."""
+    async with ctx.db.uow() as uow:
+        draft = await uow.drafts.latest_for(cmd.mention_id)
+    if draft is None:
+        raise DomainError("This mention has no reply to retry.")
+    await retry_delivery(RetryDelivery(draft.id or 0, cmd.actor), ctx=ctx)
+
+
+class _Settled(Exception):
+    """The network's verdict came for a draft that is no longer being sent: there is nothing to record."""
 
 
 async def record_delivery(draft_id: int, *, ctx: Context, receipt: DeliveryReceipt | None = None,
                           error: str | None = None) -> None:
-    """Record the network's verdict on a delivery: sent (first response time starts counting) or failed."""
+    """Record the network's verdict: sent (the first response counts from now), or failed (the mention is open
+    again, held as before, with the reason and Retry on its card)."""
     async with ctx.db.uow() as uow:
         draft = await _load_draft(uow, draft_id)
-        now = ctx.clock()
         if receipt is not None:
-            moved = await uow.drafts.move(draft, [DraftState.SENDING], state=DraftState.SENT.value, sent_at=now,
-                                          remote_id=receipt.remote_id, remote_url=receipt.url, error=None)
-            if moved:
+            now = ctx.clock()
+            if await uow.drafts.move(draft, [DraftState.SENDING], state=DraftState.SENT.value, sent_at=now,
+                                     remote_id=receipt.remote_id, remote_url=receipt.url, error=None):
                 await uow.mentions.set_first_response(draft.mention_id, now)
-        else:
-            moved = await uow.drafts.move(draft, [DraftState.SENDING], state=DraftState.FAILED.value, error=error)
-        if moved:
-            await uow.audit.add(draft.mention_id, SYSTEM, "reply_sent" if receipt else "reply_failed", now,
-                                detail=error if receipt is None else (receipt.url or receipt.remote_id))
-            await ctx.fanout.draft_changed(uow.outbox, draft.mention_id, draft_id, now)
-            await ctx.fanout.card_changed(uow.outbox, draft.mention_id, now)
-        await uow.commit()
+                await uow.audit.add(draft.mention_id, SYSTEM, "reply_sent", now,
+                                    detail=receipt.url or receipt.remote_id)
+                await ctx.fanout.draft_changed(uow.outbox, draft.mention_id, draft_id, now)
+                await ctx.fanout.card_changed(uow.outbox, draft.mention_id, now)
+            await uow.commit()
+            return
+    reason = error or "unknown error"
+
+    async def fail(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
+        if not await uow.drafts.move(draft, [DraftState.SENDING], state=DraftState.FAILED.value, error=reason):
+            raise _Settled
+        await ctx.fanout.draft_changed(uow.outbox, draft.mention_id, draft_id, ctx.clock())
+
+    try:
+        await transition(ctx, draft.mention_id, SYSTEM, lambda m: domain.delivery_failed(m, reason), fail)
+    except _Settled:
+        pass

@@ -21,6 +21,7 @@ HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
     c.Approve: answering.approve,
     c.RequestChanges: answering.request_changes,
     c.RetryDelivery: answering.retry_delivery,
+    c.RetryReply: answering.retry_reply,
     c.ShowMine: reporting.show_mine,
     c.ShowQueue: reporting.show_queue,
     c.ShowStats: reporting.show_stats,

@@ -18,6 +18,7 @@ from bot.storage.database import UnitOfWork
 from bot.storage.models import Draft
 from handlers.context import Context, get_mention, person_ref
 from handlers.crisis import checklist, linked_crisis, reminder_view
+from handlers.reply_options import with_answering
 
 
 def _department_views(config: Config, keys: list[str]) -> tuple:  # type: ignore[type-arg]
@@ -55,7 +56,7 @@ async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datet
         author_name=m.author_name, author_url=m.author_url, author_followers=m.author_followers,
         author_verified=m.author_verified, text=m.text, published_at=m.published_at, state=state, now=now,
         reply_via=m.reply_via, priority_level=m.priority_level, priority_reasons=tuple(m.priority_reasons),
-        storm_id=m.storm_id,
+        storm_id=m.storm_id, lang=m.lang,
         claimed_by=person_ref(config, m.claimed_by, m.claimed_by_name) if m.claimed_by else None,
         escalated_to=_department_views(config, m.escalated_to),
         draft=draft_view(config, draft) if draft is not None else None,
@@ -89,7 +90,7 @@ def escalation_notice(config: Config, mention_id: int, payload: dict[str, Any]) 
 async def current_card(ctx: Context, mention_id: int) -> CardView:
     """The card of this mention as it must show now, for the chat edges."""
     async with ctx.db.uow() as uow:
-        return await card_view(uow, ctx.config, mention_id, ctx.clock())
+        return with_answering(ctx, await card_view(uow, ctx.config, mention_id, ctx.clock()))
 
 
 async def current_draft(ctx: Context, draft_id: int) -> DraftView | None:
@@ -112,7 +113,8 @@ async def view_after(ctx: Context, command: object) -> CardView | DraftView | Ch
             if draft is None:
                 raise DomainError(f"Draft {command.draft_id} does not exist.")
             return draft_view(ctx.config, draft)
-        return await card_view(uow, ctx.config, command.mention_id, ctx.clock())  # type: ignore[attr-defined]
+        view = await card_view(uow, ctx.config, command.mention_id, ctx.clock())  # type: ignore[attr-defined]
+    return with_answering(ctx, view)
 
 
 @dataclass(frozen=True, slots=True)

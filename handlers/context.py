@@ -31,6 +31,7 @@ class Context:
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
     playbooks_dir: Path = Path("playbooks")
+    connectors: frozenset[str] = frozenset()  # the reply connectors this server delivers through (`reply_via` names)
 
 
 def person_ref(config: Config, key: str, name: str | None) -> PersonRef:

@@ -138,7 +138,8 @@ async def checklist(uow: UnitOfWork, ctx: Context, crisis: Crisis, now: datetime
         gate=reply_gate(state), gate_step=next((s for s in steps if gate_step and s.id == gate_step.id), None),
         linked=len(await uow.crises.linked(crisis.id or 0)), now=now, note=crisis.note, ended_at=crisis.ended_at,
         ended_by=person_ref(ctx.config, crisis.ended_by, crisis.ended_by_name) if crisis.ended_by else None,
-        forced_reason=crisis.forced_reason)
+        forced_reason=crisis.forced_reason, private_channel=state.playbook.channel == "private",
+        zone=ctx.config.team.zone)
 
 
 async def current_checklist(ctx: Context, crisis_id: int) -> ChecklistView | None:
@@ -476,4 +477,4 @@ async def reminder_view(uow: UnitOfWork, ctx: Context, crisis_id: int, step_id: 
         return None
     to_lead = level == rules.LEAD
     notify = view.leads if to_lead else step.owners
-    return CrisisReminder(view.tag, step, notify, to_lead)
+    return CrisisReminder(view.tag, step, notify, to_lead, now, view.zone)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.config import Config
+from bot.core.clock_words import stamp
 from bot.core.crisis import rules
 from bot.core.crisis.rules import CrisisState
 from bot.core.views import network_label
@@ -20,10 +21,6 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
 # People's notes are escaped so that nothing in them becomes a link, emphasis or a table cell in the report.
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
 _LINE_BREAKS = str.maketrans({"\n": " ", "\r": " "})
-
-
-def _clock(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _span(delta: timedelta) -> str:
@@ -50,6 +47,9 @@ def render_report(config: Config, crisis: Crisis, state: CrisisState, audits: Se
     """The markdown timeline of one crisis, as of `now`."""
     start = crisis.started_at
 
+    def clock(at: datetime) -> str:  # in the team's time zone, named: the report is read later and elsewhere
+        return stamp(at, config.team.zone)
+
     def name(key: str, fallback: str | None = None) -> str:  # a chat user's name is theirs to choose: escaped
         return _cell(person_ref(config, key, fallback).name)
 
@@ -59,14 +59,14 @@ def render_report(config: Config, crisis: Crisis, state: CrisisState, audits: Se
     kind = "Drill report" if crisis.drill else "Crisis report"
     lines = [f"# {kind}: {crisis.title} (#{crisis.id})", ""]
     lines.append(f"- **Playbook:** `{crisis.playbook}` at version `{crisis.version}`")
-    started = f"- **Started:** {_clock(start)} by {name(crisis.started_by, crisis.started_by_name)}"
+    started = f"- **Started:** {clock(start)} by {name(crisis.started_by, crisis.started_by_name)}"
     lines.append(started + (f" — {_cell(crisis.note)}" if crisis.note else ""))
     if crisis.ended_at is not None:
-        ended = f"- **Ended:** {_clock(crisis.ended_at)} by {name(crisis.ended_by or '', crisis.ended_by_name)}"
+        ended = f"- **Ended:** {clock(crisis.ended_at)} by {name(crisis.ended_by or '', crisis.ended_by_name)}"
         ended += f", after {_span(crisis.ended_at - start)}"
         lines.append(ended + (f" — **forced**: {_cell(crisis.forced_reason)}" if crisis.forced_reason else ""))
     else:
-        lines.append(f"- **Still running** at {_clock(now)} ({_span(now - start)} in)")
+        lines.append(f"- **Still running** at {clock(now)} ({_span(now - start)} in)")
     gate = rules.unlocking_step(state)
     if gate is None:
         lines.append("- **Time to holding statement:** the playbook has no step that unlocks replies")
@@ -123,6 +123,6 @@ def render_report(config: Config, crisis: Crisis, state: CrisisState, audits: Se
         lines.append("None.")
 
     lines += ["", "## Timeline", ""]
-    lines += [f"- {_clock(a.at)} ({since(a.at)}) {_cell(a.actor_name)}: {a.action.replace('_', ' ')}"
+    lines += [f"- {clock(a.at)} ({since(a.at)}) {_cell(a.actor_name)}: {a.action.replace('_', ' ')}"
               + (f" — {_cell(a.detail)}" if a.detail else "") for a in audits]
     return "\n".join(lines) + "\n"

@@ -14,6 +14,10 @@ from handlers.context import Context
 
 logger = logging.getLogger(__name__)
 
+# Tries of the outbox (each with the connector's own quick retries) before a transient failure counts as failed:
+# with the relay's backoff, about ten minutes unless the network asks for longer waits.
+REPLY_TRIES = 10
+
 
 class ReplyDelivery:
     """The outbox sender for `reply` jobs."""
@@ -22,7 +26,8 @@ class ReplyDelivery:
         self._ctx, self._connectors = ctx, connectors
 
     async def __call__(self, job: OutboxJob) -> None:
-        """Deliver once; transient failures come back later, permanent ones show on the card with Retry."""
+        """Deliver once; a transient failure comes back later (`REPLY_TRIES` in all), a refusal for good or the
+        last try shows on the card with the reason and Retry, and the mention is open again."""
         draft_id = int(job.payload["draft_id"])
         async with self._ctx.db.uow() as uow:
             draft = await uow.drafts.get(draft_id)
@@ -43,12 +48,13 @@ class ReplyDelivery:
         try:
             receipt = await connector.deliver(request)
         except DeliveryError as exc:
-            if exc.transient:
+            if exc.transient and job.attempts < REPLY_TRIES:
                 self._ctx.metrics.replies.labels(outcome="retry").inc()
                 raise RetryLater(exc.reason, delay=exc.retry_after or backoff(job.attempts)) from None
-            logger.warning("reply: draft %s refused by %s: %s", draft_id, connector.name, exc.reason)
+            reason = f"{exc.reason} (gave up after {job.attempts} tries)" if exc.transient else exc.reason
+            logger.warning("reply: draft %s not delivered by %s: %s", draft_id, connector.name, reason)
             self._ctx.metrics.replies.labels(outcome="failed").inc()
-            await record_delivery(draft_id, ctx=self._ctx, error=exc.reason)
+            await record_delivery(draft_id, ctx=self._ctx, error=reason)
             return
         self._ctx.metrics.replies.labels(outcome="sent").inc()
         await record_delivery(draft_id, ctx=self._ctx, receipt=receipt)

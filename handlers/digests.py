@@ -24,7 +24,7 @@ async def digest_view(ctx: Context, minute: str) -> DigestView:
                              url=m.url, state=MentionState(m.state),
                              claimed_by=person_ref(ctx.config, m.claimed_by, m.claimed_by_name)
                              if m.claimed_by else None) for m in mentions)
-    return DigestView(minute=minute, lines=lines, total=total, now=ctx.clock())
+    return DigestView(minute=minute, lines=lines, total=total, now=ctx.clock(), zone=ctx.config.team.zone)
 
 
 async def shown_elsewhere(ctx: Context, mention_id: int) -> bool:

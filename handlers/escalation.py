@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from bot.core import mentions as domain
+from bot.core.access import Access
 from bot.core.commands import Escalate
 from bot.outbox.jobs import NoticeKind
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Mention
+from handlers.access import require_access
 from handlers.context import Context, transition
 
 
 async def escalate(cmd: Escalate, *, ctx: Context) -> None:
     """Pull the departments' heads into the mention's thread."""
+    require_access(ctx, cmd.actor, Access.TEAM)
     known = set(ctx.config.departments)
     note = (cmd.note or "").strip() or None
 

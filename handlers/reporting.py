@@ -5,15 +5,17 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
+from bot.core.clock_words import day_start
 from bot.core.commands import ShowMine, ShowQueue, ShowStats
 from bot.core.mentions import ACTIVE_STATES, DomainError
 from bot.core.storms.priority import priority_label
-from bot.core.views import MentionState, MineItem, QueueItem, QueueReport, StatsReport
+from bot.core.views import MentionState, MineItem, QueueItem, QueueReport, StatsReport, UndeliveredItem
 from bot.storage.models import Mention
-from handlers.context import Context
+from handlers.context import Context, person_ref
 
-PERIODS = {"today": None, "week": timedelta(days=7)}
+PERIODS = {"today": 0, "week": 6}  # days before today the period starts, on the team's calendar
 QUEUE_FIRST = 5  # unclaimed mentions `queue` names, most urgent first
+QUEUE_UNDELIVERED = 10  # open mentions whose reply failed that `queue` names, oldest first
 
 
 def _minutes(delta: timedelta) -> int:
@@ -40,6 +42,7 @@ async def show_queue(cmd: ShowQueue, *, ctx: Context) -> QueueReport:
     async with ctx.db.uow() as uow:
         levels = await uow.mentions.unclaimed_by_level(ACTIVE_STATES)
         first = await uow.mentions.unclaimed_first(ACTIVE_STATES, QUEUE_FIRST) if levels else []
+        undelivered = await uow.mentions.undelivered(ACTIVE_STATES, QUEUE_UNDELIVERED)
     oldest = min((published for _, published in levels.values()), default=None)
     return QueueReport(
         unclaimed=sum(count for count, _ in levels.values()),
@@ -47,26 +50,29 @@ async def show_queue(cmd: ShowQueue, *, ctx: Context) -> QueueReport:
         by_level=tuple((level, levels[level][0]) for level in sorted(levels)),
         first=tuple(QueueItem(mention_id=m.id or 0, network=m.network, author=_author(m),
                               priority=priority_label(m.priority_level, m.priority_reasons),
-                              age_minutes=_minutes(now - m.published_at), url=m.url) for m in first))
+                              age_minutes=_minutes(now - m.published_at), url=m.url) for m in first),
+        undelivered=tuple(UndeliveredItem(mention_id=m.id or 0, network=m.network, author=_author(m),
+                                          claimed_by=person_ref(ctx.config, m.claimed_by, m.claimed_by_name)
+                                          if m.claimed_by else None, url=m.url) for m in undelivered))
 
 
 async def show_stats(cmd: ShowStats, *, ctx: Context) -> StatsReport:
-    """Volume, median time to first response and share answered within the SLA, for today or the last week."""
+    """Volume, median time to first response and share answered within the SLA, for today or the last 7 days
+    (today and the six days before), counted by arrival from midnight in the team's time zone."""
     if cmd.period not in PERIODS:
         raise DomainError(f"Unknown period {cmd.period!r}: use today or week.")
-    now = ctx.clock()
-    window = PERIODS[cmd.period]
-    start = now - window if window else now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = day_start(ctx.clock(), ctx.config.team.zone, days_ago=PERIODS[cmd.period])
     async with ctx.db.uow() as uow:
         rows = await uow.mentions.since(start)
-    sla = ctx.config.sla.first_response_minutes
-    waits = [(first - published).total_seconds() / 60 for published, first, _ in rows if first is not None]
+    sla, hours = ctx.config.sla.first_response_minutes, ctx.config.team.hours
+    answered = [(arrived, first) for arrived, first, _ in rows if first is not None]
+    waits = [(first - arrived).total_seconds() / 60 for arrived, first in answered]  # real time, nights included
+    in_time = sum(1 for arrived, first in answered if hours.seconds_between(arrived, first) <= sla * 60)  # SLA clock
     dismissed = sum(1 for *_, state in rows if state == MentionState.DISMISSED)
     needing_answer = len(rows) - dismissed
     return StatsReport(
         period=cmd.period, volume=len(rows), answered=len(waits), dismissed=dismissed,
         median_first_response_minutes=round(statistics.median(waits), 1) if waits else None,
-        within_sla_share=(sum(1 for w in waits if w <= sla) / needing_answer) if needing_answer else None,
-        sla_minutes=sla)
+        within_sla_share=in_time / needing_answer if needing_answer else None, sla_minutes=sla)
 
 

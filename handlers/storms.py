@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core import commands as c
+from bot.core.access import Access
 from bot.core.crisis.views import CrisisStarted
 from bot.core.mentions import LEAD_ROLE, OPEN_STATES, SYSTEM, Actor, AlreadyClaimed, DomainError, NotFound
 from bot.core.storms.views import RECENT_MINUTES, StormMember, StormMembers, StormState, StormView
@@ -22,6 +23,7 @@ from bot.outbox.jobs import JobKind, job_key, job_kind
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Mention, OutboxJob, Storm
 from handlers import answering, crisis, triage
+from handlers.access import require_access
 from handlers.context import Context, person_ref
 
 logger = logging.getLogger(__name__)
@@ -116,6 +118,7 @@ def _holder_check(storm: Storm, actor: Actor, verb: str) -> dict[str, Any]:
 
 async def claim_storm(cmd: c.ClaimStorm, *, ctx: Context) -> None:
     """Take a storm; whoever loses a simultaneous claim is told who has it."""
+    require_access(ctx, cmd.actor, Access.TEAM)
 
     def decide(storm: Storm) -> dict[str, Any]:
         if storm.claimed_by == cmd.actor.key:
@@ -139,6 +142,7 @@ def _batch(ctx: Context, storm_id: int, action: str, actor: Actor, **extra: Any)
 
 async def answer_storm(cmd: c.AnswerStorm, *, ctx: Context) -> None:
     """One text for every open member below P1 that nobody else holds, each delivered by its own connector."""
+    require_access(ctx, cmd.actor, Access.TEAM)
     text = cmd.text.strip()
     if not text:
         raise DomainError("The reply is empty.")
@@ -153,6 +157,7 @@ async def answer_storm(cmd: c.AnswerStorm, *, ctx: Context) -> None:
 
 async def dismiss_storm(cmd: c.DismissStorm, *, ctx: Context) -> None:
     """Dismiss every open member below P1 that nobody else holds, with one reason."""
+    require_access(ctx, cmd.actor, Access.TEAM)
 
     def decide(storm: Storm) -> dict[str, Any]:
         return {**_holder_check(storm, cmd.actor, "dismiss"), "state": StormState.DISMISSED.value}
@@ -173,6 +178,7 @@ async def show_storm(cmd: c.ShowStorm, *, ctx: Context) -> StormMembers:
 
 async def start_storm_crisis(cmd: c.StartStormCrisis, *, ctx: Context) -> CrisisStarted:
     """Start a crisis on the playbook and link every member of the storm not linked to another crisis yet."""
+    require_access(ctx, cmd.actor, Access.LISTED)
     async with ctx.db.uow() as uow:
         if await uow.storms.get(cmd.storm_id) is None:
             raise NotFound(f"There is no storm #{cmd.storm_id}.")

@@ -9,6 +9,7 @@ import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,13 @@ TEAM_TOML = FIXTURES / "webcare.toml"
 TEAM_PLAYBOOKS = FIXTURES / "playbooks" / "team"
 
 
-def team_config() -> Config:
-    """The team every test works with."""
-    return load_config(TEAM_TOML)
+def team_config(**people: dict[str, Any]) -> Config:
+    """The team every test works with; `carla={"teams": "29:3carla"}` changes someone for one test."""
+    config = load_config(TEAM_TOML)
+    if not people:
+        return config
+    changed = {key: replace(config.people[key], **changes) for key, changes in people.items()}
+    return replace(config, people={**config.people, **changed})
 
 
 def settings(database_url: str, slack_url: str | None = None, **overrides: Any) -> Settings:

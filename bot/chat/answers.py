@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.clock_words import moment
 from bot.core.crisis.views import (
     ChecklistView,
     CrisisChanged,
@@ -17,7 +18,7 @@ from bot.core.crisis.views import (
 )
 from bot.core.storms.views import StormMembers
 from bot.core.views import MineItem, QueueReport, StatsReport
-from bot.core.wording import linked_mentions, mention_state_name
+from bot.core.wording import linked_mentions, mention_state_name, undelivered_heading
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +48,9 @@ def mine(items: list[MineItem], m: Markup) -> str:
 
 
 def queue(report: QueueReport, m: Markup) -> str:
-    """The unclaimed queue."""
+    """The unclaimed queue, and the open mentions whose reply could not be delivered."""
     if report.unclaimed == 0:
-        return "The queue is empty: every open mention has an owner."
+        return "\n".join(["The queue is empty: every open mention has an owner.", *_undelivered(report, m)])
     lines = [f"{m.bold(str(report.unclaimed))} unclaimed mention{'s' if report.unclaimed != 1 else ''};"
              f" the oldest is {_age(report.oldest_age_minutes or 0)} old."]
     if report.unclaimed > 1:
@@ -61,7 +62,20 @@ def queue(report: QueueReport, m: Markup) -> str:
         link = m.link(item.url, label) if item.url else label
         lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)}"
                      f" — {m.escape(item.priority)}, {_age(item.age_minutes)} old")
-    return "\n".join(lines)
+    return "\n".join([*lines, *_undelivered(report, m)])
+
+
+def _undelivered(report: QueueReport, m: Markup) -> list[str]:
+    """The mentions open again because their reply was not delivered: Retry is on their cards."""
+    if not report.undelivered:
+        return []
+    lines = [m.bold(undelivered_heading())]
+    for item in report.undelivered:
+        label = f"#{item.mention_id}"
+        link = m.link(item.url, label) if item.url else label
+        holder = f"held by {m.escape(item.claimed_by.name)}" if item.claimed_by else "nobody holds it"
+        lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)} — {holder}")
+    return lines
 
 
 def stats(report: StatsReport, m: Markup) -> str:
@@ -76,7 +90,8 @@ def stats(report: StatsReport, m: Markup) -> str:
 
 
 def _when(view: ChecklistView, at: datetime) -> str:
-    return f"{at:%H:%M} UTC (+{_age(int((at - view.started_at).total_seconds() // 60))})"
+    """"tomorrow 06:17 (+24 h)": in the team's time zone, with the time since the crisis started."""
+    return f"{moment(at, now=view.now, zone=view.zone)} (+{_age(int((at - view.started_at).total_seconds() // 60))})"
 
 
 _GATE_WORDS = {ReplyGate.OPEN: "replies are open", ReplyGate.HOLD: "replies are on hold",

@@ -78,6 +78,14 @@ class RetryDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class RetryReply:
+    """Try a mention's failed delivery again, from its card (which Teams redraws with the answer)."""
+
+    mention_id: int
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
 class Dismiss:
     """Close a mention that needs no answer."""
 

@@ -54,6 +54,8 @@ def command_for(intent: str, subject_id: int, who: Actor, inputs: Mapping[str, A
             return c.RequestChanges(subject_id, who, note)
         case "retry":
             return c.RetryDelivery(subject_id, who)
+        case "retry_reply":
+            return c.RetryReply(subject_id, who)
         case "link":
             crisis = inputs.get("crisis_id")
             return c.LinkMention(subject_id, who, None if crisis in (None, "") else subject_number(crisis, "crisis"))

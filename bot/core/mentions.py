@@ -183,6 +183,39 @@ def submit_reply(m: MentionFacts, actor: Actor, *, crisis_approval: bool = False
     return Transition("answer", MentionState.ANSWERED, changes), DraftState.SENDING
 
 
+def delivery_failed(m: MentionFacts, reason: str) -> Transition:
+    """A reply the network refused for good: its mention is open again, held as before, until Retry delivers it.
+
+    A mention reopened while its reply was on its way keeps its state; the failure is only noted.
+    """
+    if m.state not in (MentionState.ANSWERED, MentionState.CLOSED):
+        return Transition("reply_failed", m.state, detail=reason)
+    if m.escalated_to:
+        to = MentionState.ESCALATED
+    else:
+        to = MentionState.CLAIMED if m.claimed_by else MentionState.NEW
+    return Transition("reply_failed", to, detail=reason)
+
+
+def retry_delivery(m: MentionFacts, actor: Actor, draft_state: DraftState, *, approved: bool,
+                   needs_approval: bool) -> Transition:
+    """Send a failed reply again, unchanged: the claimant or a lead, while nothing newer was decided.
+
+    A reply written before the mention was escalated (or its crisis asked for approval) is not sent
+    without that approval: it has to be answered again.
+    """
+    if draft_state is DraftState.SENDING:
+        raise IllegalTransition("This reply is already on its way.")
+    if draft_state is not DraftState.FAILED:
+        raise IllegalTransition("Only a failed delivery can be retried.")
+    if m.state not in OPEN_STATES:
+        raise _refuse("retry the reply", m)
+    if needs_approval and not approved:
+        raise IllegalTransition("This reply now needs approval: answer again so that it can be approved.")
+    changes = _require_holder("retry the reply", m, actor)
+    return Transition("retry_delivery", MentionState.ANSWERED, changes)
+
+
 def approve(m: MentionFacts, actor: Actor, draft_author: str, draft_state: DraftState, heads: set[str]) -> Transition:
     """A head of an escalated department (not the author) lets a draft go out."""
     _check_approver(m, actor, draft_author, draft_state, heads, "approve")

@@ -129,7 +129,8 @@ class CardView:
     published_at: datetime
     state: MentionState
     now: datetime
-    reply_via: str | None = None
+    reply_via: str | None = None                  # the connector that sends replies (for the chat edges: None when
+                                                  # this server has no such connector, so replies are posted by hand)
     claimed_by: PersonRef | None = None
     escalated_to: tuple[DepartmentView, ...] = ()
     draft: DraftView | None = None
@@ -145,6 +146,8 @@ class CardView:
     priority_level: str = "P3"                    # P1 is the most urgent
     priority_reasons: tuple[str, ...] = ()        # why: "250k followers", "verified", 'keyword "datalek"'
     storm_id: int | None = None                   # the storm group it joined: its storm card shows it too
+    lang: str | None = None                       # the post's language, as the source gave it
+    saved_replies: tuple[tuple[str, str], ...] = ()  # (key, label) of the saved replies its Answer form offers
 
     @property
     def age_minutes(self) -> int:
@@ -194,6 +197,18 @@ class QueueReport:
     oldest_age_minutes: int | None
     by_level: tuple[tuple[str, int], ...] = ()   # ("P1", 2), ("P3", 40): levels with unclaimed mentions, P1 first
     first: tuple[QueueItem, ...] = ()
+    undelivered: tuple[UndeliveredItem, ...] = ()  # open again because the network refused the reply, claimed or not
+
+
+@dataclass(frozen=True, slots=True)
+class UndeliveredItem:
+    """An open mention whose reply could not be delivered, as `queue` lists it until Retry or a new answer."""
+
+    mention_id: int
+    network: str
+    author: str
+    claimed_by: PersonRef | None
+    url: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.core.crisis.views import StepStatus, StepView
+from bot.core.replies import reply_limit
 from bot.core.storms.views import StormState, StormView
 from bot.core.views import (
     CardView,
@@ -101,6 +102,11 @@ def draft_headline(draft: DraftView, style: Style) -> str:
             return f"Reply by {author}{approved}, not delivered"
         case DraftState.BY_HAND:
             return f"Answered by hand by {author}{approved}:"
+
+
+def undelivered_heading() -> str:
+    """Head the list of open mentions whose reply the network refused (`queue`)."""
+    return "Reply not delivered (Retry on the card):"
 
 
 def delivery_error(draft: DraftView) -> str:
@@ -201,3 +207,36 @@ def _answered(view: CardView, style: Style) -> str:
 def _department_with_heads(department: DepartmentView, style: Style) -> str:
     heads = ", ".join(style.person(h) for h in department.heads)
     return f"{style.department(department)} ({heads})" if heads else style.department(department)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerPrompt:
+    """What the Answer dialog says happens to the reply, the reply field's label and hint, and its submit button."""
+
+    explain: str
+    label: str
+    submit: str
+    hint: str  # "X allows 280 characters."
+
+
+def answer_prompt(network: str, connector: str | None, *, approval: str | None, heads: str,
+                  escape: Callable[[str], str] = str) -> AnswerPrompt:
+    """Say honestly where a reply goes: sent by a connector (`approval` by whom first), or posted by hand.
+
+    `approval` is None, "escalated" or "crisis"; `heads` names who approves, as the renderer writes names;
+    `escape` makes the network's and connector's names safe for the renderer's markup.
+    """
+    where = escape(network_label(network)) if network else "the network"
+    hint = f"{where} allows {reply_limit(network):,} characters."
+    if connector is None:
+        if approval:
+            return AnswerPrompt(f"No connector sends replies for {where}: {heads} must approve it before you post it "
+                                f"yourself on {where}.", "Reply to approve", "Ask approval", hint)
+        return AnswerPrompt(f"No connector sends replies for {where}: post this reply yourself on {where}, then "
+                            "submit to record it as answered by hand.", "What you replied", "Save answer", hint)
+    sent = f"sent to {where} through the {escape(connector)} connector"
+    if approval:
+        why = "linked to a crisis" if approval == "crisis" else "escalated"
+        return AnswerPrompt(f"This mention is {why}: {heads} must approve your reply before it is {sent}.",
+                            "Your reply", "Ask approval", hint)
+    return AnswerPrompt(f"{sent[0].upper()}{sent[1:]} when you submit.", "Your reply", "Send reply", hint)

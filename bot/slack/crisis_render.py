@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
+from bot.core.clock_words import moment
 from bot.core.crisis.views import ChecklistView, CrisisReminder, ReplyGate, StepStatus, StepView
 from bot.core.views import CrisisTag, PersonRef
 from bot.core.wording import linked_mentions, role_holders, step_outcome
@@ -48,7 +49,7 @@ def render_banner(view: ChecklistView, room: str | None) -> Message:
     """Render the triage channel's banner; `room` is the crisis channel's id (None: the banner's own thread)."""
     where = f"<#{room}>" if room else "the thread of this message"
     if view.running:
-        text = (f"{_headline(view)} is running since {_time(view.started_at)}. "
+        text = (f"{_headline(view)} is running since {_time(view.started_at, view.now, view.zone)}. "
                 f"Follow it in {where}.\n{_gate(view)}")
     else:
         text = f"{_headline(view)} — {_ended(view)}. The report is in {where}."
@@ -79,7 +80,7 @@ def render_reminder(reminder: CrisisReminder) -> Message:
     """Render a reminder about an overdue step, pinging its owners (or, when very late, the lead)."""
     step = reminder.step
     title = f"“{escape_mrkdwn(step.title)}”"
-    due = f" was due {_time(step.due_at)}" if step.due_at else " is overdue"
+    due = f" was due {_time(step.due_at, reminder.now, reminder.zone)}" if step.due_at else " is overdue"
     who = ", ".join(mention(p) for p in reminder.notify) or f"Members of {escape_mrkdwn(step.owner_role)}"
     if reminder.to_lead:
         text = (f":rotating_light: {who}: {title} (owner: {escape_mrkdwn(step.owner_role)}){due} and is still "
@@ -112,7 +113,7 @@ def _headline(view: ChecklistView) -> str:
 
 
 def _meta(view: ChecklistView) -> str:
-    parts = [f"Started by {mention(view.started_by)} {_time(view.started_at)}",
+    parts = [f"Started by {mention(view.started_by)} {_time(view.started_at, view.now, view.zone)}",
              f"playbook `{escape_mrkdwn(view.playbook)}` version `{escape_mrkdwn(view.version[:12])}`",
              linked_mentions(view.linked)]
     if view.note:
@@ -136,7 +137,7 @@ def _gate(view: ChecklistView) -> str:
 def _ended(view: ChecklistView) -> str:
     assert view.ended_at is not None
     by = f" by {mention(view.ended_by)}" if view.ended_by else ""
-    text = f":checkered_flag: Ended {_time(view.ended_at)}{by}"
+    text = f":checkered_flag: Ended {_time(view.ended_at, view.now, view.zone)}{by}"
     if view.forced_reason:
         text += f", before every required step was done: {truncate(escape_mrkdwn(view.forced_reason), _NOTE_LIMIT)}"
     return truncate(text, SECTION_LIMIT)
@@ -149,10 +150,10 @@ def _step_line(view: ChecklistView, step: StepView) -> str:
     line = (f"{_MARKS[step.status]} *{escape_mrkdwn(step.title)}* (`{escape_mrkdwn(step.id)}`{optional}){unlocks}\n"
             f"Owner {escape_mrkdwn(step.owner_role)}: {owners}")
     if step.by is not None and step.at is not None:
-        line += f"\n{step_outcome(step, mention)} {_time(step.at)}"
+        line += f"\n{step_outcome(step, mention)} {_time(step.at, view.now, view.zone)}"
         line += f": {truncate(escape_mrkdwn(step.note), _NOTE_LIMIT)}" if step.note else ""
     elif step.due_at is not None:
-        line += f" · due {_time(step.due_at)} (+{_span(step.due_at - view.started_at)})"
+        line += f" · due {_time(step.due_at, view.now, view.zone)} (+{_span(step.due_at - view.started_at)})"
         line += " · :warning: *OVERDUE*" if step.overdue and view.running else ""
     return truncate(line, SECTION_LIMIT)
 
@@ -208,9 +209,10 @@ def _checklist_fallback(view: ChecklistView) -> str:
     return truncate(escape_mrkdwn(text), _FALLBACK_LIMIT)
 
 
-def _time(at: datetime) -> str:
-    """A time every reader sees in their own time zone (Slack formats it), UTC where it cannot."""
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+def _time(at: datetime, now: datetime, zone: tzinfo) -> str:
+    """A time every reader sees in their own time zone (Slack formats it), else in the team's, with its date."""
+    fallback = moment(at, now=now, zone=zone, relative=False)
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def _span(delta: timedelta) -> str:

@@ -56,7 +56,7 @@ class Room:
 
 def channel_name(view: ChecklistView, attempt: int = 1) -> str:
     """The crisis channel's name: `crisis-<playbook>-<yyyymmdd>[-drill][-<attempt>]`, within Slack's rules."""
-    tail = f"-{view.started_at:%Y%m%d}" + ("-drill" if view.drill else "")
+    tail = f"-{view.started_at.astimezone(view.zone):%Y%m%d}" + ("-drill" if view.drill else "")  # the team's date
     suffix = f"-{attempt}" if attempt > 1 else ""
     key = _NOT_IN_NAME.sub("-", view.playbook.lower()).strip("-") or "playbook"
     head = f"crisis-{key}"[: NAME_LIMIT - len(tail) - len(f"-{MAX_NAME_TRIES}")].rstrip("-")
@@ -142,13 +142,14 @@ class CrisisSenders:
         return room
 
     async def _create_channel(self, job: OutboxJob, view: ChecklistView) -> tuple[str | None, str | None]:
-        """The new channel's id, or None and Slack's reason when the app may not create one."""
+        """The new channel's id (private unless the playbook says `channel: public`), or None and Slack's reason when
+        the app may not create one (an app installed without `groups:write` gets `missing_scope`)."""
         for attempt in range(1, MAX_NAME_TRIES + 1):
             name = channel_name(view, attempt)
             try:
                 # Not repeated after a 5xx or timeout: the channel may exist, and a second try would take `-2`.
                 created = await self._poster.call(self._client.conversations_create, idempotent=False, name=name,
-                                                  is_private=False)
+                                                  is_private=view.private_channel)
             except SlackApiError as exc:
                 error = str(exc.response.get("error"))
                 if error == "name_taken":
@@ -161,7 +162,8 @@ class CrisisSenders:
             # Recorded at once, so a later failure (an invite, the first post) never makes a second channel.
             await self._poster.remember(crisis_subject(view.id, CrisisPart.CHANNEL), channel,
                                         str(created["channel"].get("created") or ""), crisis_id=view.id)
-            logger.info("slack: created #%s for crisis %s (job %s)", name, view.id, job.key)
+            logger.info("slack: created %s #%s for crisis %s (job %s)",
+                        "private" if view.private_channel else "public", name, view.id, job.key)
             return channel, None
         return None, f"every name from {channel_name(view)} to -{MAX_NAME_TRIES} is taken"
 

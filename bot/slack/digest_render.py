@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.clock_words import moment
 from bot.core.storms.views import DigestLine, DigestView
 from bot.core.views import MentionState, network_label
 from bot.core.wording import mention_label, mention_state_name
@@ -31,8 +32,8 @@ def render_digest(view: DigestView) -> Message:
 
 
 def _headline(view: DigestView) -> str:
-    _, _, time = view.minute.partition("T")
-    return f"Digest {time} UTC · {view.total:,} P3 mention{'' if view.total == 1 else 's'}"
+    time = moment(view.at, now=view.now, zone=view.zone, relative=False)
+    return f"Digest {time} · {view.total:,} P3 mention{'' if view.total == 1 else 's'}"
 
 
 def _line(line: DigestLine) -> dict:

@@ -61,3 +61,4 @@ class Block(StrEnum):
     REPLY_TEXT = "reply_text"
     REASON = "reason"
     PLAYBOOK = "playbook"
+    SAVED_REPLY = "saved_reply"  # the Answer dialog's menu of saved replies: a pick fills the reply (block_actions)

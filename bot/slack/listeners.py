@@ -12,17 +12,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat import answers as reports
 from bot.core import commands as c
+from bot.core.access import Access
 from bot.core.crisis.views import ChecklistView, PlaybookCatalogue
 from bot.core.mentions import AlreadyClaimed, DomainError
+from bot.core.replies import ReplyOption
 from bot.core.storms.views import StormMembers
 from bot.slack import calls, translate
 from bot.slack.escape import escape_mrkdwn, link, safe_url
-from bot.slack.ids import PLATFORM, Action
+from bot.slack.ids import PLATFORM, Action, Block
 from bot.slack.modals import (
     answer_modal,
+    answer_refused_modal,
+    block_id_in,
     crisis_skip_modal,
     dismiss_modal,
     escalate_modal,
+    reply_revision,
     request_changes_modal,
     storm_answer_modal,
     storm_crisis_modal,
@@ -30,6 +35,7 @@ from bot.slack.modals import (
 )
 from bot.slack.render import mention
 from bot.slack.storm_render import render_member_list
+from handlers.access import require_access
 from handlers.answering import AnswerForm
 from handlers.bus import Bus
 
@@ -68,6 +74,14 @@ async def _ephemeral(client: AsyncWebClient, body: dict[str, Any], fallback: str
                          blocks=[{"type": "section", "text": text} for text in texts])
 
 
+def _answer_view(form: AnswerForm, filled: ReplyOption | None = None, revision: int = 0) -> dict[str, Any]:
+    """The Answer dialog for a prepared form, its reply filled with a picked saved reply in a later revision."""
+    return answer_modal(form.mention_id, needs_approval=form.needs_approval, manual=form.manual,
+                        approvers=list(form.approvers), templates=form.templates, crisis=form.crisis,
+                        network=form.network, connector=form.connector, replies=form.replies, filled=filled,
+                        revision=revision)
+
+
 def register(app: AsyncApp, bus: Bus) -> None:
     """Attach every listener of the triage bot to a Bolt app."""
     config = bus.ctx.config
@@ -89,6 +103,8 @@ def register(app: AsyncApp, bus: Bus) -> None:
     async def on_escalate(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         try:
+            # Refused before the dialog opens: nobody fills in a form only to be told they may not send it.
+            require_access(bus.ctx, translate.actor(config, body.get("user") or {}), Access.TEAM)
             mention_id = translate.subject_id(action)
             if not config.departments:
                 raise DomainError("No departments are configured in webcare.toml, so there is nobody to escalate to.")
@@ -104,17 +120,31 @@ def register(app: AsyncApp, bus: Bus) -> None:
         who = translate.actor(config, body.get("user") or {})
         try:
             form: AnswerForm = await bus.dispatch(c.PrepareAnswer(translate.subject_id(action), who))
-            await calls.call(client.views_open, trigger_id=body["trigger_id"],
-                             view=answer_modal(form.mention_id, needs_approval=form.needs_approval,
-                                               manual=form.manual, approvers=list(form.approvers),
-                                               templates=form.templates, crisis=form.crisis))
+            await calls.call(client.views_open, trigger_id=body["trigger_id"], view=_answer_view(form))
         except DomainError as exc:
             await _tell(client, body, exc.user_message)
+
+    @app.action(Block.SAVED_REPLY)
+    async def on_saved_reply(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+        await ack()
+        shown = body.get("view") or {}
+        who = translate.actor(config, body.get("user") or {})
+        mention_id = 0
+        try:
+            mention_id = translate.subject_id({"value": shown.get("private_metadata")})
+            form: AnswerForm = await bus.dispatch(c.PrepareAnswer(mention_id, who))
+            picked = form.reply(str((action.get("selected_option") or {}).get("value") or ""))
+            view = _answer_view(form, picked, reply_revision(shown) + 1)
+        except DomainError as exc:
+            view = answer_refused_modal(mention_id, exc.user_message)
+        await calls.call(client.views_update, view_id=shown.get("id"), hash=shown.get("hash"), view=view)
 
     @app.action(Action.DISMISS)
     async def on_dismiss(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         try:
+            require_access(bus.ctx, translate.actor(config, body.get("user") or {}), Access.TEAM)
             await calls.call(client.views_open, trigger_id=body["trigger_id"],
                              view=dismiss_modal(translate.subject_id(action)))
         except DomainError as exc:
@@ -127,6 +157,7 @@ def register(app: AsyncApp, bus: Bus) -> None:
         await ack()
         who = translate.actor(config, body.get("user") or {})
         try:
+            require_access(bus.ctx, who, Access.LISTED if action["action_id"] == Action.STORM_CRISIS else Access.TEAM)
             storm_id = translate.subject_id(action, "storm")
             if action["action_id"] == Action.STORM_CRISIS:
                 catalogue: PlaybookCatalogue = await bus.dispatch(c.ListPlaybooks(who))
@@ -157,6 +188,7 @@ def register(app: AsyncApp, bus: Bus) -> None:
                                  client: AsyncWebClient) -> None:
         await ack()
         try:
+            require_access(bus.ctx, translate.actor(config, body.get("user") or {}), Access.LISTED)
             await calls.call(client.views_open, trigger_id=body["trigger_id"],
                              view=request_changes_modal(translate.subject_id(action, "draft")))
         except DomainError as exc:
@@ -199,7 +231,7 @@ def register(app: AsyncApp, bus: Bus) -> None:
             block = translate.ERROR_BLOCK.get(view.get("callback_id"))  # type: ignore[call-overload]
             if block is None:
                 raise
-            await ack(response_action="errors", errors={block.value: exc.user_message[:150]})
+            await ack(response_action="errors", errors={block_id_in(view, block): exc.user_message[:150]})
             return
         await ack()
 

@@ -18,11 +18,14 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.update": ("chat:write",),  # a card or draft showing its current state
     "chat.postEphemeral": ("chat:write",),  # private answers to commands and clicks
     "views.open": (),  # dialogs (Escalate, Answer, Dismiss …) answer a click's trigger id
+    # A conversations.* method takes the scope of the kind of channel it acts on: `channels:*` for a public one,
+    # `groups:*` for a private one. The triage channel may be either; crisis channels are private by default.
     "conversations.history": ("channels:history", "groups:history"),  # find an earlier post after a crash
     "conversations.replies": ("channels:history", "groups:history"),  # … and in a card's thread
     "conversations.info": ("channels:read", "groups:read"),  # `webcare doctor`: is the bot in the triage channel
-    "conversations.create": ("channels:manage",),  # a crisis' own (public) channel
-    "conversations.invite": ("channels:manage",),  # … with its people
+    # A crisis' own channel: private (groups:write), or public for a playbook with `channel: public` (channels:manage).
+    "conversations.create": ("groups:write", "channels:manage"),
+    "conversations.invite": ("groups:write", "channels:manage"),  # … with its people
 }
 FEATURE_SCOPES = (
     "app_mentions:read",  # receive `app_mention` events: "@Webcare help" in a channel

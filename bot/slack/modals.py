@@ -1,10 +1,13 @@
-"""Build the Escalate, Answer, Dismiss, Request-changes, crisis Skip and storm card modals as Block Kit views."""
+"""Build the Escalate, Answer (with saved replies), Dismiss, Request-changes, crisis Skip and storm card modals as
+Block Kit views."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.replies import ReplyOption
 from bot.core.views import CrisisTag, DepartmentView, DismissReason, PersonRef
+from bot.core.wording import answer_prompt
 from bot.slack.escape import escape_body, escape_mrkdwn, truncate
 from bot.slack.ids import Block, View
 from bot.slack.render import crisis_label, mention
@@ -40,45 +43,70 @@ def escalate_modal(mention_id: int, departments: list[DepartmentView]) -> dict:
 
 def answer_modal(
     mention_id: int, *, needs_approval: bool, manual: bool, approvers: list[PersonRef],
-    templates: Sequence[str] = (), crisis: CrisisTag | None = None,
+    templates: Sequence[str] = (), crisis: CrisisTag | None = None, network: str = "",
+    connector: str | None = None, replies: Sequence[ReplyOption] = (), filled: ReplyOption | None = None,
+    revision: int = 0,
 ) -> dict:
-    """Ask for the reply, saying whether it is sent, sent after approval, or was posted by hand.
+    """Ask for the reply, saying honestly whether a connector sends it (after approval?) or it is posted by hand.
 
     When the mention's crisis has unlocked holding statements, the reply starts as the first one and all are
-    listed to copy from.
+    listed to copy from. Saved replies are offered in a menu whose choice fills the reply (`filled`, shown in a
+    field of the next `revision`: Slack keeps what was typed in a field whose block id stays the same).
     """
     heads = ", ".join(mention(p) for p in approvers) or "a head of the escalated departments"
-    if manual and needs_approval:
-        explain = (
-            f"This network is answered by hand. Write the reply here first: {heads} "
-            "must approve it before you post it on the network yourself."
-        )
-        label, submit = "Reply to approve", "Ask approval"
-    elif manual:
-        explain = (
-            "This network is answered by hand. Reply on the post yourself, "
-            "then paste what you replied here."
-        )
-        label, submit = "What you replied", "Save answer"
-    elif needs_approval and crisis is not None:
-        explain = f"This mention is linked to a crisis: {heads} must approve your reply before it is sent."
-        label, submit = "Your reply", "Ask approval"
-    elif needs_approval:
-        explain = f"This mention is escalated: {heads} must approve your reply before it is sent."
-        label, submit = "Your reply", "Ask approval"
-    else:
-        explain = "Your reply is sent to the post as soon as you submit."
-        label, submit = "Your reply", "Send reply"
-    blocks = [_section(explain)]
+    approval = ("crisis" if crisis is not None else "escalated") if needs_approval else None
+    prompt = answer_prompt(network, None if manual else connector, approval=approval, heads=heads,
+                           escape=escape_mrkdwn)
+    blocks = [_section(prompt.explain)]
     if crisis is not None:
         icon = ":performing_arts:" if crisis.drill else ":rotating_light:"
         blocks.insert(0, _section(f"{icon} *{escape_mrkdwn(crisis_label(crisis))}*"))
-    field = _text_input(Block.REPLY_TEXT)
-    if templates:
+    block = reply_block(revision)
+    field = {**_text_input(Block.REPLY_TEXT), "action_id": block}
+    if filled is not None:
+        field["initial_value"] = filled.text[:INPUT_LIMIT]
+    elif templates:
         field["initial_value"] = templates[0][:INPUT_LIMIT]
+    if templates:
         blocks += _template_blocks(templates)
-    blocks.append(_input(Block.REPLY_TEXT, label, field))
-    return _modal(View.ANSWER, str(mention_id), "Answer mention", blocks, submit=submit)
+    if replies:
+        blocks.append(_saved_reply_picker(replies, filled))
+    blocks.append({**_input(Block.REPLY_TEXT, prompt.label, field, hint=prompt.hint), "block_id": block})
+    return _modal(View.ANSWER, str(mention_id), "Answer mention", blocks, submit=prompt.submit)
+
+
+def answer_refused_modal(mention_id: int, refusal: str) -> dict:
+    """The Answer dialog once it cannot be used any more (someone else claimed the mention meanwhile)."""
+    return _modal(View.ANSWER, str(mention_id), "Answer mention", [_section(escape_mrkdwn(refusal))])
+
+
+def reply_block(revision: int) -> str:
+    """The block (and action) id of the reply field in an Answer dialog's `revision`: `reply_text`, `reply_text.1`…"""
+    return str(Block.REPLY_TEXT) if revision == 0 else f"{Block.REPLY_TEXT}.{revision}"
+
+
+def reply_revision(view: dict) -> int:
+    """Which revision of the Answer dialog `view` is (0 for the first), read from its reply field's block id."""
+    number = block_id_in(view, Block.REPLY_TEXT).partition(".")[2]
+    return int(number) if number.isdigit() else 0
+
+
+def block_id_in(view: dict, block: Block) -> str:
+    """The id `block` has in a shown modal: a refilled reply field's carries its revision (`reply_text.2`)."""
+    ids = (str(b.get("block_id") or "") for b in view.get("blocks") or [])
+    return next((i for i in ids if i.partition(".")[0] == block), str(block))
+
+
+def _saved_reply_picker(replies: Sequence[ReplyOption], filled: ReplyOption | None) -> dict:
+    """A menu of saved replies; picking one fills the reply below at once (`dispatch_action`)."""
+    options = [_option(_cut(r.label), r.key) for r in replies[:_OPTIONS_MAX]]
+    picker: dict = {"type": "static_select", "action_id": str(Block.SAVED_REPLY),
+                    "placeholder": _plain("Pick a saved reply"), "options": options}
+    if filled is not None and filled.key in {r.key for r in replies[:_OPTIONS_MAX]}:
+        picker["initial_option"] = _option(_cut(filled.label), filled.key)
+    block = _input(Block.SAVED_REPLY, "Saved reply", picker, optional=True,
+                   hint="Fills in the reply below; check it and edit it before you submit.")
+    return {**block, "dispatch_action": True}
 
 
 def crisis_skip_modal(crisis_id: int, step_id: str, step_title: str) -> dict:

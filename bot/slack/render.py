@@ -187,6 +187,8 @@ def _card_elements(view: CardView, url: str | None) -> list[dict]:
     if view.state in _WORKING:
         if view.claimed_by is None:
             elements.append(_button("Claim", Action.CLAIM, value, style="primary"))
+        if view.draft is not None and view.draft.state is DraftState.FAILED:  # the reason is in the status line
+            elements.append(_button("Retry", Action.RETRY, str(view.draft.id), style="primary"))
         elements.append(_button("Escalate", Action.ESCALATE, value))
         elements.append(_button("Answer", Action.ANSWER, value))
         elements.append(_button("Dismiss", Action.DISMISS, value))

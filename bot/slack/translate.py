@@ -71,16 +71,20 @@ def subject_id(action: dict[str, Any], what: str = "mention") -> int:
 
 
 def _inputs(view: dict[str, Any]) -> dict[str, Any]:
-    """The dialog's input values by block id (each block holds one element with the same action id)."""
+    """The dialog's input values by block id (each block holds one element with the same action id).
+
+    A refilled field's block id carries its revision (`reply_text.2`), which is not part of the input's name.
+    """
     found: dict[str, Any] = {}
     for block_id, elements in (view.get("state", {}).get("values") or {}).items():
         element = (elements or {}).get(block_id) or {}
+        name = block_id.partition(".")[0]
         if "selected_options" in element:
-            found[block_id] = [o.get("value") for o in element.get("selected_options") or []]
+            found[name] = [o.get("value") for o in element.get("selected_options") or []]
         elif "selected_option" in element:
-            found[block_id] = (element.get("selected_option") or {}).get("value")
+            found[name] = (element.get("selected_option") or {}).get("value")
         else:
-            found[block_id] = element.get("value")
+            found[name] = element.get("value")
     return found
 
 

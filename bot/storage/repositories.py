@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -120,10 +121,19 @@ class Mentions(_Repo):
                  .order_by(col(Mention.priority).desc(), col(Mention.published_at), col(Mention.id)).limit(limit))
         return list((await self.session.exec(query)).all())
 
+    async def undelivered(self, states: Sequence[str], limit: int) -> list[Mention]:
+        """Mentions in these states whose latest reply could not be delivered, oldest first."""
+        newer = aliased(Draft)
+        latest = ~sa.exists().where(col(newer.mention_id) == col(Draft.mention_id), col(newer.id) > col(Draft.id))
+        query = (select(Mention).join(Draft, col(Draft.mention_id) == col(Mention.id))
+                 .where(col(Mention.state).in_(states), Draft.state == "failed", latest)
+                 .order_by(col(Mention.published_at), col(Mention.id)).limit(limit))
+        return list((await self.session.exec(query)).all())
+
     async def since(self, start: datetime) -> list[tuple[datetime, datetime | None, str]]:
-        """(published, first response, state) of every mention published since `start`."""
-        query = select(Mention.published_at, Mention.first_response_at, Mention.state).where(
-            Mention.published_at >= start)
+        """(arrival, first response, state) of every mention that arrived since `start`."""
+        query = select(Mention.received_at, Mention.first_response_at, Mention.state).where(
+            Mention.received_at >= start)
         return list((await self.session.exec(query)).all())
 
     async def by_author(self, network: str, handle: str) -> list[int]:

@@ -13,11 +13,12 @@ from bot.chat import answers as reports
 from bot.core import commands as c
 from bot.core.crisis.views import ChecklistView
 from bot.core.intents import CRISIS_COMMANDS, TEXT_COMMANDS
-from bot.core.mentions import DomainError, NotFound
+from bot.core.mentions import Actor, DomainError, NotFound
 from bot.core.storms.spikes import SpikeAlertView
 from bot.core.storms.views import DigestView, StormView
 from bot.core.views import DraftView
 from bot.teams import translate
+from bot.teams.answer_form import with_reply
 from bot.teams.checklist import render_checklist
 from bot.teams.digest_render import render_digest
 from bot.teams.escape import escape_markdown, safe_url
@@ -25,6 +26,7 @@ from bot.teams.ids import PLATFORM
 from bot.teams.render import render_card, render_draft
 from bot.teams.spike_render import render_spike
 from bot.teams.storm_render import render_storm
+from handlers.answering import AnswerForm
 from handlers.bus import Bus
 from handlers.cards import view_after
 from handlers.context import Context
@@ -84,7 +86,12 @@ class TeamsBot(ActivityHandler):
         raw = activity.serialize()
         who = translate.actor(self._config, raw.get("from") or {})
         try:
-            if translate.is_card_action(raw):
+            if translate.is_card_action(raw) and (picked := translate.picked_reply(raw)) is not None:
+                form: AnswerForm = await self._bus.dispatch(c.PrepareAnswer(picked[0], who))
+                reply = form.reply(picked[1])  # an older client cannot show the card filled in: the text to copy
+                text = (f"**{escape_markdown(reply.label)}**, to copy into the Answer form:\n\n"
+                        f"{escape_markdown(reply.text)}")
+            elif translate.is_card_action(raw):
                 command = translate.card_command(raw, who)
                 shown = await self._bus.dispatch(command)
                 if not isinstance(command, c.ShowStorm):  # a storm's Members answers with the list; clicks update cards
@@ -103,6 +110,8 @@ class TeamsBot(ActivityHandler):
         raw = turn_context.activity.serialize()
         who = translate.actor(self._config, raw.get("from") or {})
         try:
+            if (picked := translate.picked_reply(raw)) is not None:
+                return await self._fill(*picked, who)
             command = translate.card_command(raw, who)
             if isinstance(command, c.ShowStorm):  # a storm's Members: the list goes to whoever asked, the card stays
                 return _message(reports.answer(await self._bus.dispatch(command), PLAIN))
@@ -112,12 +121,26 @@ class TeamsBot(ActivityHandler):
             except DomainError as exc:
                 notice = exc.user_message
             card = await self._refreshed(command, notice, digest)
+            if notice and isinstance(command, c.SubmitReply):  # refused (too long, say): the reply stays to fix
+                card = with_reply(card, command.text)
         except DomainError as exc:  # e.g. the mention or draft is gone: say so instead of a card
             return _message(exc.user_message)
         except Exception:
             incident = uuid.uuid4().hex[:12]
             logger.exception("teams: card action failed, incident %s", incident)
             return _message(APOLOGY.format(incident=incident))
+        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
+
+    async def _fill(self, mention_id: int, key: str, who: Actor) -> AdaptiveCardInvokeResponse:
+        """A saved reply picked on the Answer form: the card comes back (to this person) with it filled in."""
+        command = c.PrepareAnswer(mention_id, who)
+        try:
+            form: AnswerForm = await self._bus.dispatch(command)
+            picked = form.reply(key)
+        except DomainError as exc:
+            card = await self._refreshed(command, exc.user_message, None)
+        else:
+            card = with_reply(await self._refreshed(command, None, None), picked.text, picked=picked)
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
 
     async def _refreshed(self, command: object, notice: str | None, digest: str | None) -> dict[str, Any]:

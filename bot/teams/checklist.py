@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.chat.answers import gate_line
+from bot.core.clock_words import moment
 from bot.core.crisis.views import ChecklistView, CrisisReminder, StepStatus, StepView
 from bot.core.views import CrisisTag, PersonRef
 from bot.core.wording import linked_mentions, role_holders, step_outcome
@@ -32,8 +33,8 @@ _NOTE_LIMIT = 1000
 _MARKS = {StepStatus.DONE: "✅", StepStatus.SKIPPED: "⏭️", StepStatus.NEXT: "▶️", StepStatus.WAITING: "⏳"}
 
 
-def _at(moment: datetime) -> str:
-    return f"{moment:%H:%M} UTC"
+def _at(view: ChecklistView, at: datetime) -> str:
+    return moment(at, now=view.now, zone=view.zone, relative=False)  # the card stays: a date, not "tomorrow"
 
 
 def _name(person: PersonRef) -> str:
@@ -92,11 +93,11 @@ def _checklist_card(view: ChecklistView, shown: range) -> dict:
     else:
         assert view.ended_at is not None
         by = f" by {_name(view.ended_by)}" if view.ended_by else ""
-        state = f"ended at {_at(view.ended_at)}{by} after {elapsed} min"
+        state = f"ended at {_at(view, view.ended_at)}{by} after {elapsed} min"
     leads = role_holders(view.leads, mentions)
     banner = [
         rich_text(f"{prefix}-title", [run(crisis_label(view.tag), weight="bolder", size="large")]),
-        text_block(f"Severity {escape_markdown(view.severity)} · started {_at(view.started_at)} by "
+        text_block(f"Severity {escape_markdown(view.severity)} · started {_at(view, view.started_at)} by "
                    f"{_name(view.started_by)} · {state} · {linked_mentions(view.linked)}", id=f"{prefix}-state",
                    spacing="none"),
     ]
@@ -135,13 +136,13 @@ def _step(view: ChecklistView, step: StepView, mention: Mentions) -> dict:
     who = f"Owner: {escape_markdown(step.owner_role)} ({owners})"
     items = [text_block(headline, id=prefix), text_block(who, id=f"{prefix}-owner", spacing="none")]
     if step.by is not None and step.at is not None:
-        outcome = [run(f"{step_outcome(step, name)} at {_at(step.at)}")]
+        outcome = [run(f"{step_outcome(step, name)} at {_at(view, step.at)}")]
         if step.note:
             outcome.append(run(f": {clip(step.note, _NOTE_LIMIT)}"))
         items.append(rich_text(f"{prefix}-outcome", outcome, spacing="none"))
     elif step.due_at is not None:
         late = " — **overdue**" if step.overdue else ""
-        items.append(text_block(f"Due {_at(step.due_at)}{late}", id=f"{prefix}-due", spacing="none",
+        items.append(text_block(f"Due {_at(view, step.due_at)}{late}", id=f"{prefix}-due", spacing="none",
                                 color="attention" if step.overdue else "default"))
     if actions := _step_actions(view, step):
         items.append({"type": "ActionSet", "actions": actions})
@@ -169,7 +170,8 @@ def render_reminder(reminder: CrisisReminder) -> dict:
     step = reminder.step
     who = role_holders(reminder.notify, mentions)
     title = escape_markdown(step.title)
-    due = f" (due {_at(step.due_at)})" if step.due_at is not None else ""
+    due = f" (due {moment(step.due_at, now=reminder.now, zone=reminder.zone, relative=False)})" \
+        if step.due_at is not None else ""
     if reminder.to_lead:
         text = (f"⏰ {who}: “{title}” (owner: {escape_markdown(step.owner_role)}) is still not done, more than "
                 f"twice past its due time{due}. Chase its owner, or end the crisis with a reason.")

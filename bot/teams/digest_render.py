@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.clock_words import moment
 from bot.core.storms.views import DigestLine, DigestView
 from bot.core.views import MentionState, network_label
 from bot.core.wording import mention_label
@@ -41,7 +42,8 @@ def render_digest(view: DigestView) -> dict:
 def headline(view: DigestView) -> str:
     """"Digest 10:31 UTC · 57 P3 mentions (the channel is busy)"."""
     plural = "" if view.total == 1 else "s"
-    return f"Digest {view.minute[-5:]} UTC{_SEP}{view.total} P3 mention{plural} (the channel is busy)"
+    time = moment(view.at, now=view.now, zone=view.zone, relative=False)
+    return f"Digest {time}{_SEP}{view.total} P3 mention{plural} (the channel is busy)"
 
 
 def _card(view: DigestView, lines: tuple[DigestLine, ...], chars: int) -> dict:

@@ -20,6 +20,7 @@ class Verb(StrEnum):
     CLAIM = "webcare.claim"
     ESCALATE = "webcare.escalate"
     ANSWER = "webcare.answer"
+    FILL_REPLY = "webcare.fill_reply"  # data: mention id; the input `saved_reply`: the card comes back filled in
     DISMISS = "webcare.dismiss"
     UNCLAIM = "webcare.unclaim"
     REOPEN = "webcare.reopen"
@@ -27,6 +28,7 @@ class Verb(StrEnum):
     APPROVE = "webcare.approve"  # data: draft id
     REQUEST_CHANGES = "webcare.request_changes"  # data: draft id
     RETRY = "webcare.retry"  # data: draft id
+    RETRY_REPLY = "webcare.retry_reply"  # on the card: retry its mention's failed reply
     LINK = "webcare.link"  # data: mention id and crisis id
     UNLINK = "webcare.unlink"
     CRISIS_DONE = "webcare.crisis_done"  # data: crisis id and step
@@ -48,6 +50,7 @@ class Input(StrEnum):
     REPLY_TEXT = "reply_text"
     REASON = "reason"  # a DismissReason value
     PLAYBOOK = "playbook"  # a playbook's key (Start crisis… on a storm card)
+    SAVED_REPLY = "saved_reply"  # a saved reply's key (the Answer form's list)
 
 
 def skip_reason(step: str) -> str:

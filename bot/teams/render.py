@@ -7,11 +7,13 @@ from bot.core.views import (
     CrisisTag,
     DepartmentView,
     DismissReason,
+    DraftState,
     MentionState,
     age_label,
     network_label,
 )
 from bot.core.wording import Style, card_summary, crisis_name, mention_status
+from bot.teams.answer_form import answer_form
 from bot.teams.cards import (
     INPUT_LIMIT,
     NAME_LIMIT,
@@ -140,7 +142,9 @@ def _actions(view: CardView, departments: list[DepartmentView], url: str | None)
     if view.state in _WORKING:
         if view.claimed_by is None:
             actions.append(execute("Claim", Verb.CLAIM, data, style="positive"))
-        actions += [_escalate(data, departments), _answer(view, data), _dismiss(data)]
+        if view.draft is not None and view.draft.state is DraftState.FAILED:  # the reason is in the status line
+            actions.append(execute("Retry", Verb.RETRY_REPLY, data, style="positive"))
+        actions += [_escalate(data, departments), answer_form(view, data), _dismiss(data)]
     if url:
         actions.append(open_url("Open post", url))
     if view.claimed_by and view.state in _WORKING:
@@ -183,42 +187,6 @@ def _department_label(department: DepartmentView) -> str:
     """A choice's title: Teams renders it as markdown, so the names are escaped after the cut."""
     heads = ", ".join(h.name for h in department.heads)
     return escape_markdown(clip(f"{department.name} ({heads})" if heads else department.name, _CHOICE_LIMIT))
-
-
-def _answer(view: CardView, data: dict[str, int]) -> dict:
-    """Ask for the reply, saying whether it is sent, sent after approval, or was posted by hand."""
-    needs_approval, manual = bool(view.escalated_to) or view.crisis_approval, view.reply_via is None
-    approvers = list(dict.fromkeys(h for d in view.escalated_to for h in d.heads))
-    heads = ", ".join(escape_markdown(name(p)) for p in approvers) or "a head of the escalated departments"
-    if view.crisis_approval:
-        heads = "a crisis lead"
-    if manual and needs_approval:
-        explain = (f"This network is answered by hand. Write the reply here first: {heads} (someone other "
-                   "than you) must approve it before you post it on the network yourself.")
-        label, submit = "Reply to approve", "Ask approval"
-    elif manual:
-        explain = "This network is answered by hand. Reply on the post yourself, then paste what you replied here."
-        label, submit = "What you replied", "Save answer"
-    elif needs_approval:
-        why = "linked to a crisis" if view.crisis_approval else "escalated"
-        explain = f"This mention is {why}: {heads} (someone other than you) must approve your reply before it is sent."
-        label, submit = "Your reply", "Ask approval"
-    else:
-        explain = "Your reply is sent to the post as soon as you submit."
-        label, submit = "Your reply", "Send reply"
-    reply = {**_text_input(Input.REPLY_TEXT, label), "isRequired": True, "errorMessage": "Write the reply first."}
-    body = [text_block(explain), reply]
-    if view.crisis is not None:
-        rule = view.crisis_rule or "replies follow its playbook."
-        body.insert(0, text_block(f"Linked to {escape_markdown(crisis_label(view.crisis))}: {escape_markdown(rule)}",
-                                  weight="bolder"))
-    if view.templates:
-        # The form opens with the first holding statement filled in; the others are listed to copy from.
-        reply["value"] = clip(view.templates[0], INPUT_LIMIT)
-        body += [text_block("Holding statements from the playbook (the first is filled in above):", isSubtle=True),
-                 *(rich_text(f"mention-{view.mention_id}-template-{i}", [run(clip(t, INPUT_LIMIT))], separator=True)
-                   for i, t in enumerate(view.templates, 1))]
-    return show_card("Answer", body, [execute(submit, Verb.ANSWER, data, style="positive")])
 
 
 def _dismiss(data: dict[str, int]) -> dict:

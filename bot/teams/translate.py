@@ -11,7 +11,7 @@ from bot.core.commands import Place
 from bot.core.intents import command_for, subject_number, text_query
 from bot.core.mentions import Actor, DomainError, chat_actor
 from bot.core.views import PersonRef
-from bot.teams.ids import DIGEST, PLATFORM, Verb, skip_reason
+from bot.teams.ids import DIGEST, PLATFORM, Input, Verb, skip_reason
 
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
@@ -59,6 +59,17 @@ def card_command(activity: dict[str, Any], who: Actor) -> object:
     if verb in _STORM_VERBS:
         return command_for(intent, subject_number(data.get("storm_id"), "storm"), who, data)
     return command_for(intent, subject_number(data.get("mention_id")), who, data)
+
+
+def picked_reply(activity: dict[str, Any]) -> tuple[int, str] | None:
+    """The mention and saved reply key of a Fill in click on an Answer form; None for any other click."""
+    verb, data = _clicked(activity)
+    if verb != Verb.FILL_REPLY:
+        return None
+    key = data.get(Input.SAVED_REPLY)
+    if not isinstance(key, str) or not key:
+        raise DomainError("Pick a saved reply first, then Fill in.")
+    return subject_number(data.get("mention_id")), key
 
 
 def digest_of(activity: dict[str, Any]) -> str | None:

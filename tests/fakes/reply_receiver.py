@@ -13,10 +13,18 @@ from bot.http.signing import SignatureVerifier
 
 
 class ReplyReceiver:
-    """Records every accepted `reply.created` delivery; `status` >= 300 refuses them."""
+    """Records every accepted `reply.created` delivery; `status` >= 300 refuses them, saying `error`.
+
+    `upcoming` statuses answer the next deliveries, one each, before `status` does again; `tries` counts them all;
+    a refusal carries `Retry-After: <retry_after>` when that is set.
+    """
 
     def __init__(self, secret: str) -> None:
         self.status = 202
+        self.error = "mention is locked"
+        self.upcoming: list[int] = []
+        self.tries = 0
+        self.retry_after: str | None = None
         self.received: list[dict[str, Any]] = []
         self.url = ""
         self._verifier = SignatureVerifier([secret])
@@ -24,10 +32,13 @@ class ReplyReceiver:
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         self._verifier.verify(body, request.headers)
-        if self.status >= 300:
-            return web.json_response({"error": "mention is locked"}, status=self.status)
+        self.tries += 1
+        status = self.upcoming.pop(0) if self.upcoming else self.status
+        if status >= 300:
+            headers = {"Retry-After": self.retry_after} if self.retry_after is not None else None
+            return web.json_response({"error": self.error}, status=status, headers=headers)
         self.received.append(json.loads(body))
-        return web.json_response({"ok": True}, status=self.status)
+        return web.json_response({"ok": True}, status=status)
 
 
 @asynccontextmanager

@@ -97,6 +97,7 @@ class SlackFake(LocalServer):
         }
         self.channel_names: dict[str, str] = {}  # name → id, of channels created (or taken beforehand)
         self.members: dict[str, set[str]] = defaultdict(set)
+        self.private_channels: set[str] = set()  # ids of channels created with `is_private` (members only)
         # When set, conversations.create answers this error (e.g. "restricted_action": admins only).
         self.refuse_channel_creation: str | None = None
 
@@ -366,6 +367,8 @@ class SlackFake(LocalServer):
         channel = self.take_channel_name(name)
         self.members[channel].add(BOT_USER_ID)
         private = _flag(p.get("is_private"))
+        if private:
+            self.private_channels.add(channel)
         return {"channel": {"id": channel, "name": name, "is_channel": not private, "is_group": private,
                             "is_private": private, "created": int(time.time()), "creator": BOT_USER_ID,
                             "is_member": True, "is_archived": False, "name_normalized": name}}

@@ -27,8 +27,10 @@ logger = logging.getLogger(__name__)
 SEVERITIES = ("low", "medium", "high", "critical")
 REPLY_POLICIES = ("open", "hold", "approval")
 UNLOCK_TARGETS = ("replies",)
+CHANNEL_KINDS = ("private", "public")  # who may find the crisis' own channel: its members, or the whole workspace
 DEFAULT_LEAD_ROLE = "crisis-lead"
-FRONT_MATTER_KEYS = ("title", "severity", "triggers", "reply_policy", "lead_role")
+DEFAULT_CHANNEL = "private"  # a breach or market-sensitive news must not leak through a public channel
+FRONT_MATTER_KEYS = ("title", "severity", "triggers", "reply_policy", "lead_role", "channel")
 STEP_KEYS = ("owner", "due", "unlocks", "optional")
 
 _DUE = re.compile(r"([1-9][0-9]*)([mhd])")
@@ -77,6 +79,7 @@ class Playbook:
     steps: tuple[Step, ...]
     text: str
     version: str
+    channel: str = DEFAULT_CHANNEL
 
     def step(self, step_id: str) -> Step | None:
         """The step with this id, if any."""
@@ -177,7 +180,8 @@ def preview_checklist(playbook: Playbook, config: Team | None) -> ChecklistView:
         id=1, playbook=playbook.key, title=playbook.title, severity=playbook.severity, version=playbook.version,
         drill=False, started_at=started, started_by=PersonRef("preview", "Someone"), lead_role=playbook.lead_role,
         leads=members(playbook.lead_role), steps=tuple(steps), gate_step=gate_step, linked=0, now=started,
-        gate=ReplyGate.LOCKED if gate_step else ReplyGate(playbook.reply_policy))
+        gate=ReplyGate.LOCKED if gate_step else ReplyGate(playbook.reply_policy),
+        private_channel=playbook.channel == "private")
 
 
 def _git(path: Path, *args: str) -> str | None:
@@ -218,7 +222,7 @@ class _Parser:
             return None
         return Playbook(key=key, path=self.path, title=meta["title"], severity=meta["severity"],
                         triggers=meta["triggers"], reply_policy=meta["reply_policy"], lead_role=meta["lead_role"],
-                        steps=tuple(steps), text=self.text, version=version)
+                        steps=tuple(steps), text=self.text, version=version, channel=meta["channel"])
 
     # -- front matter ---------------------------------------------------------------------------
 
@@ -253,6 +257,7 @@ class _Parser:
         severity = self.choice(data, "severity", SEVERITIES, line_of, start)
         reply_policy = self.choice(data, "reply_policy", REPLY_POLICIES, line_of, start)
         triggers = self.triggers(data, line_of)
+        channel = self.choice(data, "channel", CHANNEL_KINDS, line_of, start, default=DEFAULT_CHANNEL)
         before_lead = len(self.problems)
         lead_role = self.text_value(data, "lead_role", line_of, start) or DEFAULT_LEAD_ROLE
         if len(self.problems) == before_lead:
@@ -260,7 +265,7 @@ class _Parser:
         if len(self.problems) > count:
             return {}
         return {"title": title, "severity": severity, "reply_policy": reply_policy, "triggers": triggers,
-                "lead_role": lead_role}
+                "lead_role": lead_role, "channel": channel}
 
     def text_value(self, data: dict[str, Any], key: str, line_of: dict[Any, int], start: int, *,
                    required: bool = False) -> str | None:
@@ -275,8 +280,10 @@ class _Parser:
         return value.strip()
 
     def choice(self, data: dict[str, Any], key: str, allowed: tuple[str, ...], line_of: dict[Any, int],
-               start: int) -> str | None:
+               start: int, *, default: str | None = None) -> str | None:
         if key not in data:
+            if default is not None:
+                return default
             self.problem(start, f"front matter is missing {key!r} (one of {' | '.join(allowed)})")
             return None
         value = data[key]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from bot.core.views import CrisisTag, PersonRef
@@ -69,6 +69,8 @@ class ChecklistView:
     ended_at: datetime | None = None
     ended_by: PersonRef | None = None
     forced_reason: str | None = None
+    private_channel: bool = True  # the playbook's `channel`: its own channel, where one is made, is members-only
+    zone: tzinfo = UTC  # the team's time zone: the checklist's times are said in it
 
     @property
     def running(self) -> bool:
@@ -112,6 +114,8 @@ class CrisisReminder:
     step: StepView
     notify: tuple[PersonRef, ...]
     to_lead: bool
+    now: datetime
+    zone: tzinfo = UTC  # the team's time zone: the due time is said in it
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 from bot.core.views import CrisisTag, MentionState, PersonRef
@@ -95,6 +95,12 @@ class DigestView:
     lines: tuple[DigestLine, ...]  # at most `DIGEST_LINES`, the highest score first
     total: int  # the minute's mentions; those beyond the lines are in /webcare queue
     now: datetime
+    zone: tzinfo = UTC  # the team's time zone: the minute is said in it
+
+    @property
+    def at(self) -> datetime:
+        """The moment the minute starts."""
+        return datetime.strptime(self.minute, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
 
     @property
     def more(self) -> int:

@@ -347,22 +347,26 @@ def test_escalate_modal_without_departments_says_so_and_cannot_be_submitted() ->
 @pytest.mark.parametrize(
     ("needs_approval", "manual", "says", "submit"),
     [
-        (False, False, "sent to the post as soon as you submit", "Send reply"),
-        (True, False, "<@U02BRAM>, <@U03CARL> must approve your reply", "Ask approval"),
-        (False, True, "paste what you replied", "Save answer"),
-        (True, True, "<@U02BRAM>, <@U03CARL> must approve it before you post it", "Ask approval"),
+        (False, False, "Sent to X through the webhook connector when you submit.", "Send reply"),
+        (True, False, "<@U02BRAM>, <@U03CARL> must approve your reply before it is sent to X through the webhook",
+         "Ask approval"),
+        (False, True, "No connector sends replies for X: post this reply yourself on X, then submit to record it as "
+                      "answered by hand.", "Save answer"),
+        (True, True, "<@U02BRAM>, <@U03CARL> must approve it before you post it yourself on X", "Ask approval"),
     ],
 )
 def test_answer_modal_explains_what_happens_to_the_reply(
     needs_approval: bool, manual: bool, says: str, submit: str
 ) -> None:
-    modal = answer_modal(42, needs_approval=needs_approval, manual=manual, approvers=[BRAM, CARL])
+    modal = answer_modal(42, needs_approval=needs_approval, manual=manual, approvers=[BRAM, CARL], network="x",
+                         connector=None if manual else "webhook")
     assert (modal["callback_id"], modal["private_metadata"]) == (View.ANSWER, "42")
     assert says in modal["blocks"][0]["text"]["text"]
     assert modal["submit"]["text"] == submit
     reply = modal["blocks"][1]
     assert (reply["block_id"], reply["element"]["action_id"]) == (Block.REPLY_TEXT, Block.REPLY_TEXT)
     assert reply["element"]["max_length"] == 3000
+    assert reply["hint"]["text"] == "X allows 280 characters."
 
 
 def test_dismiss_modal_offers_every_reason() -> None:

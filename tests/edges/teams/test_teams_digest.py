@@ -14,7 +14,6 @@ from bot.storage.models import OutboxJob
 from tests.edges.teams.wire import (
     ANNA,
     CHANNEL,
-    ZOE,
     card_text,
     cards_in,
     claims_of,
@@ -28,6 +27,8 @@ from tests.edges.teams.wire import (
     until,
 )
 from tests.support import REPLY_SECRET, context_of, event, ingest, mention_data, running_app, team_config
+
+EVA = ("29:5eva", "Eva Hendriks")  # on the webcare team with a Teams id (webcare.toml)
 
 TEXTS = ["Waar blijft mijn pakket", "How do I change my seat", "Is the lounge open at Schiphol", "Wifi on board?",
          "Can I bring my bike", "Refund for a cancelled flight", "Extra legroom prices", "Lost my boarding pass",
@@ -143,7 +144,7 @@ async def test_claim_on_a_digest_line_answers_with_the_digest_and_a_second_claim
     assert all(claim_of(answer, m) for m in others)  # the other lines can still be claimed
     await until(app, lambda: "Claimed by Anna de Vries" in line_text(digest_card_of(connector, mention_id)[1],
                                                                       mention_id), what="the digest to be updated")
-    refused = await invoke(app, kit, connector, ZOE, claim["verb"], claim["data"], post_id)
+    refused = await invoke(app, kit, connector, EVA, claim["verb"], claim["data"], post_id)
     assert "Already claimed by Anna de Vries" in said(refused)
     shown = refreshed_card(refused)["body"]
     assert shown[0]["text"].startswith("⚠") and shown[1]["id"] == card["body"][0]["id"]  # on top of the digest

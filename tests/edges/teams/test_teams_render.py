@@ -249,12 +249,13 @@ def test_escalate_without_departments_says_so_and_cannot_be_submitted() -> None:
 @pytest.mark.parametrize(
     ("view", "says", "submit"),
     [
-        (card(), "sent to the post as soon as you submit", "Send reply"),
+        (card(), "Sent to X through the webhook connector when you submit. X allows 280 characters.", "Send reply"),
         (card(escalated_to=(SALES, LEGAL)), "Bram Jansen, Carl Visser, Dora ∗Boss∗ (someone other than you) must "
-                                            "approve your reply", "Ask approval"),
-        (card(reply_via=None), "paste what you replied", "Save answer"),
+                                            "approve your reply before it is sent to X", "Ask approval"),
+        (card(reply_via=None), "No connector sends replies for X: post this reply yourself on X, then submit to "
+                               "record it as answered by hand.", "Save answer"),
         (card(reply_via=None, escalated_to=(SALES,)), "Bram Jansen (someone other than you) must approve it before"
-                                                      " you post it", "Ask approval"),
+                                                      " you post it yourself on X", "Ask approval"),
     ],
     ids=["direct", "approval", "by-hand", "by-hand-approval"],
 )

@@ -37,6 +37,7 @@ from tests.support import REPLY_SECRET, context_of, ingest, mention_data, runnin
 TEXT = ("@AcmeWebcare my order #48213 still hasn't arrived, tracking stuck since Monday "
         "[Free refund](https://evil.example/x) <at>Anna de Vries</at> **now**")
 ENDINGS = ("", " Can someone help?", " Seriously!!!", " #fail", " still waiting")
+EVA = ("29:5eva", "Eva Hendriks")  # on the webcare team with a Teams id (webcare.toml)
 REPLY = "Sorry everyone, the tracking page is fixed; your parcels are on their way."
 
 
@@ -135,8 +136,8 @@ async def test_claim_updates_the_storm_card_and_a_second_claim_is_refused(app, k
     assert "Claimed by Anna de Vries" in card_text(refreshed_card(answer))
     assert "webcare.claim_storm" not in verbs(refreshed_card(answer))
     await until(app, lambda: "Claimed by Anna de Vries" in card_text(storm_card(connector)), what="the update")
-    refused = await invoke(app, kit, connector, ZOE, "webcare.claim_storm", {"storm_id": storm_id}, card_id)
-    assert "Anna de Vries" in said(refused) and "Zoe" not in card_text(storm_card(connector))
+    refused = await invoke(app, kit, connector, EVA, "webcare.claim_storm", {"storm_id": storm_id}, card_id)
+    assert "Already claimed by Anna de Vries" in said(refused) and "Eva" not in card_text(storm_card(connector))
 
 
 async def test_answer_all_delivers_one_reply_to_each_member_and_the_card_counts_them(app, kit, connector, receiver):
@@ -170,7 +171,7 @@ async def test_dismiss_all_with_a_reason(app, kit, connector):
                 what="the storm card after the dismissals")
     await until(app, lambda: "Dismissed by Anna de Vries: spam" in card_text(the_card(connector, ids[0])),
                 what="a member's card to say dismissed")
-    refused = await invoke(app, kit, connector, ZOE, "webcare.claim_storm", {"storm_id": storm_id},
+    refused = await invoke(app, kit, connector, EVA, "webcare.claim_storm", {"storm_id": storm_id},
                            storm_post(connector)["id"])
     assert "Already claimed by Anna de Vries" in said(refused) and "Claim" not in [
         a["title"] for a in storm_card(connector)["actions"]]

@@ -10,8 +10,6 @@ from tests.edges.teams.wire import (
     ANNA,
     CARD_TYPE,
     CHANNEL,
-    YVES,
-    ZOE,
     _version,
     card_action,
     card_post,
@@ -29,7 +27,10 @@ from tests.edges.teams.wire import (
     the_card,
     until,
 )
-from tests.support import event, ingest, mention_data, running_app
+from tests.support import event, ingest, mention_data, running_app, team_config
+
+EVA = ("29:5eva", "Eva Hendriks")  # on the webcare team with a Teams id (webcare.toml)
+CARLA = ("29:3carla", "Carla Smit")  # on the webcare team; a Teams id only where a test gives her one
 
 
 @pytest.mark.parametrize("service_url", [True, False], ids=["TEAMS_SERVICE_URL set", "service URL learned"])
@@ -87,13 +88,13 @@ async def test_claim_answers_with_the_refreshed_card_and_updates_it_for_everyone
 async def test_the_second_claimer_is_told_who_has_it(app, kit, connector):
     mention_id = await one_mention(app, connector)
     card_id = card_post(connector, mention_id)["id"]
-    await invoke(app, kit, connector, ZOE, "webcare.claim", {"mention_id": mention_id}, card_id)
+    await invoke(app, kit, connector, EVA, "webcare.claim", {"mention_id": mention_id}, card_id)
     answer = await invoke(app, kit, connector, ANNA, "webcare.claim", {"mention_id": mention_id}, card_id)
-    assert "Already claimed by Zoe Unknown" in card_text(refreshed_card(answer))
+    assert "Already claimed by Eva Hendriks" in card_text(refreshed_card(answer))
     await quiet(app)
     shown = card_text(the_card(connector, mention_id))
-    assert "Claimed by Zoe Unknown" in shown and "Already claimed" not in shown  # the refusal was Anna's alone
-    assert await claims_of(app, mention_id) == ["Zoe Unknown"]
+    assert "Claimed by Eva Hendriks" in shown and "Already claimed" not in shown  # the refusal was Anna's alone
+    assert await claims_of(app, mention_id) == ["Eva Hendriks"]
     assert len(connector.calls_to("create_conversation")) == 1
 
 
@@ -121,19 +122,22 @@ async def test_action_submit_fallback_claims_too(app, kit, connector):
     assert await claims_of(app, mention_id) == ["Anna de Vries"]
 
 
-async def test_only_the_claimant_or_a_lead_may_unclaim(app, kit, connector):
-    mention_id = await one_mention(app, connector)
-    card_id = card_post(connector, mention_id)["id"]
-    await invoke(app, kit, connector, ZOE, "webcare.claim", {"mention_id": mention_id}, card_id)
-    refused = await invoke(app, kit, connector, YVES, "webcare.unclaim", {"mention_id": mention_id}, card_id)
-    assert "Only Zoe Unknown or a webcare lead can unclaim this mention." in said(refused)
-    await quiet(app)
-    assert "Claimed by Zoe Unknown" in card_text(the_card(connector, mention_id))
+async def test_only_the_claimant_or_a_lead_may_unclaim(sqlite_url, kit, connector):
+    async with running_app(sqlite_url, None, config=team_config(carla={"teams": CARLA[0]}),
+                           **teams_settings(kit, connector)) as app:
+        mention_id = await one_mention(app, connector)
+        card_id = card_post(connector, mention_id)["id"]
+        await invoke(app, kit, connector, EVA, "webcare.claim", {"mention_id": mention_id}, card_id)
+        refused = await invoke(app, kit, connector, CARLA, "webcare.unclaim", {"mention_id": mention_id}, card_id)
+        assert "Only Eva Hendriks or a webcare lead can unclaim this mention." in said(refused)
+        await quiet(app)
+        assert "Claimed by Eva Hendriks" in card_text(the_card(connector, mention_id))
 
-    answer = await invoke(app, kit, connector, ANNA, "webcare.unclaim", {"mention_id": mention_id}, card_id)
-    assert "New" in card_text(refreshed_card(answer))
-    await until(app, lambda: "New" in card_text(the_card(connector, mention_id)), what="the card back to New")
-    assert "webcare.claim" in [a["verb"] for a in executes(the_card(connector, mention_id))]
+        answer = await invoke(app, kit, connector, ANNA, "webcare.unclaim", {"mention_id": mention_id}, card_id)
+        assert "New" in card_text(refreshed_card(answer))
+        await until(app, lambda: "New" in card_text(the_card(connector, mention_id)), what="the card back to New")
+        assert "webcare.claim" in [a["verb"] for a in executes(the_card(connector, mention_id))]
+        await quiet(app)  # nothing left running when the app stops
 
 
 async def test_a_button_for_something_that_does_not_exist_is_answered_politely(app, kit, connector):

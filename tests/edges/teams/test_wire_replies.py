@@ -10,8 +10,6 @@ from tests.edges.teams.wire import (
     ANNA,
     BRAM,
     CHANNEL,
-    YVES,
-    ZOE,
     card_post,
     card_text,
     cards_in,
@@ -24,11 +22,15 @@ from tests.edges.teams.wire import (
     quiet,
     refreshed_card,
     said,
+    teams_settings,
     the_card,
     thread_of,
     until,
 )
-from tests.support import team_config
+from tests.support import REPLY_SECRET, running_app, team_config
+
+EVA = ("29:5eva", "Eva Hendriks")  # on the webcare team, heads no department (webcare.toml)
+CARLA = ("29:3carla", "Carla Smit")  # on the webcare team; a Teams id only where a test gives her one
 
 
 async def test_escalation_notice_in_the_thread_names_the_heads_and_mentions_no_one_from_the_note(
@@ -96,7 +98,7 @@ async def test_reply_on_escalated_mention_needs_a_approval_then_goes_out(app, ki
 
     refused = await invoke(app, kit, connector, ANNA, "webcare.approve", approve["data"], draft()["id"])
     assert "Only a head of sales can approve this draft." in said(refused)  # a lead, but not a head of Sales
-    refused = await invoke(app, kit, connector, ZOE, "webcare.approve", approve["data"], draft()["id"])
+    refused = await invoke(app, kit, connector, EVA, "webcare.approve", approve["data"], draft()["id"])
     assert "Only a head of sales can approve this draft." in said(refused)
     await quiet(app)
     assert receiver.received == []
@@ -114,25 +116,28 @@ async def test_reply_on_escalated_mention_needs_a_approval_then_goes_out(app, ki
                 what="the card to say answered")
 
 
-async def test_the_author_of_a_draft_cannot_approve_it(app, kit, connector, receiver):
-    mention_id = await one_mention(app, connector, reply_via="webhook")
-    card_id = card_post(connector, mention_id)["id"]
-    await invoke(app, kit, connector, BRAM, "webcare.escalate",
-                 {"mention_id": mention_id, "departments": "legal"}, card_id)
-    await invoke(app, kit, connector, BRAM, "webcare.answer",
-                 {"mention_id": mention_id, "reply_text": "We will look into it."}, card_id)
+async def test_the_author_of_a_draft_cannot_approve_it(sqlite_url, kit, connector, receiver):
+    bram_on_the_team = team_config(bram={"roles": frozenset({"corporate-communications", "webcare"})})
+    async with running_app(sqlite_url, None, config=bram_on_the_team, reply_webhook_url=receiver.url,
+                           reply_webhook_secret=REPLY_SECRET, **teams_settings(kit, connector)) as app:
+        mention_id = await one_mention(app, connector, reply_via="webhook")
+        card_id = card_post(connector, mention_id)["id"]
+        await invoke(app, kit, connector, BRAM, "webcare.escalate",
+                     {"mention_id": mention_id, "departments": "legal"}, card_id)
+        await invoke(app, kit, connector, BRAM, "webcare.answer",
+                     {"mention_id": mention_id, "reply_text": "We will look into it."}, card_id)
 
-    def draft() -> dict[str, Any]:
-        [message] = [m for m in thread_of(connector, mention_id) if "Draft by" in message_text(m)]
-        return message
+        def draft() -> dict[str, Any]:
+            [message] = [m for m in thread_of(connector, mention_id) if "Draft by" in message_text(m)]
+            return message
 
-    await until(app, draft, what="the draft in the thread")
-    approve = draft_action(draft(), "webcare.approve")
-    refused = await invoke(app, kit, connector, BRAM, "webcare.approve", approve["data"], draft()["id"])
-    assert "Four eyes: you wrote this draft, so another head must approve it." in said(refused)
-    await quiet(app)
-    assert receiver.received == []
-    assert "Awaiting approval" in card_text(the_card(connector, mention_id))
+        await until(app, draft, what="the draft in the thread")
+        approve = draft_action(draft(), "webcare.approve")
+        refused = await invoke(app, kit, connector, BRAM, "webcare.approve", approve["data"], draft()["id"])
+        assert "Four eyes: you wrote this draft, so another head must approve it." in said(refused)
+        await quiet(app)
+        assert receiver.received == []
+        assert "Awaiting approval" in card_text(the_card(connector, mention_id))
 
 
 async def test_failed_delivery_shows_the_reason_and_retry_sends_the_same_draft(app, kit, connector, receiver):
@@ -160,15 +165,18 @@ async def test_failed_delivery_shows_the_reason_and_retry_sends_the_same_draft(a
                 what="the card to drop the failure")
 
 
-async def test_answer_refusal_is_shown_and_changes_nothing(app, kit, connector, receiver):
-    mention_id = await one_mention(app, connector, reply_via="webhook")
-    card_id = card_post(connector, mention_id)["id"]
-    await invoke(app, kit, connector, ZOE, "webcare.claim", {"mention_id": mention_id}, card_id)
-    refused = await invoke(app, kit, connector, YVES, "webcare.answer",
-                           {"mention_id": mention_id, "reply_text": "hi"}, card_id)
-    assert "Cannot answer: Zoe Unknown has claimed this mention." in said(refused)
-    await quiet(app)
-    assert receiver.received == [] and thread_of(connector, mention_id) == []
+async def test_answer_refusal_is_shown_and_changes_nothing(sqlite_url, kit, connector, receiver):
+    async with running_app(sqlite_url, None, config=team_config(carla={"teams": CARLA[0]}),
+                           reply_webhook_url=receiver.url, reply_webhook_secret=REPLY_SECRET,
+                           **teams_settings(kit, connector)) as app:
+        mention_id = await one_mention(app, connector, reply_via="webhook")
+        card_id = card_post(connector, mention_id)["id"]
+        await invoke(app, kit, connector, EVA, "webcare.claim", {"mention_id": mention_id}, card_id)
+        refused = await invoke(app, kit, connector, CARLA, "webcare.answer",
+                               {"mention_id": mention_id, "reply_text": "hi"}, card_id)
+        assert "Cannot answer: Eva Hendriks has claimed this mention." in said(refused)
+        await quiet(app)
+        assert receiver.received == [] and thread_of(connector, mention_id) == []
 
 
 async def test_mention_without_connector_is_answered_by_hand(app, kit, connector):
