@@ -18,6 +18,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.update": ("chat:write",),  # a card or draft showing its current state
     "chat.postEphemeral": ("chat:write",),  # private answers to commands and clicks
     "views.open": (),  # dialogs (Escalate, Answer, Dismiss …) answer a click's trigger id
+    "views.update": (),  # … and a saved reply picked in the Answer dialog fills in its text
     # A conversations.* method takes the scope of the kind of channel it acts on: `channels:*` for a public one,
     # `groups:*` for a private one. The triage channel may be either; crisis channels are private by default.
     "conversations.history": ("channels:history", "groups:history"),  # find an earlier post after a crash

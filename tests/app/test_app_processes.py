@@ -23,7 +23,7 @@ from bot.slack.ids import Action
 from bot.storage.database import Database
 from bot.storage.models import Audit, Mention, OutboxJob
 from tests.fakes.slack_api import SlackFake
-from tests.processes import ServerProcess, server_process, start_server
+from tests.processes import ServerProcess, server_process, start_server, write_config
 from tests.support import (
     SECRETS,
     TRIAGE_CHANNEL,
@@ -211,6 +211,9 @@ async def deliver(http: aiohttp.ClientSession, server: ServerProcess, delivery: 
 async def test_twenty_simultaneous_claims_on_two_processes_have_exactly_one_winner(database_url, live_slack,
                                                                                     tmp_path: Path):
     agents = [(f"U9AGENT{i:02d}", f"agent{i:02d}") for i in range(20)]
+    with write_config(tmp_path).open("a", encoding="utf-8") as config:  # twenty people on the team
+        config.write("".join(f'\n[people.{name}]\nname = "{name}"\nslack = "{user}"\nroles = ["webcare"]\n'
+                             for user, name in agents))
     async with (server_process(database_url, live_slack.url, tmp_path, name="a") as a,
                 server_process(database_url, live_slack.url, tmp_path, name="b") as b,
                 aiohttp.ClientSession() as http, database(database_url) as db):
@@ -243,10 +246,11 @@ async def test_twenty_simultaneous_claims_on_two_processes_have_exactly_one_winn
 
         mention = await mention_row(db, mention_id)
         names = dict(agents)
-        winner = (mention.claimed_by or "").removeprefix("slack:")
-        assert mention.state == "claimed" and winner in names
+        users = {name: user for user, name in agents}
+        assert mention.state == "claimed" and mention.claimed_by in users  # the person's key in webcare.toml
+        winner = users[mention.claimed_by]
         claims = [row for row in await audit_rows(db, mention_id) if row.action == "claim"]
-        assert [row.actor for row in claims] == [f"slack:{winner}"]
+        assert [row.actor for row in claims] == [mention.claimed_by]
 
         # the card catches up with the winner once a relay has run the update
         await eventually(lambda: f"<@{winner}>" in json.dumps(card_message(live_slack, mention_id)["blocks"]),
