@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import statistics
 from datetime import timedelta
 
 from bot.core.clock_words import day_start
 from bot.core.commands import ShowMine, ShowQueue, ShowStats
+from bot.core.figures import response_figures
 from bot.core.mentions import ACTIVE_STATES, DomainError
 from bot.core.storms.priority import priority_label
 from bot.core.views import MentionState, MineItem, QueueItem, QueueReport, StatsReport, UndeliveredItem
@@ -64,15 +64,11 @@ async def show_stats(cmd: ShowStats, *, ctx: Context) -> StatsReport:
     start = day_start(ctx.clock(), ctx.config.team.zone, days_ago=PERIODS[cmd.period])
     async with ctx.db.uow() as uow:
         rows = await uow.mentions.since(start)
-    sla, hours = ctx.config.sla.first_response_minutes, ctx.config.team.hours
-    answered = [(arrived, first) for arrived, first, _ in rows if first is not None]
-    waits = [(first - arrived).total_seconds() / 60 for arrived, first in answered]  # real time, nights included
-    in_time = sum(1 for arrived, first in answered if hours.seconds_between(arrived, first) <= sla * 60)  # SLA clock
-    dismissed = sum(1 for *_, state in rows if state == MentionState.DISMISSED)
-    needing_answer = len(rows) - dismissed
+    sla = ctx.config.sla.first_response_minutes
+    figures = response_figures(rows, sla_minutes=sla, hours=ctx.config.team.hours)
     return StatsReport(
-        period=cmd.period, volume=len(rows), answered=len(waits), dismissed=dismissed,
-        median_first_response_minutes=round(statistics.median(waits), 1) if waits else None,
-        within_sla_share=in_time / needing_answer if needing_answer else None, sla_minutes=sla)
+        period=cmd.period, volume=figures.volume, answered=figures.answered, dismissed=figures.dismissed,
+        median_first_response_minutes=figures.median_first_response_minutes,
+        within_sla_share=figures.within_sla_share, sla_minutes=sla)
 
 

@@ -58,11 +58,13 @@ def settings(database_url: str, slack_url: str | None = None, **overrides: Any) 
 
 @asynccontextmanager
 async def running_app(database_url: str, slack_url: str | None = None, *, config: Config | None = None,
-                      clock: Callable[[], datetime] = utcnow, **overrides: Any) -> AsyncIterator[TestClient]:
-    """The whole app served on a local port, relay running (reminders only when a test asks for them)."""
+                      clock: Callable[[], datetime] = utcnow, reminder_seconds: float = 3600,
+                      **overrides: Any) -> AsyncIterator[TestClient]:
+    """The whole app served on a local port, relay running (the periodic checks only when a test asks for them,
+    unless it gives their `reminder_seconds`)."""
     app = create_app(settings(database_url, slack_url, **overrides),
                      config=config if config is not None else team_config(), clock=clock, relay_poll_seconds=0.05,
-                     reminder_seconds=3600)
+                     reminder_seconds=reminder_seconds)
     async with TestClient(TestServer(app)) as client:
         yield client
 

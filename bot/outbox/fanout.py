@@ -120,6 +120,19 @@ class Fanout:
                                  "priority": SPIKE_PRIORITY if found else PEOPLE_FIRST}
                                 for platform in self.platforms], now)
 
+    def daily_keys(self, day: str) -> list[str]:
+        """The keys of the leads' summary posted on the team's date `day` (`2026-12-08`), one per platform."""
+        return [job_key(platform, JobKind.DAILY, day) for platform in self.platforms]
+
+    async def daily_summary(self, outbox: Outbox, day: str, payload: dict[str, Any], now: datetime) -> bool:
+        """Post the leads' summary in each triage channel, exactly once per team date `day`; False when it was
+        asked for before."""
+        queued = False
+        for platform in self.platforms:
+            queued |= await outbox.once(job_key(platform, JobKind.DAILY, day), job_kind(platform, JobKind.DAILY),
+                                        None, {"day": day, **payload}, now)
+        return queued
+
     async def job_failed(self, outbox: Outbox, job: OutboxJob, reason: str, now: datetime) -> None:
         """Say in the triage channel (of the job's own platform, or of each) that a job was given up on.
 
@@ -155,5 +168,6 @@ def failure_sentence(job: OutboxJob, platform: str) -> str:
         JobKind.STORM_BATCH: f"Not every member of storm #{job.payload.get('storm_id')} could be handled",
         JobKind.STORM: f"The card of storm #{job.payload.get('storm_id')} could not be shown on {platform}",
         JobKind.SPIKE: f"A spike alert could not be posted on {platform}",
+        JobKind.DAILY: f"The daily summary of {job.payload.get('day')} could not be posted on {platform}",
     }
     return sentences[what] if what is not None else f"Outbound job {job.key} failed"

@@ -25,6 +25,7 @@ class JobKind(StrEnum):
     DIGEST = "digest"  # a minute's P3 mentions in one message, while the channel's backlog is long
     STORM_BATCH = "storm_batch"  # Answer all or Dismiss, carried out member by member (no platform)
     SPIKE = "spike"  # an alert in the triage channel: a topic's volume spikes
+    DAILY = "daily"  # the leads' summary in the triage channel at the start of the working day
 
 
 class NoticeKind(StrEnum):
@@ -99,6 +100,11 @@ def card_subject(mention_id: int | None) -> str:
 def storm_subject(storm_id: int) -> str:
     """The subject of a storm group's card."""
     return f"storm:{storm_id}"
+
+
+def daily_subject(day: str) -> str:
+    """The subject of the leads' summary posted on the team's date `day` (`2026-12-08`)."""
+    return f"daily:{day}"
 
 
 def digest_subject(minute: str) -> str:

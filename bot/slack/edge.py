@@ -22,6 +22,7 @@ from bot.outbox.relay import Sender
 from bot.settings import Settings
 from bot.slack import calls, listeners
 from bot.slack.crisis_senders import CrisisSenders
+from bot.slack.daily_senders import DailySenders
 from bot.slack.digest_senders import DigestSenders
 from bot.slack.poster import SlackPoster
 from bot.slack.senders import MentionSenders
@@ -111,7 +112,8 @@ class SlackEdge:
             poster = SlackPoster(self.client, bus.ctx, settings.slack_triage_channel)
             self.senders = {**MentionSenders(poster, bus.ctx, metrics).senders(),
                             **CrisisSenders(poster, bus.ctx).senders(), **SpikeSenders(poster, bus.ctx).senders(),
-                            **StormSenders(poster, bus.ctx).senders(), **DigestSenders(poster, bus.ctx).senders()}
+                            **StormSenders(poster, bus.ctx).senders(), **DigestSenders(poster, bus.ctx).senders(),
+                            **DailySenders(poster, bus.ctx).senders()}
 
     async def handle(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: one Request URL for events, interactivity and slash commands.

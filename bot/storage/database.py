@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.storage.daily import DailyReads
 from bot.storage.json_text import dumps
 from bot.storage.pace import ChatPaces
 from bot.storage.raw_sql import sqlalchemy_errors
@@ -131,6 +132,7 @@ class UnitOfWork:
         self.paces = ChatPaces(self.session)
         self.storms = Storms(self.session)
         self.spikes = SpikeAlerts(self.session)
+        self.daily = DailyReads(self.session)
         return self
 
     async def _open(self) -> AsyncSession | InlineSession:

@@ -13,6 +13,7 @@ from bot.settings import Settings
 from bot.teams.adapter import create_adapter
 from bot.teams.bot import APOLOGY, TeamsBot
 from bot.teams.crisis_senders import CrisisSenders
+from bot.teams.daily_senders import DailySenders
 from bot.teams.digest_senders import DigestSenders
 from bot.teams.poster import TeamsPoster
 from bot.teams.route import MessagesRoute
@@ -36,7 +37,8 @@ class TeamsEdge:
                                            **CrisisSenders(poster, bus.ctx).senders(),
                                            **SpikeSenders(poster, bus.ctx).senders(),
                                            **StormSenders(poster, bus.ctx).senders(),
-                                           **DigestSenders(poster, bus.ctx).senders()}
+                                           **DigestSenders(poster, bus.ctx).senders(),
+                                           **DailySenders(poster, bus.ctx).senders()}
 
     @staticmethod
     async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:

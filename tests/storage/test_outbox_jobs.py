@@ -102,7 +102,7 @@ def test_long_subjects_are_shortened_the_way_each_platform_always_has():
 def test_stored_kinds_read_back_to_their_platform_and_kind():
     assert [job_kind("slack", kind) for kind in JobKind if kind not in (JobKind.REPLY, JobKind.STORM_BATCH)] == [
         "slack.card", "slack.draft", "slack.notice", "slack.crisis", "slack.crisis_notice", "slack.storm",
-        "slack.digest", "slack.spike"]
+        "slack.digest", "slack.spike", "slack.daily"]
     assert job_kind(None, JobKind.REPLY) == "reply"
     key = job_key("teams", JobKind.CRISIS_NOTICE, "reminder:3:confirm:owner")
     assert key == "teams:crisis-notice:reminder:3:confirm:owner"

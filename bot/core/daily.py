@@ -1,0 +1,63 @@
+"""The leads' daily summary: when it is due on the team's calendar, which mentions are overdue, what it says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from bot.core.clock_words import day_start
+from bot.core.views import PersonRef
+from bot.core.working_time import WorkingHours
+
+LEAD_ROLE = "webcare-lead"  # who the summary is for: they are @mentioned in it
+
+
+def summary_day(now: datetime, hours: WorkingHours) -> date | None:
+    """The team's date whose summary is due at `now`: today, from the day's opening (midnight around the clock)
+    until it closes; None before the opening, after closing and on a day off."""
+    today = now.astimezone(hours.zone).date()
+    if hours.always:
+        return today
+    opens, closes = next(hours.periods(day_start(now, hours.zone)))
+    return today if opens <= now.astimezone(UTC) < closes else None
+
+
+def overdue_count(clocks: Iterable[tuple[datetime, datetime | None]], now: datetime, hours: WorkingHours,
+                  sla_minutes: int) -> int:
+    """How many of these open mentions (arrival, first response) have had no first response within the SLA,
+    counted in working time."""
+    return sum(1 for arrived, first in clocks if first is None and hours.deadline(arrived, sla_minutes) <= now)
+
+
+def day_words(day: date) -> str:
+    """A day as the summary names it: "Mon 7 Dec"."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+@dataclass(frozen=True, slots=True)
+class DailySummaryView:
+    """Yesterday's figures (by arrival, on the team's calendar) and the queue as the working day starts."""
+
+    day: date  # the day summarised
+    volume: int
+    median_first_response_minutes: float | None
+    within_sla_share: float | None
+    sla_minutes: int
+    open: int
+    overdue: int
+    leads: tuple[PersonRef, ...] = ()
+
+    @property
+    def numbers(self) -> str:
+        """The figures in words, as plain text (renderers escape it): "Yesterday (Mon 7 Dec): 42 mentions · first
+        response median 18 min · 88% within 60 min · now open 5, overdue 2"."""
+        parts = [f"{self.volume} mention{'' if self.volume == 1 else 's'}"]
+        if self.median_first_response_minutes is not None:
+            parts.append(f"first response median {round(self.median_first_response_minutes)} min")
+        elif self.volume:
+            parts.append("none answered")
+        if self.within_sla_share is not None:
+            parts.append(f"{self.within_sla_share:.0%} within {self.sla_minutes} min")
+        parts.append(f"now open {self.open}, overdue {self.overdue}")
+        return f"Yesterday ({day_words(self.day)}): " + " · ".join(parts)
