@@ -36,6 +36,35 @@ TEAM_TOML = FIXTURES / "webcare.toml"
 TEAM_PLAYBOOKS = FIXTURES / "playbooks" / "team"
 
 
+class HandClock:
+    """A clock the test sets (`now`) or moves by hand: time stands still in between."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class ShiftedClock:
+    """Real time plus an offset the test sets or moves (jobs retried "in a second" still come due)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+    def set(self, at: datetime) -> None:
+        self.offset = at - datetime.now(UTC)
+
+
 def team_config(**people: dict[str, Any]) -> Config:
     """The team every test works with; `carla={"teams": "29:3carla"}` changes someone for one test."""
     config = load_config(TEAM_TOML)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from tests.edges.teams.wire import (
 )
 from tests.support import (
     REPLY_SECRET,
+    ShiftedClock,
     block_action,
     context_of,
     event,
@@ -44,22 +44,9 @@ CARLA = "U03CARLA"  # webcare.toml: Carla Smit, role webcare, on Slack only
 HOSTILE = "<!channel> call us <https://evil.example|here> *now*"  # what the receiver says when it refuses
 
 
-class Clock:
-    """Real time plus an offset the test moves forward (jobs retried "in a second" still come due)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ShiftedClock:
+    return ShiftedClock()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from handlers.daily import post_daily_summary
 from tests.support import (
     REPLY_SECRET,
     TRIAGE_CHANNEL,
+    HandClock,
     block_action,
     context_of,
     event,
@@ -40,22 +41,12 @@ def amsterdam(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=AMS).astimezone(UTC)
 
 
-class Clock:
-    """A clock the test sets by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock()
 
 
-def serve(database_url: str, slack, receiver, clock: Clock, **periodic: float):  # type: ignore[no-untyped-def]
+def serve(database_url: str, slack, receiver, clock: HandClock, **periodic: float):  # type: ignore[no-untyped-def]
     return running_app(database_url, slack.url, config=DUTCH_TEAM, clock=clock, reply_webhook_url=receiver.url,
                        reply_webhook_secret=REPLY_SECRET, **periodic)
 
@@ -66,14 +57,14 @@ async def app(database_url, slack, receiver, clock):
         yield client
 
 
-async def arrives(client, clock: Clock, n: int, at: datetime) -> int:
+async def arrives(client, clock: HandClock, n: int, at: datetime) -> int:
     clock.now = at
     [m] = await ingest(client, event(mention_data(n)))
     await settle_slack(client)
     return m["id"]
 
 
-async def answered(client, clock: Clock, mention_id: int, at: datetime) -> None:
+async def answered(client, clock: HandClock, mention_id: int, at: datetime) -> None:
     """Carla claims the mention and answers it; the reply is delivered (the first response) at `at`."""
     clock.now = at
     response = await post_interaction(client, block_action("U03CARLA", Action.CLAIM, str(mention_id)))

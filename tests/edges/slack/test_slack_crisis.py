@@ -13,6 +13,7 @@ from handlers.crisis import remind_overdue
 from tests.support import (
     REPLY_SECRET,
     TRIAGE_CHANNEL,
+    HandClock,
     block_action,
     context_of,
     event,
@@ -30,22 +31,9 @@ LIVE = ("<!channel>", "<!here>", "<!everyone>", "<@U999>", "<#C999>", "<http://e
 HOSTILE = "<!channel> <!here> <!everyone> <@U999> <#C999> <http://evil.example|refund> *win*"
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return HandClock()
 
 
 @pytest.fixture

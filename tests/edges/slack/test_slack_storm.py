@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -20,6 +20,7 @@ from bot.storage.models import OutboxJob
 from tests.support import (
     REPLY_SECRET,
     TRIAGE_CHANNEL,
+    HandClock,
     block_action,
     context_of,
     event,
@@ -42,19 +43,9 @@ CONFIG = replace(team_config(), storm=StormRules(group_min=3, group_window_minut
 NOS = {"id": "9", "handle": "nos", "display_name": "NOS", "followers": 900_000}
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from bot.config import Team
 from bot.core.working_time import parse_hours
 from tests.support import (
     REPLY_SECRET,
+    HandClock,
     block_action,
     event,
     ingest,
@@ -28,19 +29,9 @@ DUTCH_TEAM = dataclasses.replace(team_config(), team=Team(hours=parse_hours(
     {"mon-fri": "08:00-22:00", "sat-sun": "10:00-18:00"}, AMS)))
 
 
-class Clock:
-    """A clock the test sets by hand (in UTC: advancing it adds real time)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return HandClock()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,6 +14,7 @@ from handlers.spikes import check_spikes
 from tests.support import (
     REPLY_SECRET,
     TRIAGE_CHANNEL,
+    HandClock,
     block_action,
     context_of,
     event,
@@ -30,22 +30,9 @@ RULES = StormRules(spike_window_minutes=10, spike_min_mentions=4, spike_ratio=4.
 LIVE = ("<!channel>", "<!here>", "<@U999>", "<http://evil")
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from bot.config import Team
 from bot.core.working_time import parse_hours
 from handlers.daily import post_daily_summary
 from tests.edges.teams.wire import CHANNEL, card_text, cards_in, mention_entities, settle, teams_settings, until
-from tests.support import REPLY_SECRET, context_of, event, ingest, mention_data, running_app, team_config
+from tests.support import REPLY_SECRET, ShiftedClock, context_of, event, ingest, mention_data, running_app, team_config
 
 AMS = ZoneInfo("Europe/Amsterdam")
 DUTCH_TEAM = dataclasses.replace(team_config(), team=Team(hours=parse_hours(
@@ -28,22 +28,9 @@ def amsterdam(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=AMS).astimezone(UTC)
 
 
-class Clock:
-    """Real time plus an offset the test sets (jobs retried "in a second" still come due)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def set(self, at: datetime) -> None:
-        self.offset = at - datetime.now(UTC)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ShiftedClock:
+    return ShiftedClock()
 
 
 @pytest.fixture
@@ -54,7 +41,7 @@ async def app(database_url, kit, connector, receiver, clock):
         await settle(client)
 
 
-async def arrives(client, clock: Clock, n: int, at: datetime) -> None:
+async def arrives(client, clock: ShiftedClock, n: int, at: datetime) -> None:
     clock.set(at)
     await ingest(client, event(mention_data(n)))
     await settle(client)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,27 +29,14 @@ from tests.edges.teams.wire import (
     teams_settings,
     until,
 )
-from tests.support import REPLY_SECRET, context_of, event, ingest, mention_data, running_app, team_config
+from tests.support import REPLY_SECRET, ShiftedClock, context_of, event, ingest, mention_data, running_app, team_config
 
 RULES = StormRules(spike_window_minutes=10, spike_min_mentions=4, spike_ratio=4.0)
 
 
-class Clock:
-    """Real time plus an offset the test moves forward (jobs retried "in a second" still come due)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ShiftedClock:
+    return ShiftedClock()
 
 
 @pytest.fixture

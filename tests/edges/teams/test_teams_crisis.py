@@ -9,7 +9,7 @@ banner), reminders and the report are replies in it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -43,29 +43,16 @@ from tests.edges.teams.wire import (
 )
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
-from tests.support import REPLY_SECRET, context_of, running_app
+from tests.support import REPLY_SECRET, ShiftedClock, context_of, running_app
 
 EVA = ("29:5eva", "Eva Hendriks")  # crisis-lead with a Teams id; Anna is the other crisis lead
 CONFIRM, HOLDING, LEGAL, ALL_CLEAR = ("confirm-the-outage", "approve-the-holding-statement", "brief-legal",
                                       "post-the-all-clear")
 
 
-class Clock:
-    """Real time plus an offset the test moves forward (jobs retried "in a second" still come due)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ShiftedClock:
+    return ShiftedClock()
 
 
 @pytest.fixture
