@@ -11,7 +11,6 @@ import pytest
 from bot.slack.manifest import BOT_SCOPES
 from tests.edges.slack.test_slack_crisis import (
     SLACK_EPOCH,
-    Clock,
     buttons,
     by_subject,
     checklist,
@@ -21,7 +20,7 @@ from tests.edges.slack.test_slack_crisis import (
     typed,
 )
 from tests.fakes.slack_api import SlackFake
-from tests.support import TEAM_PLAYBOOKS, TRIAGE_CHANNEL, running_app, settle_slack
+from tests.support import TEAM_PLAYBOOKS, TRIAGE_CHANNEL, HandClock, running_app, settle_slack
 
 # Slack's documented bot scope of each method the crisis calls, for a (public, private) channel.
 SLACK_SCOPES: dict[str, tuple[str, str]] = {
@@ -65,8 +64,8 @@ class ScopedSlack(SlackFake):
 
 
 @pytest.fixture
-def clock() -> Clock:
-    clock = Clock()
+def clock() -> HandClock:
+    clock = HandClock()
     # The fake numbers messages from a fixed 2024 epoch and the bot looks for a lost post only among messages
     # newer than its job, as on real Slack, so the crises here start then.
     clock.now = datetime.fromtimestamp(SLACK_EPOCH, UTC)

@@ -18,11 +18,11 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.core.crisis.playbooks import parse_playbook
-from tests.edges.teams.test_teams_crisis import Clock, buttons, checklist, start, thread_id, type_in
+from tests.edges.teams.test_teams_crisis import buttons, checklist, start, thread_id, type_in
 from tests.edges.teams.wire import ANNA, card_text, invoke, quiet, refreshed_card, teams_settings, until
 from tests.fakes.bot_auth import BotFrameworkAuthFake
 from tests.fakes.bot_connector import BotConnectorFake
-from tests.support import FIXTURES, REPLY_SECRET, TEAM_PLAYBOOKS, TEAM_TOML, running_app
+from tests.support import FIXTURES, REPLY_SECRET, TEAM_PLAYBOOKS, TEAM_TOML, ShiftedClock, running_app
 
 LONG = FIXTURES / "playbooks" / "long"
 PLAYBOOK, _ = parse_playbook(LONG / "data-breach-full.md", (LONG / "data-breach-full.md").read_text())
@@ -35,7 +35,7 @@ EARLIER = re.compile(r"(\d+) earlier steps? — `@Webcare crisis status` lists e
 
 @pytest.fixture
 async def app(sqlite_url, kit, connector, receiver):
-    async with running_app(sqlite_url, None, clock=Clock(), playbooks_dir=LONG, reply_webhook_url=receiver.url,
+    async with running_app(sqlite_url, None, clock=ShiftedClock(), playbooks_dir=LONG, reply_webhook_url=receiver.url,
                            reply_webhook_secret=REPLY_SECRET, **teams_settings(kit, connector)) as client:
         yield client
         await until(client, lambda: True)

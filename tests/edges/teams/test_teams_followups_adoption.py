@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bot.storage.models import OutboxJob
-from tests.edges.teams.test_teams_crisis import ANNA, CONFIRM, Clock, checklist_post, replies, start, thread_id, type_in
+from tests.edges.teams.test_teams_crisis import ANNA, CONFIRM, checklist_post, replies, start, thread_id, type_in
 from tests.edges.teams.test_teams_posts_lost_answer import (
     LOST,
     TEAM,
@@ -35,12 +35,12 @@ from tests.edges.teams.wire import (
     teams_settings,
     until,
 )
-from tests.support import context_of, event, ingest, mention_data, running_app
+from tests.support import ShiftedClock, context_of, event, ingest, mention_data, running_app
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ShiftedClock:
+    return ShiftedClock()
 
 
 async def jobs_of(app, kind: str) -> list[OutboxJob]:
@@ -48,7 +48,7 @@ async def jobs_of(app, kind: str) -> list[OutboxJob]:
         return [job for job in (await uow.session.exec(select(OutboxJob))).all() if job.kind == kind]
 
 
-async def retried(app, clock: Clock, kind: str) -> None:
+async def retried(app, clock: ShiftedClock, kind: str) -> None:
     """Let the relay retry (the clock moved past each retry's delay) until every job of `kind` is done."""
     for _ in range(100):
         clock.advance(seconds=6)

@@ -15,17 +15,16 @@ import pytest
 from sqlmodel import select
 
 from bot.storage.models import OutboxJob
-from tests.edges.teams.test_teams_crisis import Clock
 from tests.edges.teams.wire import CARD_TYPE, CHANNEL, card_post, card_text, cards_in, quiet, teams_settings, until
 from tests.fakes.bot_connector import MESSAGE_LIMIT, BotConnectorFake
-from tests.support import context_of, event, ingest, mention_data, relay_of, running_app
+from tests.support import ShiftedClock, context_of, event, ingest, mention_data, relay_of, running_app
 
 POST = "create_conversation"  # a card, or a line in the triage channel, starts a new thread
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ShiftedClock:
+    return ShiftedClock()
 
 
 def lines(connector) -> list[str]:
@@ -49,7 +48,7 @@ def tracebacks(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
 
 
-async def later(app, clock: Clock, seconds: float = 600) -> None:
+async def later(app, clock: ShiftedClock, seconds: float = 600) -> None:
     """Move past every backoff a retry could have been given, and let the relay run what came due."""
     clock.advance(seconds=seconds)
     await quiet(app)

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.edges.teams.test_teams_crisis import Clock
 from tests.edges.teams.wire import (
     ANNA,
     CHANNEL,
@@ -27,7 +26,7 @@ from tests.edges.teams.wire import (
     until,
 )
 from tests.fakes.bot_connector import GRAPH_DELTA
-from tests.support import context_of, event, ingest, mention_data, running_app
+from tests.support import ShiftedClock, context_of, event, ingest, mention_data, running_app
 
 TEAM = "f3ec8cd2-e704-4344-8c47-9a3a21d683c0"  # the team's Entra group id (channelData.team.aadGroupId)
 LOST = "create_conversation"  # the Bot Connector call that posts a card as a new thread
@@ -44,7 +43,7 @@ async def recorded(client, subject: str):
         return await uow.messages.get("teams", TENANT, subject)
 
 
-async def card_recorded(client, clock: Clock, mention_id: int):
+async def card_recorded(client, clock: ShiftedClock, mention_id: int):
     """Let the relay retry (the clock moved past each retry's delay) until the card's record exists."""
     for _ in range(100):
         clock.advance(seconds=6)
@@ -61,8 +60,8 @@ def posts_in_channel(connector) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ShiftedClock:
+    return ShiftedClock()
 
 
 async def test_a_card_whose_answer_was_lost_is_adopted_not_posted_twice(database_url, kit, connector, clock):
