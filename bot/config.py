@@ -13,14 +13,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from bot.core import catalogue
+from bot.core.catalogue import LANGS, Words
 from bot.core.incoming import MAX_INT32, NETWORKS
 from bot.core.storms.priority import PriorityRules
 from bot.core.storms.rules import StormRules
 from bot.core.storms.text import fold, stems, words
 from bot.core.views import DepartmentView, PersonRef
 from bot.core.working_time import HoursError, WorkingHours, parse_hours, zone_named
-
-LANGUAGES = ("en", "nl")  # what the bot can write in
 
 
 class ConfigError(Exception):
@@ -85,6 +85,11 @@ class Team:
         """The team's time zone: what "today" and due times mean, and where the hours are."""
         return self.hours.zone
 
+    @property
+    def words(self) -> Words:
+        """The catalogue in the team's language: for cards and everything posted in a channel."""
+        return catalogue.words(self.lang)
+
 
 @dataclass(frozen=True, slots=True)
 class Retention:
@@ -126,6 +131,11 @@ class Config:
         """The person a chat platform knows by this user id (or by `also`, e.g. an Entra object id), if configured."""
         known = self._by_platform.get(platform, {})  # type: ignore[attr-defined]
         return known.get(user_id) or (known.get(also) if also else None)
+
+    def words_for(self, person: Person | None) -> Words:
+        """The catalogue in what a person reads privately (their `lang`, else the team's): for ephemerals and
+        dialogs; someone not in webcare.toml is answered in the team's language."""
+        return catalogue.words(person.lang) if person and person.lang else self.team.words
 
     def members(self, role: str) -> list[Person]:
         """Everyone holding `role`."""
@@ -237,8 +247,8 @@ def _zone(path: Path | str, name: Any) -> tzinfo:
 
 
 def _lang(path: Path | str, where: str, value: Any) -> str:
-    if value not in LANGUAGES:
-        raise ConfigError(path, where, f"must be one of {', '.join(LANGUAGES)}")
+    if value not in LANGS:
+        raise ConfigError(path, where, f"must be one of {', '.join(LANGS)}")
     return value
 
 
