@@ -30,6 +30,7 @@ from handlers.crisis import remind_overdue
 from handlers.daily import post_daily_summary
 from handlers.delivery import ReplyDelivery
 from handlers.retention import retention_task
+from handlers.sla import remind_sla
 from handlers.spikes import check_spikes
 from handlers.storms import StormBatches, forget_old_keys
 
@@ -172,13 +173,14 @@ def create_app(settings: Settings, *, config: Config | None = None,
 
 
 async def _remind_forever(ctx: Context, relay: Relay, every: float) -> None:
-    """Queue reminders for overdue crisis steps, alerts for spiking topics and the leads' daily summary, now and
-    then (each once); drop the grouping keys of mentions older than the group window."""
+    """Queue reminders for overdue crisis steps and SLA clocks, alerts for spiking topics and the leads' daily
+    summary, now and then (each once); drop the grouping keys of mentions older than the group window."""
     outage = Outage("crisis reminders: database", logger, max_delay=every)
     await asyncio.sleep(every)  # one period after start: the server is up first, and a test's app (hourly) runs none
     while True:
         try:
-            if await remind_overdue(ctx) + await check_spikes(ctx) + await post_daily_summary(ctx):
+            if await remind_overdue(ctx) + await remind_sla(ctx) + await check_spikes(ctx) + \
+                    await post_daily_summary(ctx):
                 relay.wake()
             await forget_old_keys(ctx)
         except Exception as exc:  # the database is away: one line when it starts, one when it ends

@@ -12,6 +12,7 @@ from bot.core.crisis import rules
 from bot.core.crisis.rules import CrisisState
 from bot.core.crisis.views import ChecklistView, CrisisReminder
 from bot.core.mentions import DomainError
+from bot.core.sla_clock import ClockStage
 from bot.core.views import CardView, CrisisTag, DismissReason, DraftState, DraftView, EscalationNotice, MentionState
 from bot.outbox.jobs import CrisisNoticeKind
 from bot.storage.database import UnitOfWork
@@ -19,6 +20,7 @@ from bot.storage.models import Draft
 from handlers.context import Context, get_mention, person_ref
 from handlers.crisis import checklist, linked_crisis, reminder_view
 from handlers.reply_options import with_answering
+from handlers.sla import clock_of
 
 
 def _department_views(config: Config, keys: list[str]) -> tuple:  # type: ignore[type-arg]
@@ -44,8 +46,9 @@ async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datet
     response_minutes = None
     if draft is not None and state in (MentionState.ANSWERED, MentionState.CLOSED):
         answered_by = person_ref(config, draft.author, draft.author_name)
-    if m.first_response_at is not None:
-        response_minutes = max(0, int((m.first_response_at - m.published_at).total_seconds() // 60))
+    clock = clock_of(config, m, now)
+    if clock.stage in (ClockStage.MET, ClockStage.LATE):
+        response_minutes = clock.minutes
     running = tuple(CrisisTag(c.id or 0, c.title, c.drill) for c in await uow.crises.running())
     linked = await linked_crisis(uow, m)
     dismissed_by = None
@@ -66,7 +69,7 @@ async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datet
         linkable=running if m.crisis_id is None else (),
         templates=tuple(rules.templates_available(linked[1])) if linked else (),
         crisis_rule=_crisis_rule(config, linked[1]) if linked else None,
-        crisis_approval=rules.needs_approval(linked[1]) if linked else False)
+        crisis_approval=rules.needs_approval(linked[1]) if linked else False, clock=clock, zone=config.team.zone)
 
 
 def _crisis_rule(config: Config, state: CrisisState) -> str | None:

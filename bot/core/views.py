@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
+
+from bot.core.sla_clock import SlaClock
 
 _NETWORK_NAMES = {"x": "X", "linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube"}
 
@@ -148,6 +150,8 @@ class CardView:
     storm_id: int | None = None                   # the storm group it joined: its storm card shows it too
     lang: str | None = None                       # the post's language, as the source gave it
     saved_replies: tuple[tuple[str, str], ...] = ()  # (key, label) of the saved replies its Answer form offers
+    clock: SlaClock | None = None                 # its first-response clock (working time), as of `now`
+    zone: tzinfo = UTC                            # the team's time zone, for the clock's due time
 
     @property
     def age_minutes(self) -> int:

@@ -26,6 +26,7 @@ PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
 POST_SECONDS = {"slack": 1.0, "teams": 2.0}
 DIGEST_PRIORITY = 2  # ahead of the P3 cards it stands in for
 STORM_PRIORITY = 2  # a storm card: after the P1 cards (which P1 members keep), ahead of the P3 backlog
+CLOCK_PRIORITY = 2  # a card redrawn as its SLA clock reaches warn or breach: ahead of the P3 backlog
 SPIKE_PRIORITY = 2  # a new spike alert: after the P1 cards (someone waits on each), ahead of the P3 backlog
 
 
@@ -64,6 +65,21 @@ class Fanout:
         for platform in self.platforms:
             await outbox.once(job_key(platform, JobKind.NOTICE, key), job_kind(platform, JobKind.NOTICE), mention_id,
                               payload, now)
+
+    async def clocks_changed(self, outbox: Outbox, mention_ids: list[int], now: datetime) -> None:
+        """These cards' SLA clocks reached their warn or breach moment: draw them again, after the P1 cards."""
+        await outbox.sync_many([{**job, "priority": CLOCK_PRIORITY} for job in self.card_jobs(mention_ids)], now)
+
+    async def gathered_reminders(self, outbox: Outbox, minute: str, items: list[dict[str, Any]],
+                                 now: datetime) -> bool:
+        """Post these SLA reminders as one message in each triage channel, once per `minute`; False when this
+        minute's message was asked for already."""
+        queued = False
+        for platform in self.platforms:
+            queued |= await outbox.once(job_key(platform, JobKind.REMINDERS, minute),
+                                        job_kind(platform, JobKind.REMINDERS), None,
+                                        {"minute": minute, "items": items}, now)
+        return queued
 
     def storm_jobs(self, storm_ids: list[int]) -> list[dict[str, Any]]:
         """The storm card jobs (one per platform) of these storms, for `Outbox.sync_many`: after P1 cards, ahead of

@@ -26,6 +26,7 @@ class JobKind(StrEnum):
     STORM_BATCH = "storm_batch"  # Answer all or Dismiss, carried out member by member (no platform)
     SPIKE = "spike"  # an alert in the triage channel: a topic's volume spikes
     DAILY = "daily"  # the leads' summary in the triage channel at the start of the working day
+    REMINDERS = "reminders"  # a storm's SLA reminders of one minute, gathered in one message in the triage channel
 
 
 class NoticeKind(StrEnum):
@@ -33,6 +34,7 @@ class NoticeKind(StrEnum):
 
     ESCALATION = "escalation"  # in the card's thread: the departments' heads are asked to approve
     FAILED = "failed"  # in the triage channel: a job was given up on
+    SLA = "sla"  # in the card's thread: an SLA reminder to the people it names
 
 
 class CrisisNoticeKind(StrEnum):
@@ -105,6 +107,11 @@ def storm_subject(storm_id: int) -> str:
 def daily_subject(day: str) -> str:
     """The subject of the leads' summary posted on the team's date `day` (`2026-12-08`)."""
     return f"daily:{day}"
+
+
+def reminders_subject(minute: str) -> str:
+    """The subject of the gathered SLA reminders of one minute (`2026-11-20T10:31`)."""
+    return f"reminders:{minute}"
 
 
 def digest_subject(minute: str) -> str:

@@ -26,6 +26,7 @@ from bot.slack.daily_senders import DailySenders
 from bot.slack.digest_senders import DigestSenders
 from bot.slack.poster import SlackPoster
 from bot.slack.senders import MentionSenders
+from bot.slack.sla_senders import ReminderSenders
 from bot.slack.spike_senders import SpikeSenders
 from bot.slack.storm_senders import StormSenders
 from handlers.bus import Bus
@@ -113,7 +114,7 @@ class SlackEdge:
             self.senders = {**MentionSenders(poster, bus.ctx, metrics).senders(),
                             **CrisisSenders(poster, bus.ctx).senders(), **SpikeSenders(poster, bus.ctx).senders(),
                             **StormSenders(poster, bus.ctx).senders(), **DigestSenders(poster, bus.ctx).senders(),
-                            **DailySenders(poster, bus.ctx).senders()}
+                            **DailySenders(poster, bus.ctx).senders(), **ReminderSenders(poster, bus.ctx).senders()}
 
     async def handle(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: one Request URL for events, interactivity and slash commands.

@@ -9,10 +9,12 @@ from bot.slack.escape import escape_mrkdwn
 from bot.slack.ids import PLATFORM
 from bot.slack.poster import SlackPoster
 from bot.slack.render import render_card, render_draft, render_escalation_notice
+from bot.slack.sla_render import render_reminder
 from bot.storage.models import ChatMessage, OutboxJob
 from handlers.cards import current_card, current_draft, escalation_notice
 from handlers.context import Context
 from handlers.digests import shown_elsewhere
+from handlers.sla import reminder_views
 
 
 class MentionSenders:
@@ -54,6 +56,9 @@ class MentionSenders:
         if job.payload.get("kind") == NoticeKind.FAILED:
             await self._post_failure(job)
             return
+        if job.payload.get("kind") == NoticeKind.SLA:
+            await self._post_reminder(job)
+            return
         card = await self._card_message(job.mention_id or 0)
         if job.payload.get("kind") != NoticeKind.ESCALATION:
             raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
@@ -62,6 +67,17 @@ class MentionSenders:
         text, blocks = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
         await self._poster.upsert(job, notice_subject(job.key), job.mention_id, text, blocks, thread_ts=card.ts,
                                   update=False)
+
+    async def _post_reminder(self, job: OutboxJob) -> None:
+        """An SLA reminder in the card's thread (in the channel when the mention shows on a storm card only)."""
+        views = await reminder_views(self._ctx, [job.payload])
+        if not views:
+            return  # the mention was erased meanwhile
+        card = await self._card_message(job.mention_id or 0)
+        team = self._config.team
+        text, blocks = render_reminder(views[0], team.zone, team.words)
+        await self._poster.upsert(job, notice_subject(job.key), job.mention_id, text, blocks,
+                                  thread_ts=card.ts if card else None, update=False)
 
     async def _post_failure(self, job: OutboxJob) -> None:
         """A plain line in the triage channel: a job was given up on (its card may be the thing that is missing)."""

@@ -22,6 +22,7 @@ from bot.storage.json_text import dumps
 from bot.storage.pace import ChatPaces
 from bot.storage.raw_sql import sqlalchemy_errors
 from bot.storage.repositories import Audits, ChatChannels, ChatMessages, Crises, Drafts, Mentions, Outbox
+from bot.storage.sla import SlaEvents
 from bot.storage.spikes import SpikeAlerts
 from bot.storage.sqlite_writer import InlineSession, SqliteWriter
 from bot.storage.storms import Storms
@@ -133,6 +134,7 @@ class UnitOfWork:
         self.storms = Storms(self.session)
         self.spikes = SpikeAlerts(self.session)
         self.daily = DailyReads(self.session)
+        self.sla = SlaEvents(self.session)
         return self
 
     async def _open(self) -> AsyncSession | InlineSession:

@@ -19,11 +19,12 @@ from bot.core.mentions import SYSTEM
 from bot.core.storms.priority import Level, Priority
 from bot.core.storms.rules import StormRules
 from bot.storage.crisis_links import link_new_mentions
+from bot.storage.dialects import insert
 from bot.storage.digests import digest_new_mentions
 from bot.storage.grouping import group_new_mentions
 from bot.storage.models import Audit, IngestReceipt, Mention
 from bot.storage.raw_sql import insert_each, insert_rows, listed, select_rows
-from bot.storage.repositories import fresh_job, insert, outbox_sync_statement
+from bot.storage.repositories import fresh_job, outbox_sync_statement
 
 
 @dataclass(frozen=True, slots=True)

@@ -303,3 +303,15 @@ class SpikeAlert(SQLModel, table=True):
 
 # Spike checks count mentions by when they arrived, over a few short windows.
 sa.Index("ix_mention_received_at", Mention.__table__.c.received_at)  # type: ignore[attr-defined]
+
+
+class SlaEventRow(SQLModel, table=True):
+    """Something that happened to a mention's SLA clock (`bot.core.sla.SlaEvent`), stored once: a reminder sent,
+    the first response, the resolution; `draft_id` is the draft an approval reminder was about, else 0."""
+
+    __tablename__ = "sla_event"
+
+    mention_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=30)
+    draft_id: int = Field(default=0, primary_key=True)
+    at: datetime = _time(nullable=False)

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.storage.dialects import insert
 from bot.storage.models import ChatPace
-from bot.storage.repositories import insert
 
 _PACE = ChatPace.__table__
 # A booking further ahead than this is stale (a host's clock was wrong, then set right): it is not waited for.

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.mentions import Actor, Transition
+from bot.core.sla import RESOLVED_STATES, SlaEvent
+from bot.storage.dialects import insert
 from bot.storage.models import (
     Audit,
     ChatChannel,
@@ -24,15 +25,10 @@ from bot.storage.models import (
     GroupingKey,
     Mention,
     OutboxJob,
+    SlaEventRow,
 )
 
 ERASED_TEXT = "(removed for privacy)"  # what a mention's and a draft's text become once erased
-
-
-def insert(dialect_name: str, model: type) -> Any:
-    """An INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL speak the same clause)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(model.__table__)  # type: ignore[attr-defined]
 
 
 def _insert(session: AsyncSession, model: type) -> Any:
@@ -90,13 +86,21 @@ class Mentions(_Repo):
         self.session.add(Audit(mention_id=mention.id, at=now, actor=actor.key, actor_name=actor.ref.name,
                                action=transition.action, from_state=mention.state,
                                to_state=transition.to_state.value, detail=transition.detail))
+        if transition.to_state in RESOLVED_STATES:
+            await self._clock_event(mention.id or 0, SlaEvent.RESOLVED, now)
         return True
 
     async def set_first_response(self, mention_id: int, at: datetime) -> None:
-        """Record when the customer first got an answer (kept if already set)."""
+        """Record when the customer first got an answer (kept if already set), and stop its SLA clock."""
         await self.session.exec(
             sa.update(Mention).where(col(Mention.id) == mention_id, col(Mention.first_response_at).is_(None))
             .values(first_response_at=at).execution_options(synchronize_session=False))
+        await self._clock_event(mention_id, SlaEvent.FIRST_RESPONSE, at)
+
+    async def _clock_event(self, mention_id: int, event: SlaEvent, at: datetime) -> None:
+        """Store the event of the mention's SLA clock once (the first time it happened stands)."""
+        await self.session.exec(_insert(self.session, SlaEventRow).values(
+            mention_id=mention_id, kind=event.value, draft_id=0, at=at).on_conflict_do_nothing())
 
     async def recent_ids(self, states: Sequence[str], limit: int) -> list[int]:
         """The ids of the newest mentions in these states (e.g. the open cards on the board)."""

@@ -18,6 +18,7 @@ from bot.teams.digest_senders import DigestSenders
 from bot.teams.poster import TeamsPoster
 from bot.teams.route import MessagesRoute
 from bot.teams.senders import MentionSenders
+from bot.teams.sla_senders import ReminderSenders
 from bot.teams.spike_senders import SpikeSenders
 from bot.teams.storm_senders import StormSenders
 from handlers.bus import Bus
@@ -38,7 +39,8 @@ class TeamsEdge:
                                            **SpikeSenders(poster, bus.ctx).senders(),
                                            **StormSenders(poster, bus.ctx).senders(),
                                            **DigestSenders(poster, bus.ctx).senders(),
-                                           **DailySenders(poster, bus.ctx).senders()}
+                                           **DailySenders(poster, bus.ctx).senders(),
+                                           **ReminderSenders(poster, bus.ctx).senders()}
 
     @staticmethod
     async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:

@@ -13,9 +13,11 @@ from bot.teams.escape import clip, escape_markdown
 from bot.teams.ids import PLATFORM
 from bot.teams.poster import TeamsPoster
 from bot.teams.render import render_card, render_draft, render_escalation_notice
+from bot.teams.sla_render import render_reminder
 from handlers.cards import current_card, current_draft, escalation_notice
 from handlers.context import Context
 from handlers.digests import shown_elsewhere
+from handlers.sla import reminder_views
 
 NOTICE_LIMIT = 1000  # characters of a failure line in the triage channel
 
@@ -70,22 +72,43 @@ class MentionSenders:
         await self._in_thread(job, draft_subject(draft_id), render_draft(draft), update=True)
 
     async def post_notice(self, job: OutboxJob) -> None:
-        """Post a one-off notice: an escalation pinging heads in the card's thread, or a failure line in the channel."""
+        """Post a one-off notice: an escalation or SLA reminder pinging people in the card's thread, or a failure line
+        in the channel."""
         if job.payload.get("kind") == NoticeKind.FAILED:
             await self._post_failure(job)
+            return
+        if job.payload.get("kind") == NoticeKind.SLA:
+            await self._post_reminder(job)
             return
         if job.payload.get("kind") != NoticeKind.ESCALATION:
             raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
         card = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
         await self._in_thread(job, notice_subject(job.key), card, update=False)
 
+    async def _post_reminder(self, job: OutboxJob) -> None:
+        """An SLA reminder in the card's thread (in the channel when the mention shows on a storm card only)."""
+        views = await reminder_views(self._ctx, [job.payload])
+        if not views:
+            return  # the mention was erased meanwhile
+        team = self._config.team
+        card = render_reminder(views[0], team.zone, team.words)
+        _service_url, tenant, _channel = await self._poster.target()
+        if await self._poster.recorded(tenant, card_subject(job.mention_id)) is None and \
+                await shown_elsewhere(self._ctx, job.mention_id or 0):
+            await self._in_channel(job, notice_subject(job.key), card)
+            return
+        await self._in_thread(job, notice_subject(job.key), card, update=False)
+
     async def _post_failure(self, job: OutboxJob) -> None:
         """A new thread in the triage channel saying a job was given up on (a failed card has no thread to go in)."""
+        card = failure_card(str(job.payload.get("text") or "An outbound job was given up on"))
+        await self._in_channel(job, notice_subject(job.key), card)
+
+    async def _in_channel(self, job: OutboxJob, subject: str, card: dict[str, Any]) -> None:
+        """Post the card as a new thread in the triage channel, once."""
         service_url, tenant, channel = await self._poster.target()
-        subject = notice_subject(job.key)
         if await self._poster.recorded(tenant, subject) is not None:
             return
-        card = failure_card(str(job.payload.get("text") or "An outbound job was given up on"))
         conversation, activity_id = await self._poster.start_thread(service_url, tenant, channel, card,
                                                                     subject=subject)
         await self._poster.remember(tenant, subject, job.mention_id, conversation, activity_id)

@@ -64,7 +64,7 @@ def test_every_key_the_code_names_is_in_the_catalogue_and_every_message_is_used(
 
 def test_a_counted_message_takes_its_form_from_the_count() -> None:
     say = words("nl")
-    one, many = say("sla.overdue_mentions", count=1), say("sla.overdue_mentions", count=3)
+    one, many = say("clock.gathered_title", count=1), say("clock.gathered_title", count=3)
     assert one != many and "3" in many
 
 

@@ -139,9 +139,9 @@ async def test_retry_on_both_cards_at_once_delivers_once_and_the_first_response_
     assert slack_answer.status == 200
     assert f'"mention-{mention_id}-author"' in json.dumps(refreshed_card(teams_answer))  # the card, not the draft
     await settle_slack(app)
-    await until(app, lambda: "Answered* by <@U03CARLA> after 35 min" in slack_shows(slack, mention_id)
-                and "Answered by Carla Smit after 35 min" in card_text(the_card(connector, mention_id)),
-                what="both cards to say answered, 35 minutes after the post")
+    await until(app, lambda: "Answered* by <@U03CARLA> after 30 min" in slack_shows(slack, mention_id)
+                and "Answered by Carla Smit after 30 min" in card_text(the_card(connector, mention_id)),
+                what="both cards to say answered, 30 minutes after it arrived")
     after = clock()
 
     assert [r["data"]["text"] for r in receiver.received] == ["We'll refund you."]

@@ -20,6 +20,7 @@ from bot.outbox.jobs import (
     job_kind,
     notice_subject,
     read_kind,
+    reminders_subject,
     started_subject,
 )
 from bot.storage.database import Database
@@ -102,7 +103,9 @@ def test_long_subjects_are_shortened_the_way_each_platform_always_has():
 def test_stored_kinds_read_back_to_their_platform_and_kind():
     assert [job_kind("slack", kind) for kind in JobKind if kind not in (JobKind.REPLY, JobKind.STORM_BATCH)] == [
         "slack.card", "slack.draft", "slack.notice", "slack.crisis", "slack.crisis_notice", "slack.storm",
-        "slack.digest", "slack.spike", "slack.daily"]
+        "slack.digest", "slack.spike", "slack.daily", "slack.reminders"]
+    assert job_key("slack", JobKind.REMINDERS, "2026-12-08T09:15") == "slack:reminders:2026-12-08T09:15"
+    assert reminders_subject("2026-12-08T09:15") == "reminders:2026-12-08T09:15"
     assert job_kind(None, JobKind.REPLY) == "reply"
     key = job_key("teams", JobKind.CRISIS_NOTICE, "reminder:3:confirm:owner")
     assert key == "teams:crisis-notice:reminder:3:confirm:owner"

@@ -184,7 +184,7 @@ async def test_mention_without_connector_is_answered_by_hand(app, kit, connector
     card_id = card_post(connector, mention_id)["id"]
     await invoke(app, kit, connector, ANNA, "webcare.answer",
                  {"mention_id": mention_id, "reply_text": "Replied in the X app: DM sent."}, card_id)
-    await until(app, lambda: "Answered by Anna de Vries after 5 min" in card_text(the_card(connector, mention_id)),
+    await until(app, lambda: "Answered by Anna de Vries after 0 min" in card_text(the_card(connector, mention_id)),
                 what="the card to say answered by hand")
 
 
