@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.wording import failure_notice
 from bot.metrics import Metrics
 from bot.outbox.jobs import JobKind, NoticeKind, card_subject, draft_subject, job_kind, notice_subject
 from bot.outbox.relay import RetryLater, Sender
@@ -52,7 +53,7 @@ class MentionSenders:
             return  # its storm's card shows it; a card posted before it joined is kept current below
         view = await current_card(self._ctx, mention_id)
         departments = [self._config.department_view(key) for key in self._config.departments]
-        card = render_card(view, departments)
+        card = render_card(view, departments, self._config.team.words)
         if existing is not None:
             await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
             return
@@ -67,7 +68,7 @@ class MentionSenders:
         draft = await current_draft(self._ctx, draft_id)
         if draft is None:
             return
-        await self._in_thread(job, draft_subject(draft_id), render_draft(draft), update=True)
+        await self._in_thread(job, draft_subject(draft_id), render_draft(draft, self._config.team.words), update=True)
 
     async def post_notice(self, job: OutboxJob) -> None:
         """Post a one-off notice: an escalation pinging heads in the card's thread, or a failure line in the channel."""
@@ -76,7 +77,8 @@ class MentionSenders:
             return
         if job.payload.get("kind") != NoticeKind.ESCALATION:
             raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
-        card = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
+        notice = escalation_notice(self._config, job.mention_id or 0, job.payload)
+        card = render_escalation_notice(notice, self._config.team.words)
         await self._in_thread(job, notice_subject(job.key), card, update=False)
 
     async def _post_failure(self, job: OutboxJob) -> None:
@@ -85,7 +87,9 @@ class MentionSenders:
         subject = notice_subject(job.key)
         if await self._poster.recorded(tenant, subject) is not None:
             return
-        card = failure_card(str(job.payload.get("text") or "An outbound job was given up on"))
+        facts = job.payload.get("facts")  # a notice queued before the words moved to the catalogue has its text
+        said = failure_notice(self._config.team.words, facts) if facts else str(job.payload.get("text") or "")
+        card = failure_card(said)
         conversation, activity_id = await self._poster.start_thread(service_url, tenant, channel, card,
                                                                     subject=subject)
         await self._poster.remember(tenant, subject, job.mention_id, conversation, activity_id)
