@@ -325,7 +325,7 @@ def refreshed_card_answer(user: int = 1) -> bytes:
                     now=datetime.now(UTC), reply_via=data["can_reply_via"],
                     claimed_by=PersonRef(key=f"bench{user}", name=claimer["name"],
                                          chat_ids=(("teams", claimer["id"]),)))
-    card = render_card(view, [config.department_view(key) for key in config.departments])
+    card = render_card(view, [config.department_view(key) for key in config.departments], config.team.words)
     return json.dumps({"statusCode": 200, "type": CARD_TYPE, "value": card}).encode()
 
 

@@ -95,6 +95,7 @@ def playbooks_check(directory: Path | None) -> None:
 
     Prints `file:line: problem`; exit status 1 on any problem.
     """
+    from bot.core.catalogue import DEFAULT_LANG, words
     from bot.core.crisis.playbooks import load_playbooks, playbook_files, preview_checklist
     from bot.core.replies import load_saved_replies, replies_dir, reply_files
     from bot.teams.checklist import steps_on_card
@@ -117,7 +118,7 @@ def playbooks_check(directory: Path | None) -> None:
         click.echo(str(problem))
     warnings = 0
     for playbook in valid:  # a warning, not a problem: the crisis runs, its Teams card shows a part at a time
-        shown = steps_on_card(preview_checklist(playbook, config))
+        shown = steps_on_card(preview_checklist(playbook, config), config.team.words if config else words(DEFAULT_LANG))
         if shown < len(playbook.steps):
             warnings += 1
             click.echo(f"{playbook.path}:{playbook.steps[shown].line}: warning: {len(playbook.steps)} steps are more "

@@ -10,8 +10,8 @@ from bot.core.commands import Approve, PrepareAnswer, RequestChanges, RetryDeliv
 from bot.core.crisis import rules
 from bot.core.crisis.rules import CrisisState
 from bot.core.mentions import SYSTEM, Actor, DomainError, NotFound
-from bot.core.replies import MAX_REPLY_CHARS, ReplyOption, fill, length_problem
-from bot.core.views import CrisisTag, DraftState, PersonRef
+from bot.core.replies import MAX_REPLY_CHARS, REPLY_LIMITS, ReplyOption, fill, reply_length, reply_limit
+from bot.core.views import CrisisTag, DraftState, PersonRef, network_label
 from bot.replies.base import DeliveryReceipt
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Crisis, Draft, Mention
@@ -39,7 +39,7 @@ class AnswerForm:
         """The saved reply picked in the dialog, or a refusal when it is gone."""
         found = next((r for r in self.replies if r.key == key), None)
         if found is None:
-            raise DomainError("That saved reply is not offered for this mention (any more); pick another.")
+            raise DomainError("refusal.saved_reply_gone")
         return found
 
 
@@ -112,14 +112,17 @@ async def submit_reply(cmd: SubmitReply, *, ctx: Context) -> None:
     require_access(ctx, cmd.actor, Access.TEAM)
     text = cmd.text.strip()
     if not text:
-        raise DomainError("The reply is empty.")
+        raise DomainError("refusal.reply_empty")
     if len(text) > MAX_REPLY_CHARS:
-        raise DomainError(f"The reply is {len(text)} characters; at most {MAX_REPLY_CHARS} fit.")
+        raise DomainError("refusal.reply_too_long", length=len(text), limit=MAX_REPLY_CHARS)
     async with ctx.db.uow() as uow:
         mention = await get_mention(uow, cmd.mention_id)
         gate = await _gate(uow, mention)
-    if too_long := length_problem(mention.network, text):
-        raise DomainError(too_long)
+    if (length := reply_length(mention.network, text)) > (limit := reply_limit(mention.network)):
+        if mention.network in REPLY_LIMITS:
+            raise DomainError("refusal.too_long_for", network=network_label(mention.network), limit=limit,
+                              length=length)
+        raise DomainError("refusal.too_long_for_a_reply", limit=limit, length=length)
     await _check_gate(ctx, gate, cmd.actor, cmd.mention_id)
     decided_state: list[DraftState] = []
 
@@ -132,15 +135,15 @@ async def submit_reply(cmd: SubmitReply, *, ctx: Context) -> None:
     async def write_draft(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
         now, state = ctx.clock(), decided_state[0]
         if (await _gate(uow, mention)).decision != gate.decision:
-            raise DomainError("This mention's crisis changed while you wrote; please submit your reply again.")
+            raise DomainError("refusal.crisis_changed_meanwhile")
         if gate.approval:
             approvers = gate.approvers(ctx, cmd.actor.key)
             if not approvers:
-                raise DomainError("Nobody else leads this crisis, so nobody can approve this reply.")
+                raise DomainError("refusal.no_other_crisis_lead")
         else:
             approvers = sorted(ctx.config.heads_of(mention.escalated_to) - {cmd.actor.key})
         if state == DraftState.AWAITING_APPROVAL and not approvers:
-            raise DomainError("Nobody else heads the escalated departments, so nobody can approve this reply.")
+            raise DomainError("refusal.no_other_head")
         draft = await uow.drafts.add(Draft(
             mention_id=mention.id or 0, author=cmd.actor.key, author_name=cmd.actor.ref.name, text=text,
             state=state.value, approvers=approvers, created_at=now,
@@ -158,7 +161,7 @@ async def submit_reply(cmd: SubmitReply, *, ctx: Context) -> None:
 async def _load_draft(uow: UnitOfWork, draft_id: int) -> Draft:
     draft = await uow.drafts.get(draft_id)
     if draft is None:
-        raise NotFound(f"Draft {draft_id} does not exist.")
+        raise NotFound("refusal.no_draft", draft=draft_id)
     return draft
 
 
@@ -191,7 +194,7 @@ async def approve(cmd: Approve, *, ctx: Context) -> None:
         now = ctx.clock()
         if not await uow.drafts.move(draft, [DraftState.AWAITING_APPROVAL], state=DraftState.SENDING.value,
                                      decided_by=cmd.actor.key, decided_by_name=cmd.actor.ref.name):
-            raise DomainError("This draft is no longer waiting for approval.")
+            raise DomainError("refusal.draft_not_waiting")
         await ctx.fanout.deliver_reply(uow.outbox, mention.id or 0, cmd.draft_id, now)
         await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, now)
 
@@ -210,7 +213,7 @@ async def request_changes(cmd: RequestChanges, *, ctx: Context) -> None:
     async def send_back(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
         if not await uow.drafts.move(draft, [DraftState.AWAITING_APPROVAL], state=DraftState.CHANGES_REQUESTED.value,
                                      decided_by=cmd.actor.key, decided_by_name=cmd.actor.ref.name, note=note):
-            raise DomainError("This draft is no longer waiting for approval.")
+            raise DomainError("refusal.draft_not_waiting")
         await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, ctx.clock())
 
     await transition(ctx, draft.mention_id, cmd.actor,
@@ -226,7 +229,7 @@ async def retry_delivery(cmd: RetryDelivery, *, ctx: Context) -> None:
         gate = await _gate(uow, await get_mention(uow, draft.mention_id))
         latest = await uow.drafts.latest_for(draft.mention_id)
     if latest is not None and latest.id != draft.id:
-        raise DomainError("A newer reply was written for this mention since; this one is not sent again.")
+        raise DomainError("refusal.newer_reply")
     await _check_gate(ctx, gate, cmd.actor, draft.mention_id)
 
     def decide(m: domain.MentionFacts) -> domain.Transition:
@@ -236,7 +239,7 @@ async def retry_delivery(cmd: RetryDelivery, *, ctx: Context) -> None:
     async def resend(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
         now = ctx.clock()
         if not await uow.drafts.move(draft, [DraftState.FAILED], state=DraftState.SENDING.value, error=None):
-            raise DomainError("This reply is already on its way.")  # a second click, just before this one
+            raise DomainError("refusal.reply_on_its_way")  # a second click, just before this one
         await ctx.fanout.deliver_reply(uow.outbox, mention.id or 0, cmd.draft_id, now)
         await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, now)
 
@@ -248,7 +251,7 @@ async def retry_reply(cmd: RetryReply, *, ctx: Context) -> None:
     async with ctx.db.uow() as uow:
         draft = await uow.drafts.latest_for(cmd.mention_id)
     if draft is None:
-        raise DomainError("This mention has no reply to retry.")
+        raise DomainError("refusal.nothing_to_retry")
     await retry_delivery(RetryDelivery(draft.id or 0, cmd.actor), ctx=ctx)
 
 

@@ -73,13 +73,14 @@ async def card_view(uow: UnitOfWork, config: Config, mention_id: int, now: datet
 
 
 def _crisis_rule(config: Config, state: CrisisState) -> str | None:
-    """What the linked crisis says about replying now: the refusal, the approvers, or nothing."""
+    """What the linked crisis says about replying now (the refusal, the approvers, or nothing), in the team's words:
+    the card shows it in the channel."""
     refusal = rules.may_reply(state)
     if refusal is not None:
-        return refusal.user_message
+        return refusal.said(config.team.words)
     if rules.needs_approval(state):
         leads = ", ".join(p.name for p in config.members(state.playbook.lead_role)) or state.playbook.lead_role
-        return f"A crisis lead other than the author ({leads}) approves each reply before it goes out."
+        return config.team.words("notice.crisis_approval", leads=leads)
     return None
 
 
@@ -109,12 +110,12 @@ async def view_after(ctx: Context, command: object) -> CardView | DraftView | Ch
         if isinstance(command, CompleteStep | SkipStep):
             crisis = await uow.crises.get(command.crisis_id or 0)
             if crisis is None:
-                raise DomainError(f"There is no crisis #{command.crisis_id}.")
+                raise DomainError("refusal.no_crisis", crisis=command.crisis_id)
             return await checklist(uow, ctx, crisis, ctx.clock())
         if isinstance(command, Approve | RequestChanges | RetryDelivery):
             draft = await uow.drafts.get(command.draft_id)
             if draft is None:
-                raise DomainError(f"Draft {command.draft_id} does not exist.")
+                raise DomainError("refusal.no_draft", draft=command.draft_id)
             return draft_view(ctx.config, draft)
         view = await card_view(uow, ctx.config, command.mention_id, ctx.clock())  # type: ignore[attr-defined]
     return with_answering(ctx, view)

@@ -54,7 +54,7 @@ async def get_mention(uow: UnitOfWork, mention_id: int) -> Mention:
     """The mention, or a refusal that says it is unknown."""
     mention = await uow.mentions.get(mention_id)
     if mention is None:
-        raise NotFound(f"Mention {mention_id} does not exist (any more).")
+        raise NotFound("refusal.no_mention", mention=mention_id)
     return mention
 
 
@@ -78,4 +78,4 @@ async def transition(ctx: Context, mention_id: int, actor: Actor,
             await uow.commit()
             ctx.metrics.transitions.labels(action=decided.action).inc()
             return result
-    raise DomainError("This mention is changing a lot right now; please try again.")
+    raise DomainError("refusal.mention_busy")

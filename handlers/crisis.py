@@ -37,7 +37,7 @@ from bot.core.crisis.views import (
     StepStatus,
     StepView,
 )
-from bot.core.mentions import ACTIVE_STATES, LEAD_ROLE, SYSTEM, Actor, DomainError, NotAllowed, NotFound
+from bot.core.mentions import ACTIVE_STATES, LEAD_ROLE, SYSTEM, Actor, DomainError, Joined, NotAllowed, NotFound, Phrase
 from bot.outbox.jobs import CrisisNoticeKind
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Crisis, CrisisStep, Mention
@@ -61,7 +61,7 @@ def frozen_playbook(path: str, text: str, version: str) -> Playbook:
     """The playbook as it was when the crisis started (parsed from the text stored with it)."""
     playbook, problems = parse_playbook(path, text, version=version)
     if playbook is None:  # the text was valid when the crisis started; a parser change must not lose it
-        raise DomainError(f"The stored playbook of this crisis no longer parses: {problems[0]}")
+        raise DomainError("refusal.playbook_broken", problem=problems[0])
     return playbook
 
 
@@ -157,7 +157,7 @@ async def _resolve(uow: UnitOfWork, place: Place | None, crisis_id: int | None, 
     if crisis_id is not None:
         crisis = await uow.crises.get(crisis_id)
         if crisis is None:
-            raise NotFound(f"There is no crisis #{crisis_id}.")
+            raise NotFound("refusal.no_crisis", crisis=crisis_id)
         return crisis
     running = await uow.crises.running()
     if len(running) == 1:
@@ -165,10 +165,10 @@ async def _resolve(uow: UnitOfWork, place: Place | None, crisis_id: int | None, 
     if not running:
         if ended_ok and (latest := await uow.crises.latest()) is not None:
             return latest
-        raise NotFound("No crisis is running. Start one with `crisis start <playbook>` (see `playbooks`).")
-    names = ", ".join(f"#{c.id} {c.title}{' (drill)' if c.drill else ''}" for c in running)
-    raise DomainError(f"Several crises are running: {names}. Say which with `--crisis <number>`, "
-                      f"or type the command in the crisis' own channel or thread.")
+        raise NotFound("refusal.no_crisis_running")
+    names = Joined(tuple(Phrase("refusal.crisis_drill" if c.drill else "refusal.crisis_named", crisis=c.id,
+                                title=c.title) for c in running))
+    raise DomainError("refusal.several_crises", crises=names)
 
 
 # -- playbooks ----------------------------------------------------------------------------------
@@ -193,23 +193,24 @@ def _find_playbook(playbooks: list[Playbook], name: str, directory: Path) -> Pla
             return playbook
     keys = [p.key for p in playbooks]
     if not keys:
-        raise NotFound(f"There are no valid playbooks in {directory}; run `webcare playbooks check` there.")
+        raise NotFound("refusal.no_valid_playbooks", directory=str(directory))
     close = difflib.get_close_matches(wanted, keys, n=3, cutoff=0.4)
-    hint = f"Did you mean: {', '.join(close)}?" if close else f"The playbooks are: {', '.join(keys)}."
-    raise NotFound(f"There is no playbook {name!r}. {hint}")
+    hint = Phrase("refusal.did_you_mean", names=", ".join(close)) if close else \
+        Phrase("refusal.playbooks_are", playbooks=", ".join(keys))
+    raise NotFound("refusal.no_playbook", playbook=repr(name), hint=hint)
 
 
 # -- running a crisis ---------------------------------------------------------------------------
 
 
-def _known(ctx: Context, actor: Actor, verb: str) -> None:
+def _known(ctx: Context, actor: Actor, refusal: str) -> None:
     if actor.key not in ctx.config.people:
-        raise NotAllowed(f"Only people listed in webcare.toml can {verb}.")
+        raise NotAllowed(refusal)
 
 
 async def start_crisis(cmd: StartCrisis, *, ctx: Context) -> CrisisStarted:
     """Freeze the playbook into a new crisis, open its room and checklist, and show the banner."""
-    _known(ctx, cmd.actor, "start a crisis")
+    _known(ctx, cmd.actor, "refusal.listed_only_start_crisis")
     playbook = _find_playbook(await _playbooks(ctx), cmd.playbook, ctx.playbooks_dir)
     note = (cmd.note or "").strip() or None
     async with ctx.db.uow() as uow:
@@ -283,9 +284,9 @@ async def _record_step(ctx: Context, place: Place | None, crisis_id: int | None,
                         fresh.id or 0)], now)
                 view = await checklist(uow, ctx, fresh, now)
                 await uow.commit()
-            verb = "done" if outcome == DONE else "skipped"
-            return CrisisChanged(f"“{step.title}” is {verb}.", view)
-        raise DomainError("This crisis is changing a lot right now; please try again.")
+            verb = "command.step_done" if outcome == DONE else "command.step_skipped"
+            return CrisisChanged(Phrase(verb, step=step.title), view)
+        raise DomainError("refusal.crisis_busy")
 
     return await _audited(ctx, crisis.id or 0, actor, "step_refused", attempt)
 
@@ -317,7 +318,7 @@ async def end_crisis(cmd: EndCrisis, *, ctx: Context) -> CrisisChanged:
             ended = rules.end(await crisis_state(uow, fresh), cmd.actor, now, cmd.force_reason)
             if not await uow.crises.end(fresh.id or 0, at=now, by=cmd.actor.key, by_name=cmd.actor.ref.name,
                                         forced_reason=ended.forced_reason):
-                raise DomainError("This crisis has already ended.")
+                raise DomainError("refusal.crisis_ended")
             action = "crisis_forced_end" if ended.forced_reason else "crisis_ended"
             await uow.audit.add(None, cmd.actor, action, now, detail=ended.forced_reason, crisis_id=fresh.id)
             fresh = await uow.crises.get(fresh.id or 0)
@@ -332,8 +333,10 @@ async def end_crisis(cmd: EndCrisis, *, ctx: Context) -> CrisisChanged:
             await ctx.fanout.cards_changed(uow.outbox, sorted(redrawn), now)
             view = await checklist(uow, ctx, fresh, now)
             await uow.commit()
-        how = f"ended early by {cmd.actor.ref.name}: {ended.forced_reason}" if ended.forced_reason else "ended"
-        return CrisisChanged(f"“{fresh.title}” has {how}. The report is posted in its channel.", view)
+        if ended.forced_reason:
+            return CrisisChanged(Phrase("command.crisis_ended_early", title=fresh.title, person=cmd.actor.ref.name,
+                                        reason=ended.forced_reason), view)
+        return CrisisChanged(Phrase("command.crisis_ended", title=fresh.title), view)
 
     return await _audited(ctx, crisis.id or 0, cmd.actor, "end_refused", attempt)
 
@@ -368,7 +371,7 @@ async def stored_report(ctx: Context, crisis_id: int) -> str:
     async with ctx.db.uow() as uow:
         crisis = await uow.crises.get(crisis_id)
         if crisis is None:
-            raise NotFound(f"There is no crisis #{crisis_id}.")
+            raise NotFound("refusal.no_crisis", crisis=crisis_id)
         return await _report(uow, ctx, crisis, ctx.clock())
 
 
@@ -378,7 +381,7 @@ async def stored_report(ctx: Context, crisis_id: int) -> str:
 async def link_mention(cmd: LinkMention, *, ctx: Context) -> CrisisChanged:
     """Link a mention to a running crisis by hand (its replies then follow the crisis' gate)."""
     try:
-        _known(ctx, cmd.actor, "link mentions to a crisis")
+        _known(ctx, cmd.actor, "refusal.listed_only_link")
     except NotAllowed as refusal:
         if cmd.crisis_id is not None:
             await _refused(ctx, cmd.crisis_id, cmd.actor, "link_refused", refusal, cmd.mention_id)
@@ -387,16 +390,16 @@ async def link_mention(cmd: LinkMention, *, ctx: Context) -> CrisisChanged:
         mention = await get_mention(uow, cmd.mention_id)
         crisis = await _resolve(uow, None, cmd.crisis_id)
         if crisis.ended_at is not None:
-            raise DomainError(f"“{crisis.title}” has ended; mentions can only be linked to a running crisis.")
+            raise DomainError("refusal.link_ended", title=crisis.title)
         if mention.crisis_id is not None:
             other = await uow.crises.get(mention.crisis_id)
-            raise DomainError(f"This mention is already linked to #{mention.crisis_id} "
-                              f"{other.title if other else ''}; unlink it first.".replace(" ;", ";"))
+            raise DomainError("refusal.already_linked",
+                              crisis=f"#{mention.crisis_id} {other.title}" if other else f"#{mention.crisis_id}")
         now = ctx.clock()
         if not await uow.crises.link(mention.id or 0, crisis.id, now):
-            raise DomainError("This mention was linked meanwhile; look at its card.")
+            raise DomainError("refusal.linked_meanwhile")
         view = await _link_changed(uow, ctx, cmd.actor, "crisis_link", mention, crisis, now)
-    return CrisisChanged(f"Mention {cmd.mention_id} is linked to “{crisis.title}”.", view)
+    return CrisisChanged(Phrase("command.linked", mention=cmd.mention_id, title=crisis.title), view)
 
 
 async def _link_changed(uow: UnitOfWork, ctx: Context, actor: Actor, action: str, mention: Mention,
@@ -416,13 +419,12 @@ async def unlink_mention(cmd: UnlinkMention, *, ctx: Context) -> CrisisChanged:
     async with ctx.db.uow() as uow:
         mention = await get_mention(uow, cmd.mention_id)
         if mention.crisis_id is None:
-            raise DomainError("This mention is not linked to a crisis.")
+            raise DomainError("refusal.not_linked")
         crisis = await uow.crises.get(mention.crisis_id)
         assert crisis is not None
         state = await crisis_state(uow, crisis)
         if not rules.is_lead(state, cmd.actor) and LEAD_ROLE not in cmd.actor.roles:
-            refusal = NotAllowed(f"Only a member of {state.playbook.lead_role} or a webcare lead can unlink "
-                                 f"a mention from “{crisis.title}”.")
+            refusal = NotAllowed("refusal.unlink_lead_only", lead=state.playbook.lead_role, title=crisis.title)
         else:
             refusal = None
     if refusal is not None:
@@ -431,9 +433,9 @@ async def unlink_mention(cmd: UnlinkMention, *, ctx: Context) -> CrisisChanged:
     async with ctx.db.uow() as uow:
         now = ctx.clock()
         if not await uow.crises.link(mention.id or 0, None, None):
-            raise DomainError("This mention was unlinked meanwhile.")
+            raise DomainError("refusal.unlinked_meanwhile")
         view = await _link_changed(uow, ctx, cmd.actor, "crisis_unlink", mention, crisis, now)
-    return CrisisChanged(f"Mention {cmd.mention_id} is no longer linked to “{crisis.title}”.", view)
+    return CrisisChanged(Phrase("command.unlinked", mention=cmd.mention_id, title=crisis.title), view)
 
 
 # -- reminders ----------------------------------------------------------------------------------

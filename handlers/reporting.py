@@ -60,7 +60,7 @@ async def show_stats(cmd: ShowStats, *, ctx: Context) -> StatsReport:
     """Volume, median time to first response and share answered within the SLA, for today or the last 7 days
     (today and the six days before), counted by arrival from midnight in the team's time zone."""
     if cmd.period not in PERIODS:
-        raise DomainError(f"Unknown period {cmd.period!r}: use today or week.")
+        raise DomainError("command.unknown_period", period=repr(cmd.period))
     start = day_start(ctx.clock(), ctx.config.team.zone, days_ago=PERIODS[cmd.period])
     async with ctx.db.uow() as uow:
         rows = await uow.mentions.since(start)

@@ -80,7 +80,7 @@ async def check_spikes(ctx: Context) -> int:
 async def _alert(uow: UnitOfWork, alert_id: int) -> SpikeAlert:
     alert = await uow.spikes.get(alert_id)
     if alert is None:
-        raise NotFound(f"There is no spike alert #{alert_id}.")
+        raise NotFound("refusal.no_spike_alert", alert=alert_id)
     return alert
 
 
@@ -109,13 +109,14 @@ async def current_alert(ctx: Context, alert_id: int) -> SpikeAlertView | None:
 
 def _known(ctx: Context, key: str) -> None:
     if key not in ctx.config.people:
-        raise NotAllowed("Only people listed in webcare.toml can answer a spike alert.")
+        raise NotAllowed("refusal.listed_only_spike")
 
 
 def _answered(ctx: Context, alert: SpikeAlert) -> DomainError:
     who = person_ref(ctx.config, alert.decided_by or "", alert.decided_by_name).name
-    what = "started a crisis on it" if alert.decision == SpikeDecision.CRISIS else "said not now"
-    return DomainError(f"{who} already answered this spike alert: {what}.")
+    if alert.decision == SpikeDecision.CRISIS:
+        return DomainError("refusal.spike_crisis_started", person=who)
+    return DomainError("refusal.spike_not_now", person=who)
 
 
 async def start_crisis(cmd: StartSpikeCrisis, *, ctx: Context) -> SpikeAlertView:
@@ -124,7 +125,7 @@ async def start_crisis(cmd: StartSpikeCrisis, *, ctx: Context) -> SpikeAlertView
     async with ctx.db.uow() as uow:
         alert = await _alert(uow, cmd.alert_id)
         if alert.playbook is None:
-            raise DomainError("No playbook's triggers match this spike; start one with `crisis start <playbook>`.")
+            raise DomainError("refusal.spike_no_playbook")
         if not await uow.spikes.decide(cmd.alert_id, SpikeDecision.CRISIS, cmd.actor.key, cmd.actor.ref.name,
                                        ctx.clock()):
             raise _answered(ctx, await _alert(uow, cmd.alert_id))
@@ -189,5 +190,5 @@ async def spike_after(ctx: Context, command: object) -> SpikeAlertView | None:
         return None
     view = await current_alert(ctx, command.alert_id)
     if view is None:
-        raise NotFound(f"There is no spike alert #{command.alert_id}.")
+        raise NotFound("refusal.no_spike_alert", alert=command.alert_id)
     return view

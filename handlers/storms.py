@@ -16,7 +16,7 @@ from typing import Any
 from bot.core import commands as c
 from bot.core.access import Access
 from bot.core.crisis.views import CrisisStarted
-from bot.core.mentions import LEAD_ROLE, OPEN_STATES, SYSTEM, Actor, AlreadyClaimed, DomainError, NotFound
+from bot.core.mentions import LEAD_ROLE, OPEN_STATES, SYSTEM, Actor, AlreadyClaimed, DomainError, NotFound, Phrase
 from bot.core.storms.views import RECENT_MINUTES, StormMember, StormMembers, StormState, StormView
 from bot.core.views import CrisisTag, DismissReason, MentionState
 from bot.outbox.jobs import JobKind, job_key, job_kind
@@ -96,7 +96,7 @@ async def _change(ctx: Context, storm_id: int, decide: Callable[[Storm], dict[st
         async with ctx.db.uow() as uow:
             storm = await uow.storms.get(storm_id)
             if storm is None:
-                raise NotFound(f"There is no storm #{storm_id}.")
+                raise NotFound("refusal.no_storm", storm=storm_id)
             if not await uow.storms.move(storm, **decide(storm)):
                 continue
             if after is not None:
@@ -104,15 +104,20 @@ async def _change(ctx: Context, storm_id: int, decide: Callable[[Storm], dict[st
             await ctx.fanout.storm_changed(uow.outbox, storm_id, ctx.clock())
             await uow.commit()
             return
-    raise DomainError("This storm is changing a lot right now; please try again.")
+    raise DomainError("refusal.storm_busy")
 
 
-def _holder_check(storm: Storm, actor: Actor, verb: str) -> dict[str, Any]:
+# A handled storm's state, as "Cannot answer: this storm is already …" says it.
+_STORM_STATES = {StormState.OPEN: "refusal.storm_open", StormState.CLAIMED: "refusal.storm_claimed",
+                 StormState.ANSWERED: "refusal.storm_answered", StormState.DISMISSED: "refusal.storm_dismissed"}
+
+
+def _holder_check(storm: Storm, actor: Actor, action: Phrase) -> dict[str, Any]:
     """Only whoever claimed a storm (or a webcare lead) answers or dismisses it; acting on an open one claims it."""
     if storm.state in (StormState.ANSWERED, StormState.DISMISSED):
-        raise DomainError(f"Cannot {verb}: this storm is already {storm.state}.")
+        raise DomainError("refusal.storm_is", action=action, state=Phrase(_STORM_STATES[storm.state]))
     if storm.claimed_by not in (None, actor.key) and LEAD_ROLE not in actor.roles:
-        raise DomainError(f"Cannot {verb}: {storm.claimed_by_name or storm.claimed_by} has claimed this storm.")
+        raise DomainError("refusal.storm_held_by", action=action, person=storm.claimed_by_name or storm.claimed_by)
     return {"claimed_by": actor.key, "claimed_by_name": actor.ref.name}
 
 
@@ -122,11 +127,12 @@ async def claim_storm(cmd: c.ClaimStorm, *, ctx: Context) -> None:
 
     def decide(storm: Storm) -> dict[str, Any]:
         if storm.claimed_by == cmd.actor.key:
-            raise DomainError("You have already claimed this storm.")
+            raise DomainError("refusal.storm_claimed_by_you")
         if storm.claimed_by is not None:
             raise AlreadyClaimed(person_ref(ctx.config, storm.claimed_by, storm.claimed_by_name))
         if storm.state != StormState.OPEN:
-            raise DomainError(f"Cannot claim: this storm is already {storm.state}.")
+            raise DomainError("refusal.storm_is", action=Phrase("refusal.do_claim"),
+                              state=Phrase(_STORM_STATES[storm.state]))
         return {"state": StormState.CLAIMED.value, "claimed_by": cmd.actor.key, "claimed_by_name": cmd.actor.ref.name}
 
     await _change(ctx, cmd.storm_id, decide)
@@ -145,12 +151,13 @@ async def answer_storm(cmd: c.AnswerStorm, *, ctx: Context) -> None:
     require_access(ctx, cmd.actor, Access.TEAM)
     text = cmd.text.strip()
     if not text:
-        raise DomainError("The reply is empty.")
+        raise DomainError("refusal.reply_empty")
     if len(text) > answering.MAX_REPLY_CHARS:
-        raise DomainError(f"The reply is {len(text)} characters; at most {answering.MAX_REPLY_CHARS} fit.")
+        raise DomainError("refusal.reply_too_long", length=len(text), limit=answering.MAX_REPLY_CHARS)
 
     def decide(storm: Storm) -> dict[str, Any]:
-        return {**_holder_check(storm, cmd.actor, "answer"), "state": StormState.ANSWERED.value, "answer": text}
+        return {**_holder_check(storm, cmd.actor, Phrase("refusal.do_answer")), "state": StormState.ANSWERED.value,
+                "answer": text}
 
     await _change(ctx, cmd.storm_id, decide, _batch(ctx, cmd.storm_id, "answer", cmd.actor))
 
@@ -160,7 +167,7 @@ async def dismiss_storm(cmd: c.DismissStorm, *, ctx: Context) -> None:
     require_access(ctx, cmd.actor, Access.TEAM)
 
     def decide(storm: Storm) -> dict[str, Any]:
-        return {**_holder_check(storm, cmd.actor, "dismiss"), "state": StormState.DISMISSED.value}
+        return {**_holder_check(storm, cmd.actor, Phrase("refusal.do_dismiss")), "state": StormState.DISMISSED.value}
 
     await _change(ctx, cmd.storm_id, decide, _batch(ctx, cmd.storm_id, "dismiss", cmd.actor, reason=cmd.reason.value))
 
@@ -169,7 +176,7 @@ async def show_storm(cmd: c.ShowStorm, *, ctx: Context) -> StormMembers:
     """A storm's members, the most urgent first."""
     async with ctx.db.uow() as uow:
         if await uow.storms.get(cmd.storm_id) is None:
-            raise NotFound(f"There is no storm #{cmd.storm_id}.")
+            raise NotFound("refusal.no_storm", storm=cmd.storm_id)
         total = sum((await uow.storms.by_state(cmd.storm_id)).values())
         members = await uow.storms.members(cmd.storm_id, order="urgent", limit=LISTED)
     return StormMembers(storm_id=cmd.storm_id, total=total, members=tuple(map(member_view, members)),
@@ -181,7 +188,7 @@ async def start_storm_crisis(cmd: c.StartStormCrisis, *, ctx: Context) -> Crisis
     require_access(ctx, cmd.actor, Access.LISTED)
     async with ctx.db.uow() as uow:
         if await uow.storms.get(cmd.storm_id) is None:
-            raise NotFound(f"There is no storm #{cmd.storm_id}.")
+            raise NotFound("refusal.no_storm", storm=cmd.storm_id)
     started = await crisis.start_crisis(c.StartCrisis(cmd.actor, cmd.playbook, cmd.note), ctx=ctx)
     crisis_id = started.checklist.id
     if started.checklist.drill:

@@ -1,4 +1,5 @@
-"""Answers to typed commands (`mine`, `queue`, `stats`, `playbooks`, `crisis …`) in each platform's markup."""
+"""Answers to typed commands (`mine`, `queue`, `stats`, `playbooks`, `crisis …`) in each platform's markup, in the
+words of whoever typed them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.clock_words import moment
+from bot.core.catalogue import Words
+from bot.core.clock_words import figure, moment
 from bot.core.crisis.views import (
     ChecklistView,
     CrisisChanged,
@@ -30,146 +32,157 @@ class Markup:
     escape: Callable[[str], str]
 
 
-def _age(minutes: int) -> str:
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+def _age(minutes: int, say: Words) -> str:
+    return say("time.minutes", minutes=minutes) if minutes < 120 else say("time.hours", hours=minutes // 60)
 
 
-def mine(items: list[MineItem], m: Markup) -> str:
+def mine(items: list[MineItem], m: Markup, say: Words) -> str:
     """The mentions someone holds."""
     if not items:
-        return "You have no open mentions."
-    lines = [m.bold(f"Your open mentions ({len(items)}):")]
+        return say("command.mine_none")
+    lines = [m.bold(say("command.mine_heading", count=len(items)))]
     for item in items:
         label = f"#{item.mention_id}"
         link = m.link(item.url, label) if item.url else label
-        lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)}"
-                     f" — {mention_state_name(item.state)}, {_age(item.age_minutes)} old")
+        lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)} — "
+                     + say("command.item_age", what=mention_state_name(say, item.state),
+                           age=_age(item.age_minutes, say)))
     return "\n".join(lines)
 
 
-def queue(report: QueueReport, m: Markup) -> str:
+def queue(report: QueueReport, m: Markup, say: Words) -> str:
     """The unclaimed queue, and the open mentions whose reply could not be delivered."""
     if report.unclaimed == 0:
-        return "\n".join(["The queue is empty: every open mention has an owner.", *_undelivered(report, m)])
-    lines = [f"{m.bold(str(report.unclaimed))} unclaimed mention{'s' if report.unclaimed != 1 else ''};"
-             f" the oldest is {_age(report.oldest_age_minutes or 0)} old."]
+        return "\n".join([say("command.queue_empty"), *_undelivered(report, m, say)])
+    lines = [say("command.queue_unclaimed", count=report.unclaimed, number=m.bold(str(report.unclaimed)),
+                 age=_age(report.oldest_age_minutes or 0, say))]
     if report.unclaimed > 1:
-        lines.append("By priority: " + " · ".join(f"{level} {count}" for level, count in report.by_level))
+        lines.append(say("command.by_priority",
+                         levels=" · ".join(f"{level} {count}" for level, count in report.by_level)))
     if report.first:
-        lines.append(m.bold("First up:"))
+        lines.append(m.bold(say("command.first_up")))
     for item in report.first:
         label = f"#{item.mention_id}"
         link = m.link(item.url, label) if item.url else label
-        lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)}"
-                     f" — {m.escape(item.priority)}, {_age(item.age_minutes)} old")
-    return "\n".join([*lines, *_undelivered(report, m)])
+        lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)} — "
+                     + say("command.item_age", what=m.escape(item.priority), age=_age(item.age_minutes, say)))
+    return "\n".join([*lines, *_undelivered(report, m, say)])
 
 
-def _undelivered(report: QueueReport, m: Markup) -> list[str]:
+def _undelivered(report: QueueReport, m: Markup, say: Words) -> list[str]:
     """The mentions open again because their reply was not delivered: Retry is on their cards."""
     if not report.undelivered:
         return []
-    lines = [m.bold(undelivered_heading())]
+    lines = [m.bold(undelivered_heading(say))]
     for item in report.undelivered:
         label = f"#{item.mention_id}"
         link = m.link(item.url, label) if item.url else label
-        holder = f"held by {m.escape(item.claimed_by.name)}" if item.claimed_by else "nobody holds it"
+        holder = say("command.held_by", person=m.escape(item.claimed_by.name)) if item.claimed_by \
+            else say("command.held_by_nobody")
         lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)} — {holder}")
     return lines
 
 
-def stats(report: StatsReport, m: Markup) -> str:
+def stats(report: StatsReport, m: Markup, say: Words) -> str:
     """Volume, response time and SLA."""
-    median = "n/a" if report.median_first_response_minutes is None else f"{report.median_first_response_minutes:g} min"
-    share = "n/a" if report.within_sla_share is None else f"{report.within_sla_share:.0%}"
-    period = "today" if report.period == "today" else "last 7 days"
-    return (f"{m.bold(f'Stats ({period}):')} {report.volume} mentions,"
-            f" {report.answered} answered, {report.dismissed} dismissed\n"
-            f"Median time to first response: {median}\n"
-            f"Answered within {report.sla_minutes} min: {share}")
+    minutes = report.median_first_response_minutes
+    median = say("command.not_available") if minutes is None else say("time.minutes", minutes=figure(minutes, say))
+    share = say("command.not_available") if report.within_sla_share is None else f"{report.within_sla_share:.0%}"
+    period = say("command.period_today") if report.period == "today" else say("command.period_week")
+    return (m.bold(say("command.stats_heading", period=period)) + " "
+            + say("command.stats_volume", volume=report.volume, answered=report.answered,
+                  dismissed=report.dismissed) + "\n"
+            + say("command.stats_median", median=median) + "\n"
+            + say("command.stats_within", minutes=report.sla_minutes, share=share))
 
 
-def _when(view: ChecklistView, at: datetime) -> str:
-    """"tomorrow 06:17 (+24 h)": in the team's time zone, with the time since the crisis started."""
-    return f"{moment(at, now=view.now, zone=view.zone)} (+{_age(int((at - view.started_at).total_seconds() // 60))})"
+def _when(view: ChecklistView, at: datetime, say: Words) -> str:
+    """"06:17 tomorrow (+24 h)": in the team's time zone, with the time since the crisis started."""
+    since = _age(int((at - view.started_at).total_seconds() // 60), say)
+    return f"{moment(at, now=view.now, zone=view.zone, say=say)} (+{since})"
 
 
-_GATE_WORDS = {ReplyGate.OPEN: "replies are open", ReplyGate.HOLD: "replies are on hold",
-               ReplyGate.APPROVAL: "each reply needs a lead's approval", ReplyGate.DRILL: "a drill gates no replies"}
+_GATE_WORDS = {ReplyGate.OPEN: "command.gate_open", ReplyGate.HOLD: "command.gate_hold",
+               ReplyGate.APPROVAL: "command.gate_approval", ReplyGate.DRILL: "command.gate_drill"}
 
 
-def gate_line(view: ChecklistView) -> str:
+def gate_line(view: ChecklistView, say: Words) -> str:
     """What replies to linked mentions need, in words."""
     if view.gate == ReplyGate.LOCKED and view.gate_step is not None:
-        return f"replies wait for “{view.gate_step.title}” (owner: {view.gate_step.owner_role})"
-    return _GATE_WORDS.get(view.gate, "replies are open")
+        return say("command.gate_locked", step=view.gate_step.title, owner=view.gate_step.owner_role)
+    return say(_GATE_WORDS.get(view.gate, "command.gate_open"))
 
 
-def crisis_status(view: ChecklistView, m: Markup) -> str:
+def crisis_status(view: ChecklistView, m: Markup, say: Words) -> str:
     """A crisis' checklist as text: its steps, who did them when, and the reply gate."""
-    kind = "Drill" if view.drill else "Crisis"
-    state = "running" if view.running else f"ended {_when(view, view.ended_at)}"  # type: ignore[arg-type]
-    lines = [m.bold(f"{kind} #{view.id}: {m.escape(view.title)}") + f" — {view.severity}, {state}; "
-             f"{m.escape(gate_line(view))}; {linked_mentions(view.linked)}"]
+    title = say("command.drill_title" if view.drill else "command.crisis_title", crisis=view.id,
+                title=m.escape(view.title))
+    state = say("command.running") if view.running else \
+        say("command.ended_at", when=_when(view, view.ended_at, say))  # type: ignore[arg-type]
+    lines = [m.bold(title) + f" — {view.severity}, {state}; "
+             f"{m.escape(gate_line(view, say))}; {linked_mentions(say, view.linked)}"]
     marks = {StepStatus.DONE: "✅", StepStatus.SKIPPED: "⏭", StepStatus.NEXT: "▶", StepStatus.WAITING: "⏳"}
     for step in view.steps:
         line = f"{marks[step.status]} {m.escape(step.title)} (`{step.id}`, {m.escape(step.owner_role)}"
-        line += ", optional)" if step.optional else ")"
+        line += f", {say('command.optional')})" if step.optional else ")"
         if step.by is not None and step.at is not None:
-            line += f" — {step.status.value} by {m.escape(step.by.name)} at {_when(view, step.at)}"
+            did = "command.step_skipped_by" if step.status is StepStatus.SKIPPED else "command.step_done_by"
+            line += " — " + say(did, person=m.escape(step.by.name), when=_when(view, step.at, say))
             line += f": {m.escape(step.note)}" if step.note else ""
         elif step.due_at is not None:
-            line += f" — due {_when(view, step.due_at)}" + (" — OVERDUE" if step.overdue else "")
+            line += " — " + say("command.due", when=_when(view, step.due_at, say))
+            line += " — " + say("command.overdue") if step.overdue else ""
         lines.append(line)
     if view.forced_reason:
-        lines.append(f"Ended early: {m.escape(view.forced_reason)}")
+        lines.append(say("command.ended_early", reason=m.escape(view.forced_reason)))
     return "\n".join(lines)
 
 
-def playbooks(catalogue: PlaybookCatalogue, m: Markup) -> str:
+def playbooks(catalogue: PlaybookCatalogue, m: Markup, say: Words) -> str:
     """The playbooks a crisis can be started on."""
     if not catalogue.playbooks:
-        return "There are no valid playbooks; run `webcare playbooks check` to see why."
-    lines = [m.bold("Playbooks:")]
-    lines += [f"• `{p.key}` — {m.escape(p.title)} ({p.severity}, {p.steps} steps, version {p.version[:12]})"
+        return say("command.no_playbooks")
+    lines = [m.bold(say("command.playbooks_heading"))]
+    lines += [f"• `{p.key}` — {m.escape(p.title)} ("
+              + say("command.playbook_facts", severity=p.severity, steps=p.steps, version=p.version[:12]) + ")"
               for p in catalogue.playbooks]
     return "\n".join(lines)
 
 
-def storm_members(view: StormMembers, m: Markup) -> str:
+def storm_members(view: StormMembers, m: Markup, say: Words) -> str:
     """A storm's members, the most urgent first."""
-    lines = [m.bold(f"Storm #{view.storm_id}: {view.total} mention{'s' if view.total != 1 else ''}")
-             + (f", the {len(view.members)} most urgent:" if view.total > len(view.members) else ":")]
+    heading = say("command.storm_heading", count=view.total, storm=view.storm_id)
+    lines = [m.bold(heading) + (say("command.storm_most_urgent", shown=len(view.members))
+                                if view.total > len(view.members) else ":")]
     for member in view.members:
         label = f"#{member.mention_id}"
         link = m.link(member.url, label) if member.url else label
-        who = m.escape("@" + member.author_handle) if member.author_handle else "someone"
+        who = m.escape("@" + member.author_handle) if member.author_handle else say("command.someone")
         text = " ".join(member.text.split())
         text = text if len(text) <= 80 else text[:79] + "…"
         lines.append(f"• {link} {member.priority_level} {m.escape(member.network)} {who}"
-                     f" — {mention_state_name(member.state)}: {m.escape(text)}")
+                     f" — {mention_state_name(say, member.state)}: {m.escape(text)}")
     return "\n".join(lines)
 
 
-def answer(result: object, m: Markup) -> str:
+def answer(result: object, m: Markup, say: Words) -> str:
     """The text for a command's result (my mentions, the queue, the stats, or a crisis answer)."""
     match result:
         case QueueReport():
-            return queue(result, m)
+            return queue(result, m, say)
         case StatsReport():
-            return stats(result, m)
+            return stats(result, m, say)
         case PlaybookCatalogue():
-            return playbooks(result, m)
+            return playbooks(result, m, say)
         case StormMembers():
-            return storm_members(result, m)
+            return storm_members(result, m, say)
         case ChecklistView():
-            return crisis_status(result, m)
+            return crisis_status(result, m, say)
         case CrisisStarted(checklist=view):
-            kind = "Drill" if view.drill else "Crisis"
-            return f"{kind} #{view.id} started.\n" + crisis_status(view, m)
+            started = say("command.drill_started" if view.drill else "command.crisis_started", crisis=view.id)
+            return f"{started}\n" + crisis_status(view, m, say)
         case CrisisChanged(message=message, checklist=view):
-            return f"{m.escape(message)}\n" + crisis_status(view, m)
+            return f"{m.escape(message.said(say))}\n" + crisis_status(view, m, say)
         case CrisisReport(crisis_id=crisis_id):
-            return (f"The report of crisis #{crisis_id} is posted in its channel and stored; "
-                    f"`webcare crisis report {crisis_id}` prints it.")
-    return mine(result, m)  # type: ignore[arg-type]
+            return say("command.report_posted", crisis=crisis_id)
+    return mine(result, m, say)  # type: ignore[arg-type]

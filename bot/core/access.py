@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.mentions import LEAD_ROLE, Actor, NotAllowed
+from bot.core.mentions import LEAD_ROLE, Actor, NotAllowed, Phrase, either
 
 WEBCARE_ROLE = "webcare"
 _TEAM_ROLES = frozenset({WEBCARE_ROLE, LEAD_ROLE})
@@ -38,18 +38,12 @@ def require(team: Team, actor: Actor, needed: Access) -> None:
     A department head reviews their department's drafts; only with role `webcare` do they also take mentions up.
     """
     if actor.key not in team.people:
-        raise NoAccess(f"Only the webcare team can act on mentions. {_ask(team.leads)} to add you to webcare.toml.")
+        raise NoAccess("access.not_listed", ask=_ask(team.leads))
     departments = team.heads.get(actor.key, ())
     if needed is Access.TEAM and departments and not _TEAM_ROLES & actor.roles:
-        raise NoAccess(f"As head of {_either(departments, 'and')} you approve drafts and request changes; claiming, "
-                       f"answering, dismissing and escalating mentions is for the webcare team. "
-                       f"{_ask(team.leads)} for the {WEBCARE_ROLE} role if you need it.")
+        raise NoAccess("access.head_only", departments=either(departments, "and"), ask=_ask(team.leads),
+                       role=WEBCARE_ROLE)
 
 
-def _ask(leads: tuple[str, ...]) -> str:
-    return f"Ask {_either(leads, 'or')}" if leads else "Ask whoever keeps webcare.toml"
-
-
-def _either(names: tuple[str, ...], word: str) -> str:
-    """Names as a sentence lists them: "A", "A or B", "A, B or C"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {word} {names[-1]}"
+def _ask(leads: tuple[str, ...]) -> Phrase:
+    return Phrase("access.ask_leads", leads=either(leads)) if leads else Phrase("access.ask_keeper")

@@ -1,16 +1,18 @@
-"""Dates and times as the team reads them: in its time zone, with the day whenever it is not today."""
+"""Dates, times and figures as the team reads them: in its time zone and language, with the day when not today."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from bot.core.catalogue import Words
 from bot.core.working_time import wall_clock
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAYS = ("time.mon", "time.tue", "time.wed", "time.thu", "time.fri", "time.sat", "time.sun")
+_MONTHS = ("time.jan", "time.feb", "time.mar", "time.apr", "time.may", "time.jun", "time.jul", "time.aug",
+           "time.sep", "time.oct", "time.nov", "time.dec")
 
 
-def moment(at: datetime, *, now: datetime, zone: tzinfo, relative: bool = True) -> str:
+def moment(at: datetime, *, now: datetime, zone: tzinfo, say: Words, relative: bool = True) -> str:
     """Say when `at` is, to follow "due" or "at": "14:30" today, "06:17 tomorrow", "22:05 yesterday", else
     "06:17 on Tue 8 Dec" (with the year when not this year's); "UTC" follows the time when the team named no zone.
 
@@ -22,10 +24,32 @@ def moment(at: datetime, *, now: datetime, zone: tzinfo, relative: bool = True) 
     days = (local.date() - today).days
     if days == 0:
         return clock
-    if relative and days in (-1, 1):
-        return f"{clock} {'tomorrow' if days == 1 else 'yesterday'}"
-    year = f" {local.year}" if local.year != today.year else ""
-    return f"{clock} on {_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}{year}"
+    if relative and days == 1:
+        return say("time.tomorrow", clock=clock)
+    if relative and days == -1:
+        return say("time.yesterday", clock=clock)
+    return say("time.on_day", clock=clock, date=day_words(local.date(), say, year=local.year != today.year))
+
+
+def day_words(day: date, say: Words, *, year: bool = False) -> str:
+    """A date as a message names it: "Tue 8 Dec" ("di 8 dec"), with the year if asked."""
+    text = f"{say(_DAYS[day.weekday()])} {day.day} {say(_MONTHS[day.month - 1])}"
+    return f"{text} {day.year}" if year else text
+
+
+def span(delta: timedelta, say: Words) -> str:
+    """A length of time in minutes, or hours and minutes: "45 min", "2 h", "1 h 05 min"."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return say("time.minutes", minutes=minutes)
+    hours, rest = divmod(minutes, 60)
+    return say("time.hours_minutes", hours=hours, minutes=f"{rest:02d}") if rest else say("time.hours", hours=hours)
+
+
+def figure(value: float, say: Words) -> str:
+    """A number as people read it in the team's language: 1,234 and 2.5 (English), 1.234 and 2,5 (Dutch)."""
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}".removesuffix(".0")
+    return text.translate({ord(","): "\0", ord("."): say("time.decimal_point")}).replace("\0", say("time.grouping"))
 
 
 def stamp(at: datetime, zone: tzinfo) -> str:

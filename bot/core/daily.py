@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from bot.core.clock_words import day_start
+from bot.core.catalogue import Words
+from bot.core.clock_words import day_start, day_words
 from bot.core.views import PersonRef
 from bot.core.working_time import WorkingHours
 
@@ -30,11 +31,6 @@ def overdue_count(clocks: Iterable[tuple[datetime, datetime | None]], now: datet
     return sum(1 for arrived, first in clocks if first is None and hours.deadline(arrived, sla_minutes) <= now)
 
 
-def day_words(day: date) -> str:
-    """A day as the summary names it: "Mon 7 Dec"."""
-    return f"{day:%a} {day.day} {day:%b}"
-
-
 @dataclass(frozen=True, slots=True)
 class DailySummaryView:
     """Yesterday's figures (by arrival, on the team's calendar) and the queue as the working day starts."""
@@ -48,16 +44,16 @@ class DailySummaryView:
     overdue: int
     leads: tuple[PersonRef, ...] = ()
 
-    @property
-    def numbers(self) -> str:
-        """The figures in words, as plain text (renderers escape it): "Yesterday (Mon 7 Dec): 42 mentions · first
-        response median 18 min · 88% within 60 min · now open 5, overdue 2"."""
-        parts = [f"{self.volume} mention{'' if self.volume == 1 else 's'}"]
-        if self.median_first_response_minutes is not None:
-            parts.append(f"first response median {round(self.median_first_response_minutes)} min")
-        elif self.volume:
-            parts.append("none answered")
-        if self.within_sla_share is not None:
-            parts.append(f"{self.within_sla_share:.0%} within {self.sla_minutes} min")
-        parts.append(f"now open {self.open}, overdue {self.overdue}")
-        return f"Yesterday ({day_words(self.day)}): " + " · ".join(parts)
+
+def daily_numbers(view: DailySummaryView, say: Words) -> str:
+    """The figures in words, as plain text (renderers escape it): "Yesterday (Mon 7 Dec): 42 mentions · first response
+    median 18 min · 88% within 60 min · now open 5, overdue 2"."""
+    parts = [say("daily.mentions", count=view.volume)]
+    if view.median_first_response_minutes is not None:
+        parts.append(say("daily.median", minutes=round(view.median_first_response_minutes)))
+    elif view.volume:
+        parts.append(say("daily.none_answered"))
+    if view.within_sla_share is not None:
+        parts.append(say("daily.within_sla", share=f"{view.within_sla_share:.0%}", minutes=view.sla_minutes))
+    parts.append(say("daily.now_open", open=view.open, overdue=view.overdue))
+    return say("daily.yesterday", day=day_words(view.day, say), figures=" · ".join(parts))

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.core import commands as c
-from bot.core.mentions import Actor, DomainError
+from bot.core.mentions import Actor, DomainError, Phrase
 from bot.core.views import DismissReason
 
 logger = logging.getLogger(__name__)
@@ -19,6 +19,9 @@ TEXT_COMMANDS = "help | mine | queue | stats [today|week] | storm <number> | pla
 CRISIS_COMMANDS = ("crisis start <playbook> [--drill] [note] | crisis status | crisis done <step> [note] | "
                    "crisis skip <step> <reason> | crisis end [--force <reason>] | crisis report [<id>]; "
                    "add `--crisis <number>` when several crises run")
+# What a button's id names, as a refusal says it (`subject_number`'s `what`).
+_SUBJECTS = {"mention": "refusal.a_mention", "draft": "refusal.a_draft", "crisis": "refusal.a_crisis",
+             "spike alert": "refusal.a_spike_alert", "storm": "refusal.a_storm", "digest": "refusal.a_digest"}
 
 
 def _departments(value: Any) -> tuple[str, ...]:
@@ -47,7 +50,7 @@ def command_for(intent: str, subject_id: int, who: Actor, inputs: Mapping[str, A
             try:
                 return c.Dismiss(subject_id, who, DismissReason(inputs.get("reason")))
             except ValueError:
-                raise DomainError("Pick a reason.") from None
+                raise DomainError("refusal.pick_reason") from None
         case "approve":
             return c.Approve(subject_id, who)
         case "request_changes":
@@ -77,15 +80,15 @@ def command_for(intent: str, subject_id: int, who: Actor, inputs: Mapping[str, A
             try:
                 return c.DismissStorm(subject_id, who, DismissReason(inputs.get("reason")))
             except ValueError:
-                raise DomainError("Pick a reason.") from None
+                raise DomainError("refusal.pick_reason") from None
         case "storm_members":
             return c.ShowStorm(who, subject_id)
         case "storm_crisis":
             playbook = str(inputs.get("playbook") or "").strip()
             if not playbook:
-                raise DomainError("Pick a playbook.")
+                raise DomainError("refusal.pick_playbook")
             return c.StartStormCrisis(subject_id, who, playbook, note)
-    raise DomainError("This button is not one of ours; the card may be from an older version.")
+    raise DomainError("refusal.not_our_button")
 
 
 def subject_number(value: Any, what: str = "mention") -> int:
@@ -98,7 +101,7 @@ def subject_number(value: Any, what: str = "mention") -> int:
     if _ID.fullmatch(text) and 0 < int(text) <= ID_MAX:
         return int(text)
     logger.warning("refused a %s id that is not a whole number from 1 to %d: %r", what, ID_MAX, str(value)[:40])
-    raise DomainError(f"This button does not name a {what}; the card may be from an older version.")
+    raise DomainError("refusal.no_subject", what=Phrase(_SUBJECTS.get(what, "refusal.a_mention")))
 
 
 def text_query(text: str, who: Actor, place: c.Place | None = None) -> object | None:
@@ -126,8 +129,8 @@ def text_query(text: str, who: Actor, place: c.Place | None = None) -> object | 
         case ["storm", number]:
             return c.ShowStorm(who, subject_number(number.lstrip("#"), "storm"))
         case ["storm"]:
-            raise DomainError("Usage: `storm <number>`.")
-    raise DomainError(f"Unknown command. Try: {TEXT_COMMANDS}.")
+            raise DomainError("command.usage_storm")
+    raise DomainError("command.unknown", commands=TEXT_COMMANDS)
 
 
 def _crisis_number(words: list[str]) -> tuple[list[str], int | None]:
@@ -165,23 +168,23 @@ def crisis_command(words: list[str], who: Actor, place: c.Place | None) -> objec
         case "skip" if args:
             reason = " ".join(args[1:]).strip()
             if not reason:
-                raise DomainError(f"Give a reason: `crisis skip {args[0]} <reason>`.")
+                raise DomainError("command.skip_needs_reason", step=args[0])
             return c.SkipStep(who, args[0], reason, place, number)
         case "end":
             if args and args[0].lower() == "--force":
                 reason = " ".join(args[1:]).strip()
                 if not reason:
-                    raise DomainError("Give a reason: `crisis end --force <reason>`.")
+                    raise DomainError("command.end_needs_reason")
                 return c.EndCrisis(who, reason, place, number)
             if args:
-                raise DomainError("`crisis end` takes no words, except `--force <reason>`.")
+                raise DomainError("command.end_no_words")
             return c.EndCrisis(who, None, place, number)
         case "report":
             if args:
                 number = subject_number(args[0].lstrip("#"), "crisis")
             return c.ReportCrisis(who, place, number)
-    usage = {"start": "crisis start <playbook> [--drill] [note]", "done": "crisis done <step> [note]",
-             "skip": "crisis skip <step> <reason>"}.get(verb)
+    usage = {"start": "command.usage_crisis_start", "done": "command.usage_crisis_done",
+             "skip": "command.usage_crisis_skip"}.get(verb)
     if usage:
-        raise DomainError(f"Usage: `{usage}`.")
-    raise DomainError(f"Unknown crisis command. Try: {CRISIS_COMMANDS}.")
+        raise DomainError(usage)
+    raise DomainError("command.unknown_crisis", commands=CRISIS_COMMANDS)

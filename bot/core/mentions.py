@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.core.catalogue import DEFAULT_LANG, Words, words
 from bot.core.views import DismissReason, DraftState, MentionState, PersonRef
 
 LEAD_ROLE = "webcare-lead"
@@ -19,12 +21,79 @@ _DIGEST = 24
 ACTIVE_STATES = tuple(s.value for s in (*OPEN_STATES, MentionState.AWAITING_APPROVAL))
 
 
-class DomainError(Exception):
-    """A refusal with a message meant for the person who clicked."""
+class Phrase:
+    """Words said later, in the reader's language: a catalogue key and its fields.
 
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+    A field may be a Phrase too, or a Joined list of them.
+    """
+
+    __slots__ = ("fields", "key")
+
+    def __init__(self, key: str, /, **fields: object) -> None:
+        self.key = key
+        self.fields = fields
+
+    def said(self, say: Words) -> str:
+        """The phrase in `say`'s language."""
+        return say(self.key, **{name: _said(value, say) for name, value in self.fields.items()})
+
+    def __str__(self) -> str:
+        return self.said(words(DEFAULT_LANG))
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.key!r}, {self.fields!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and (self.key, self.fields) == (other.key, other.fields)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _said(value: object, say: Words) -> object:
+    if isinstance(value, Phrase):
+        return value.said(say)
+    if isinstance(value, Joined):
+        return value.separator.join(str(_said(item, say)) for item in value.items)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Phrases (or plain text) said one after the other, as one field of a Phrase."""
+
+    items: tuple[Phrase | str, ...]
+    separator: str = ", "
+
+
+def either(names: Sequence[str], joined_by: str = "or") -> str | Phrase:
+    """Names as a sentence lists them: "A", "A or B", "A, B or C" (`joined_by` "and": "A, B and C")."""
+    if len(names) == 1:
+        return names[0]
+    key = "refusal.names_and" if joined_by == "and" else "refusal.names_or"
+    return Phrase(key, first=", ".join(names[:-1]), last=names[-1])
+
+
+class DomainError(Exception):
+    """A refusal meant for the person who clicked: a catalogue key and its fields, said in their language.
+
+    `str(exc)` (and `user_message`) is the English, for logs and the audit trail.
+    """
+
+    def __init__(self, key: str, /, **fields: object) -> None:
+        self.phrase = Phrase(key, **fields)
+        super().__init__(key)
+
+    def said(self, say: Words) -> str:
+        """The refusal in `say`'s language."""
+        return self.phrase.said(say)
+
+    @property
+    def user_message(self) -> str:
+        """The refusal in English."""
+        return str(self.phrase)
+
+    def __str__(self) -> str:
+        return self.user_message
 
 
 class NotFound(DomainError):
@@ -40,10 +109,10 @@ class IllegalTransition(DomainError):
 
 
 class AlreadyClaimed(DomainError):
-    """Someone else holds the mention."""
+    """Someone else holds the mention (or the storm)."""
 
     def __init__(self, by: PersonRef) -> None:
-        super().__init__(f"Already claimed by {by.name}.")
+        super().__init__("refusal.already_claimed", person=by.name)
         self.by = by
 
 
@@ -99,18 +168,22 @@ class Transition:
 
 
 _STATE_WORDS = {
-    MentionState.NEW: "new",
-    MentionState.CLAIMED: "claimed",
-    MentionState.ESCALATED: "escalated",
-    MentionState.AWAITING_APPROVAL: "waiting for approval of a reply",
-    MentionState.ANSWERED: "already answered",
-    MentionState.CLOSED: "closed",
-    MentionState.DISMISSED: "dismissed",
+    MentionState.NEW: "refusal.state_new",
+    MentionState.CLAIMED: "refusal.state_claimed",
+    MentionState.ESCALATED: "refusal.state_escalated",
+    MentionState.AWAITING_APPROVAL: "refusal.state_awaiting_approval",
+    MentionState.ANSWERED: "refusal.state_answered",
+    MentionState.CLOSED: "refusal.state_closed",
+    MentionState.DISMISSED: "refusal.state_dismissed",
 }
+# What was refused, as "Cannot {action}: …" says it.
+_CLAIM, _UNCLAIM, _ESCALATE = Phrase("refusal.do_claim"), Phrase("refusal.do_unclaim"), Phrase("refusal.do_escalate")
+_ANSWER, _RETRY, _DISMISS = Phrase("refusal.do_answer"), Phrase("refusal.do_retry"), Phrase("refusal.do_dismiss")
+_REOPEN, _CLOSE = Phrase("refusal.do_reopen"), Phrase("refusal.do_close")
 
 
-def _refuse(verb: str, m: MentionFacts) -> IllegalTransition:
-    return IllegalTransition(f"Cannot {verb}: this mention is {_STATE_WORDS[m.state]}.")
+def _refuse(action: Phrase, m: MentionFacts) -> IllegalTransition:
+    return IllegalTransition("refusal.mention_is", action=action, state=Phrase(_STATE_WORDS[m.state]))
 
 
 def _claim_fields(actor: Actor) -> dict[str, Any]:
@@ -120,12 +193,12 @@ def _claim_fields(actor: Actor) -> dict[str, Any]:
 _UNCLAIMED = {"claimed_by": None, "claimed_by_name": None}
 
 
-def _require_holder(verb: str, m: MentionFacts, actor: Actor) -> dict[str, Any]:
+def _require_holder(action: Phrase, m: MentionFacts, actor: Actor) -> dict[str, Any]:
     """Only the claimant (or a lead) handles a claimed mention; acting on an unclaimed one claims it."""
     if m.claimed_by is None:
         return _claim_fields(actor)
     if m.claimed_by.key != actor.key and LEAD_ROLE not in actor.roles:
-        raise NotAllowed(f"Cannot {verb}: {m.claimed_by.name} has claimed this mention.")
+        raise NotAllowed("refusal.held_by", action=action, person=m.claimed_by.name)
     return {}
 
 
@@ -133,10 +206,10 @@ def claim(m: MentionFacts, actor: Actor) -> Transition:
     """Take a mention so nobody else handles it."""
     if m.claimed_by is not None:
         if m.claimed_by.key == actor.key:
-            raise IllegalTransition("You have already claimed this mention.")
+            raise IllegalTransition("refusal.claimed_by_you")
         raise AlreadyClaimed(m.claimed_by)
     if m.state not in OPEN_STATES:
-        raise _refuse("claim", m)
+        raise _refuse(_CLAIM, m)
     to = MentionState.CLAIMED if m.state == MentionState.NEW else m.state
     return Transition("claim", to, _claim_fields(actor))
 
@@ -144,11 +217,11 @@ def claim(m: MentionFacts, actor: Actor) -> Transition:
 def unclaim(m: MentionFacts, actor: Actor) -> Transition:
     """Give a mention back to the queue: its claimant or a webcare lead."""
     if m.claimed_by is None:
-        raise IllegalTransition("Nobody has claimed this mention.")
+        raise IllegalTransition("refusal.nobody_claimed")
     if m.claimed_by.key != actor.key and LEAD_ROLE not in actor.roles:
-        raise NotAllowed(f"Only {m.claimed_by.name} or a webcare lead can unclaim this mention.")
+        raise NotAllowed("refusal.unclaim_not_yours", person=m.claimed_by.name)
     if m.state not in OPEN_STATES:
-        raise _refuse("unclaim", m)
+        raise _refuse(_UNCLAIM, m)
     to = MentionState.NEW if m.state == MentionState.CLAIMED else m.state
     return Transition("unclaim", to, dict(_UNCLAIMED), detail=f"was {m.claimed_by.name}")
 
@@ -156,13 +229,13 @@ def unclaim(m: MentionFacts, actor: Actor) -> Transition:
 def escalate(m: MentionFacts, actor: Actor, departments: tuple[str, ...], known: set[str]) -> Transition:
     """Pull departments in: from now on a reply needs one of their heads' approval."""
     if not departments:
-        raise DomainError("Pick at least one department to escalate to.")
+        raise DomainError("refusal.pick_department")
     unknown = [d for d in departments if d not in known]
     if unknown:
-        raise DomainError(f"Unknown department: {', '.join(unknown)}.")
+        raise DomainError("refusal.unknown_department", departments=", ".join(unknown))
     if m.state not in OPEN_STATES:
-        raise _refuse("escalate", m)
-    changes = _require_holder("escalate", m, actor)
+        raise _refuse(_ESCALATE, m)
+    changes = _require_holder(_ESCALATE, m, actor)
     merged = tuple(dict.fromkeys((*m.escalated_to, *departments)))
     return Transition("escalate", MentionState.ESCALATED, {**changes, "escalated_to": list(merged)},
                       detail=", ".join(departments))
@@ -174,8 +247,8 @@ def submit_reply(m: MentionFacts, actor: Actor, *, crisis_approval: bool = False
     A reply waits for approval when the mention was escalated, or when its crisis' policy says so.
     """
     if m.state not in OPEN_STATES:
-        raise _refuse("answer", m)
-    changes = _require_holder("answer", m, actor)
+        raise _refuse(_ANSWER, m)
+    changes = _require_holder(_ANSWER, m, actor)
     if m.escalated_to or crisis_approval:
         return Transition("submit_draft", MentionState.AWAITING_APPROVAL, changes), DraftState.AWAITING_APPROVAL
     if m.reply_via is None:
@@ -205,58 +278,65 @@ def retry_delivery(m: MentionFacts, actor: Actor, draft_state: DraftState, *, ap
     without that approval: it has to be answered again.
     """
     if draft_state is DraftState.SENDING:
-        raise IllegalTransition("This reply is already on its way.")
+        raise IllegalTransition("refusal.reply_on_its_way")
     if draft_state is not DraftState.FAILED:
-        raise IllegalTransition("Only a failed delivery can be retried.")
+        raise IllegalTransition("refusal.retry_only_failed")
     if m.state not in OPEN_STATES:
-        raise _refuse("retry the reply", m)
+        raise _refuse(_RETRY, m)
     if needs_approval and not approved:
-        raise IllegalTransition("This reply now needs approval: answer again so that it can be approved.")
-    changes = _require_holder("retry the reply", m, actor)
+        raise IllegalTransition("refusal.retry_needs_approval")
+    changes = _require_holder(_RETRY, m, actor)
     return Transition("retry_delivery", MentionState.ANSWERED, changes)
 
 
 def approve(m: MentionFacts, actor: Actor, draft_author: str, draft_state: DraftState, heads: set[str]) -> Transition:
     """A head of an escalated department (not the author) lets a draft go out."""
-    _check_approver(m, actor, draft_author, draft_state, heads, "approve")
+    _check_approver(m, actor, draft_author, draft_state, heads, _APPROVE)
     return Transition("approve", MentionState.ANSWERED)
 
 
 def request_changes(m: MentionFacts, actor: Actor, draft_author: str, draft_state: DraftState,
                     heads: set[str], note: str | None) -> Transition:
     """A head sends a draft back to its author."""
-    _check_approver(m, actor, draft_author, draft_state, heads, "request changes to")
+    _check_approver(m, actor, draft_author, draft_state, heads, _REQUEST_CHANGES)
     return Transition("request_changes", MentionState.ESCALATED, detail=note)
 
 
+# A reviewer's refusals: (no longer waiting, not a head, own draft), for Approve and for Request changes.
+_APPROVE = ("refusal.approve_not_waiting", "refusal.approve_not_head", "refusal.approve_own_draft")
+_REQUEST_CHANGES = ("refusal.request_changes_not_waiting", "refusal.request_changes_not_head",
+                    "refusal.request_changes_own_draft")
+
+
 def _check_approver(m: MentionFacts, actor: Actor, author: str, draft_state: DraftState,
-                    heads: set[str], verb: str) -> None:
+                    heads: set[str], refusals: tuple[str, str, str]) -> None:
+    not_waiting, not_head, own_draft = refusals
     if draft_state != DraftState.AWAITING_APPROVAL or m.state != MentionState.AWAITING_APPROVAL:
-        raise IllegalTransition(f"Cannot {verb} this draft: it is no longer waiting for approval.")
+        raise IllegalTransition(not_waiting)
     if actor.key not in heads:
-        raise NotAllowed(f"Only a head of {', '.join(m.escalated_to)} can {verb} this draft.")
+        raise NotAllowed(not_head, departments=", ".join(m.escalated_to))
     if actor.key == author:
-        raise NotAllowed(f"Four eyes: you wrote this draft, so another head must {verb} it.")
+        raise NotAllowed(own_draft)
 
 
 def dismiss(m: MentionFacts, actor: Actor, reason: DismissReason) -> Transition:
     """Close a mention that needs no answer, with the reason."""
     if m.state not in OPEN_STATES:
-        raise _refuse("dismiss", m)
-    changes = _require_holder("dismiss", m, actor)
+        raise _refuse(_DISMISS, m)
+    changes = _require_holder(_DISMISS, m, actor)
     return Transition("dismiss", MentionState.DISMISSED, {**changes, "dismissed_reason": reason.value},
-                      detail=reason.label)
+                      detail=reason.value.replace("_", " "))
 
 
 def reopen(m: MentionFacts, actor: Actor) -> Transition:
     """Put an answered, closed or dismissed mention back in the queue."""
     if m.state not in DONE_STATES:
-        raise _refuse("reopen", m)
+        raise _refuse(_REOPEN, m)
     return Transition("reopen", MentionState.NEW, {**_UNCLAIMED, "dismissed_reason": None, "escalated_to": []})
 
 
 def close(m: MentionFacts, actor: Actor) -> Transition:
     """Mark an answered mention as finished."""
     if m.state != MentionState.ANSWERED:
-        raise _refuse("close", m)
+        raise _refuse(_CLOSE, m)
     return Transition("close", MentionState.CLOSED)

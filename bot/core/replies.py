@@ -72,13 +72,10 @@ def reply_length(network: str, text: str) -> int:
     return weights + len(_X_URL.findall(text)) * _X_URL_WEIGHT
 
 
-def length_problem(network: str, text: str) -> str | None:
-    """Say so when `text` is too long for one reply on `network` ("X allows 280 characters; this reply has 312.")."""
+def too_long(network: str, text: str) -> tuple[int, int] | None:
+    """The limit and the length of `text` when it is too long for one reply on `network`, else None."""
     limit, length = reply_limit(network), reply_length(network, text)
-    if length <= limit:
-        return None
-    where = network_label(network) if network in REPLY_LIMITS else "A reply"
-    return f"{where} allows {limit:,} characters; this reply has {length:,}."
+    return (limit, length) if length > limit else None
 
 
 def fill(text: str, *, name: str | None, handle: str | None, agent: str | None) -> str:
@@ -179,8 +176,10 @@ def parse_saved_reply(path: Path | str, text: str) -> tuple[SavedReply | None, l
     if meta is not None and body:
         bare = _PLACEHOLDER.sub("", body)  # each placeholder adds at least nothing
         for network in meta["networks"] or ("",):
-            if too_long := length_problem(network, bare):
-                problem(body_line, f"the reply is too long even before its placeholders are filled in: {too_long}")
+            if over := too_long(network, bare):
+                where = network_label(network) if network in REPLY_LIMITS else "A reply"
+                problem(body_line, "the reply is too long even before its placeholders are filled in: "
+                                   f"{where} allows {over[0]:,} characters; this reply has {over[1]:,}.")
                 break
     if problems or meta is None:
         return None, problems

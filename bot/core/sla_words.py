@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from bot.core.catalogue import Words
-from bot.core.clock_words import moment
+from bot.core.clock_words import moment, span
 from bot.core.sla import ReminderView, SlaEvent
 from bot.core.sla_clock import ClockStage, SlaClock
 
@@ -25,11 +25,8 @@ _LINES = {
 }
 
 
-def span(minutes: int, say: Words) -> str:
-    """A working-time span: "12 min", "1 h 5 min" ("1 u 5 min")."""
-    if minutes < 60:
-        return say("clock.minutes", minutes=minutes)
-    return say("clock.hours", hours=minutes // 60, minutes=minutes % 60)
+def _span(minutes: int, say: Words) -> str:
+    return span(timedelta(minutes=minutes), say)
 
 
 def clock_line(clock: SlaClock | None, now: datetime, zone: tzinfo, say: Words) -> str | None:
@@ -37,25 +34,25 @@ def clock_line(clock: SlaClock | None, now: datetime, zone: tzinfo, say: Words) 
     how long overdue; None once answered, closed or dismissed."""
     if clock is None or clock.stage not in (ClockStage.RUNNING, ClockStage.WARNING, ClockStage.OVERDUE):
         return None
-    due = moment(clock.due_at, now=now, zone=zone, relative=False)
-    time = span(clock.minutes, say)
+    due = moment(clock.due_at, now=now, zone=zone, say=say, relative=False)
+    time = _span(clock.minutes, say)
     if clock.stage is ClockStage.OVERDUE:
         return say("clock.overdue", time=time, due=due)
     if clock.resumes_at is not None:
-        resumes = moment(clock.resumes_at, now=now, zone=zone, relative=False)
+        resumes = moment(clock.resumes_at, now=now, zone=zone, say=say, relative=False)
         return say("clock.left_paused", time=time, resumes=resumes)
     return say("clock.left", time=time, due=due)
 
 
 def reminder_text(view: ReminderView, people: str, zone: tzinfo, say: Words) -> str:
     """A reminder for the card's thread; `people` is the edge's @mentions of those it names."""
-    return say(_REMINDERS[view.event], people=people, time=span(view.minutes, say), due=_due(view, zone))
+    return say(_REMINDERS[view.event], people=people, time=_span(view.minutes, say), due=_due(view, zone, say))
 
 
 def reminder_line(view: ReminderView, mention: str, people: str, zone: tzinfo, say: Words) -> str:
     """A reminder as a line of a storm's gathered message; `mention` is the edge's escaped summary."""
-    return say(_LINES[view.event], mention=mention, people=people, time=span(view.minutes, say),
-               due=_due(view, zone))
+    return say(_LINES[view.event], mention=mention, people=people, time=_span(view.minutes, say),
+               due=_due(view, zone, say))
 
 
 def gathered_title(count: int, say: Words) -> str:
@@ -63,5 +60,5 @@ def gathered_title(count: int, say: Words) -> str:
     return say("clock.gathered_title", count=count)
 
 
-def _due(view: ReminderView, zone: tzinfo) -> str:
-    return moment(view.due_at, now=view.now, zone=zone, relative=False)
+def _due(view: ReminderView, zone: tzinfo, say: Words) -> str:
+    return moment(view.due_at, now=view.now, zone=zone, say=say, relative=False)

@@ -16,17 +16,6 @@ def network_label(network: str) -> str:
     return _NETWORK_NAMES.get(network, network[:1].upper() + network[1:])
 
 
-def age_label(minutes: int) -> str:
-    """How long ago, in the largest unit that fits."""
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} min ago"
-    if minutes < 24 * 60:
-        return f"{minutes // 60} h ago"
-    return f"{minutes // (24 * 60)} d ago"
-
-
 class MentionState(StrEnum):
     """Where a mention is in its lifecycle (docs/contract.md §5)."""
 
@@ -56,11 +45,6 @@ class DismissReason(StrEnum):
     SPAM = "spam"
     NOT_RELEVANT = "not_relevant"
     HANDLED_ELSEWHERE = "handled_elsewhere"
-
-    @property
-    def label(self) -> str:
-        """Say the reason the way a person would."""
-        return self.value.replace("_", " ")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.core.catalogue import DEFAULT_LANG, words
+from bot.core.wording import failure_notice
 from bot.outbox.jobs import (
     PEOPLE_FIRST,
     JobKind,
@@ -157,8 +159,9 @@ class Fanout:
         platform, what = read_kind(job.kind)
         if what is JobKind.NOTICE and job.payload.get("kind") == NoticeKind.FAILED:
             return  # the line itself could not be posted: /metrics and the log say so, not another line
-        text = f"{failure_sentence(job, PLATFORM_NAMES.get(platform, platform))}: {reason}"
-        payload = {"kind": str(NoticeKind.FAILED), "text": text, "mention_id": job.mention_id}
+        facts = failure_facts(job, PLATFORM_NAMES.get(platform, platform), reason)
+        payload = {"kind": str(NoticeKind.FAILED), "text": failure_notice(words(DEFAULT_LANG), facts), "facts": facts,
+                   "mention_id": job.mention_id}
         for target in ((platform,) if platform in self.platforms else self.platforms):
             await outbox.once(job_key(target, JobKind.NOTICE, failure_name(job.id, job.generation)),
                               job_kind(target, JobKind.NOTICE), job.mention_id, payload, now)
@@ -169,21 +172,9 @@ class Fanout:
                           {"draft_id": draft_id}, now)
 
 
-def failure_sentence(job: OutboxJob, platform: str) -> str:
-    """What could not be done, in words people in the triage channel understand."""
+def failure_facts(job: OutboxJob, platform: str, reason: str) -> dict[str, Any]:
+    """What a failure line says, kept in the notice's job so each channel says it in its team's language."""
     what = read_kind(job.kind)[1]
-    mention, crisis = job.mention_id, job.payload.get("crisis_id")
-    sentences = {
-        JobKind.CARD: f"Mention #{mention} could not be shown on {platform}",
-        JobKind.DRAFT: f"A reply draft for mention #{mention} could not be shown on {platform}",
-        JobKind.NOTICE: f"A message about mention #{mention} could not be posted on {platform}",
-        JobKind.CRISIS: f"The checklist of crisis #{crisis} could not be shown on {platform}",
-        JobKind.CRISIS_NOTICE: f"A message about crisis #{crisis} could not be posted on {platform}",
-        JobKind.REPLY: f"The reply to mention #{mention} could not be delivered",
-        JobKind.DIGEST: f"The digest of {job.payload.get('minute')} could not be posted on {platform}",
-        JobKind.STORM_BATCH: f"Not every member of storm #{job.payload.get('storm_id')} could be handled",
-        JobKind.STORM: f"The card of storm #{job.payload.get('storm_id')} could not be shown on {platform}",
-        JobKind.SPIKE: f"A spike alert could not be posted on {platform}",
-        JobKind.DAILY: f"The daily summary of {job.payload.get('day')} could not be posted on {platform}",
-    }
-    return sentences[what] if what is not None else f"Outbound job {job.key} failed"
+    return {"kind": str(what) if what is not None else None, "key": job.key, "platform": platform,
+            "mention": job.mention_id, "crisis": job.payload.get("crisis_id"), "storm": job.payload.get("storm_id"),
+            "minute": job.payload.get("minute"), "day": job.payload.get("day"), "reason": reason}

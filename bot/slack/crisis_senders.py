@@ -81,8 +81,9 @@ class CrisisSenders:
         if view is None:
             return
         room = await self._room(job, view)
-        await self._post(job, room, crisis_subject(crisis_id, CrisisPart.CHECKLIST), render_checklist(view))
-        banner = render_banner(view, room.channel if room.dedicated else None)
+        say = self._ctx.config.team.words
+        await self._post(job, room, crisis_subject(crisis_id, CrisisPart.CHECKLIST), render_checklist(view, say))
+        banner = render_banner(view, room.channel if room.dedicated else None, say)
         await self._poster.upsert(job, crisis_subject(crisis_id, CrisisPart.BANNER), None, *banner, thread_ts=None)
 
     async def post_notice(self, job: OutboxJob) -> None:
@@ -99,10 +100,11 @@ class CrisisSenders:
             notice = await crisis_notice(self._ctx, crisis_id, CrisisNoticeKind.REPORT)
         else:
             raise ValueError(f"unknown crisis notice kind {kind!r}")
+        say = self._ctx.config.team.words
         if notice is not None and notice.reminder is not None:
-            message = render_reminder(notice.reminder)
+            message = render_reminder(notice.reminder, say)
         elif notice is not None and notice.report:
-            message = render_report(notice.crisis, notice.report)
+            message = render_report(notice.crisis, notice.report, say)
         else:
             return  # the step was done meanwhile, or there is no report to post
         await self._post(job, room, crisis_notice_subject(job.key), message, update=False)
@@ -125,19 +127,20 @@ class CrisisSenders:
             return room
         created = await self._poster.recorded(crisis_subject(view.id, CrisisPart.CHANNEL))
         channel, refused = (created.channel, None) if created else await self._create_channel(job, view)
+        say = self._ctx.config.team.words
         if channel is None:
             # The banner is the thread's root, so it is posted first.
-            banner = render_banner(view, None)
+            banner = render_banner(view, None, say)
             await self._poster.upsert(job, crisis_subject(view.id, CrisisPart.BANNER), None, *banner, thread_ts=None)
             root = await self._poster.recorded(crisis_subject(view.id, CrisisPart.BANNER))
             assert root is not None
             room = Room(self._triage, root.ts, dedicated=False)
-            intro = render_room_intro(view, refused=refused, uninvited=())
+            intro = render_room_intro(view, say, refused=refused, uninvited=())
             await self._post(job, room, crisis_subject(view.id, CrisisPart.ROOM), intro)
             return room
         room = Room(channel, None, dedicated=True)
         uninvited = await self._invite(channel, view)
-        intro = render_room_intro(view, refused=None, uninvited=uninvited)
+        intro = render_room_intro(view, say, refused=None, uninvited=uninvited)
         await self._post(job, room, crisis_subject(view.id, CrisisPart.ROOM), intro)
         return room
 
@@ -165,7 +168,7 @@ class CrisisSenders:
             logger.info("slack: created %s #%s for crisis %s (job %s)",
                         "private" if view.private_channel else "public", name, view.id, job.key)
             return channel, None
-        return None, f"every name from {channel_name(view)} to -{MAX_NAME_TRIES} is taken"
+        return None, self._ctx.config.team.words("crisis.names_taken", first=channel_name(view), last=MAX_NAME_TRIES)
 
     async def _invite(self, channel: str, view: ChecklistView) -> list[PersonRef]:
         """Invite the lead role and every step's owners; returns who could not be invited."""

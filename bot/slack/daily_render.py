@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from bot.core.daily import DailySummaryView
+from bot.core.catalogue import Words
+from bot.core.daily import DailySummaryView, daily_numbers
 from bot.slack.escape import escape_mrkdwn, truncate
 from bot.slack.render import SECTION_LIMIT, Message, mention
 
 
-def render_daily(view: DailySummaryView) -> Message:
+def render_daily(view: DailySummaryView, say: Words) -> Message:
     """The summary's message: a headline pinging the leads (only ids from webcare.toml), then the figures."""
     leads = ", ".join(mention(lead) for lead in view.leads)
-    to = f" for {leads}" if leads else ""
-    numbers = escape_mrkdwn(view.numbers)
+    to = " " + say("daily.for_leads", leads=leads) if leads else ""
+    numbers = escape_mrkdwn(daily_numbers(view, say))
+    title = say("daily.title")
     section = {"type": "section", "block_id": f"daily-{view.day.isoformat()}",
-               "text": {"type": "mrkdwn", "text": truncate(f":sunrise: *Daily summary*{to}\n{numbers}", SECTION_LIMIT),
+               "text": {"type": "mrkdwn", "text": truncate(f":sunrise: *{title}*{to}\n{numbers}", SECTION_LIMIT),
                         "verbatim": True}}
-    return truncate(f"Daily summary{to}: {numbers}", SECTION_LIMIT), [section]
+    return truncate(f"{title}{to}: {numbers}", SECTION_LIMIT), [section]

@@ -24,5 +24,5 @@ class DailySenders:
 
     async def post_summary(self, job: OutboxJob) -> None:
         """Post the summary the job carries in the triage channel."""
-        text, blocks = render_daily(summary_view(self._ctx, job.payload))
+        text, blocks = render_daily(summary_view(self._ctx, job.payload), self._ctx.config.team.words)
         await self._poster.upsert(job, daily_subject(str(job.payload["day"])), None, text, blocks, thread_ts=None)

@@ -25,5 +25,5 @@ class DigestSenders:
     async def sync_digest(self, job: OutboxJob) -> None:
         """Post the minute's digest, or update it to show each line as it is now."""
         minute = str(job.payload["minute"])
-        text, blocks = render_digest(await digest_view(self._ctx, minute))
+        text, blocks = render_digest(await digest_view(self._ctx, minute), self._ctx.config.team.words)
         await self._poster.upsert(job, digest_subject(minute), None, text, blocks, thread_ts=None)

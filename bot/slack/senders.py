@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.wording import failure_notice
 from bot.metrics import Metrics
 from bot.outbox.jobs import JobKind, NoticeKind, card_subject, draft_subject, job_kind, notice_subject
 from bot.outbox.relay import RetryLater, Sender
@@ -36,7 +37,7 @@ class MentionSenders:
         if await self._poster.recorded(card_subject(mention_id)) is None and \
                 await shown_elsewhere(self._ctx, mention_id):
             return
-        text, blocks = render_card(await current_card(self._ctx, mention_id))
+        text, blocks = render_card(await current_card(self._ctx, mention_id), self._config.team.words)
         posted = await self._poster.upsert(job, card_subject(mention_id), mention_id, text, blocks, thread_ts=None)
         if posted:
             self._metrics.posted.labels(platform=PLATFORM).inc()
@@ -48,7 +49,7 @@ class MentionSenders:
         draft = await current_draft(self._ctx, draft_id)
         if card is None or draft is None:
             return
-        text, blocks = render_draft(draft)
+        text, blocks = render_draft(draft, self._config.team.words)
         await self._poster.upsert(job, draft_subject(draft_id), job.mention_id, text, blocks, thread_ts=card.ts)
 
     async def post_notice(self, job: OutboxJob) -> None:
@@ -64,7 +65,8 @@ class MentionSenders:
             raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
         if card is None:
             return
-        text, blocks = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
+        notice = escalation_notice(self._config, job.mention_id or 0, job.payload)
+        text, blocks = render_escalation_notice(notice, self._config.team.words)
         await self._poster.upsert(job, notice_subject(job.key), job.mention_id, text, blocks, thread_ts=card.ts,
                                   update=False)
 
@@ -81,7 +83,9 @@ class MentionSenders:
 
     async def _post_failure(self, job: OutboxJob) -> None:
         """A plain line in the triage channel: a job was given up on (its card may be the thing that is missing)."""
-        text = f":warning: {escape_mrkdwn(str(job.payload.get('text', '')))}"
+        facts = job.payload.get("facts")  # a notice queued before the words moved to the catalogue has its text
+        said = failure_notice(self._config.team.words, facts) if facts else str(job.payload.get("text", ""))
+        text = f":warning: {escape_mrkdwn(said)}"
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
         await self._poster.upsert(job, notice_subject(job.key), job.mention_id, text, blocks, thread_ts=None,
                                   update=False)

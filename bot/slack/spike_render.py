@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.storms.spikes import SpikeAlertView, SpikeDecision
+from bot.core.catalogue import Words
+from bot.core.storms.spikes import SpikeAlertView, SpikeDecision, spike_numbers, spike_what
 from bot.slack.escape import escape_body, escape_mrkdwn, truncate
 from bot.slack.ids import Action
 from bot.slack.render import SECTION_LIMIT, Message, crisis_label, mention
@@ -10,38 +11,40 @@ from bot.slack.render import SECTION_LIMIT, Message, crisis_label, mention
 SAMPLE_LIMIT = 500  # characters of one sample's text
 
 
-def render_spike(view: SpikeAlertView) -> Message:
+def render_spike(view: SpikeAlertView, say: Words) -> Message:
     """The alert's message: headline and numbers, up to three samples, the playbook, and the buttons or answer."""
     prefix = f"spike-{view.id}"
-    headline = f":chart_with_upwards_trend: *Spike: {escape_mrkdwn(view.what)}*"
-    blocks: list[dict] = [_section(f"{prefix}-what", f"{headline}\n{escape_mrkdwn(view.numbers)}")]
+    what, numbers = spike_what(view, say), spike_numbers(view, say)
+    headline = f":chart_with_upwards_trend: *{escape_mrkdwn(say('spike.headline', what=what))}*"
+    blocks: list[dict] = [_section(f"{prefix}-what", f"{headline}\n{escape_mrkdwn(numbers)}")]
     for i, sample in enumerate(view.samples):
-        text = truncate(escape_body(sample.text), SAMPLE_LIMIT) or "_(no text)_"
+        text = truncate(escape_body(sample.text), SAMPLE_LIMIT) or f"_{say('card.no_text')}_"
         blocks.append(_section(f"{prefix}-sample-{i}", f"*#{sample.mention_id}* {text}"))
-    playbook = (f"Best-matching playbook: *{escape_mrkdwn(view.playbook)}*" if view.playbook
-                else "No playbook's triggers match these mentions.")
+    playbook = (say("spike.best_playbook", playbook=f"*{escape_mrkdwn(view.playbook)}*") if view.playbook
+                else say("spike.no_playbook"))
     blocks.append({"type": "context", "block_id": f"{prefix}-playbook", "elements": [_mrkdwn(playbook)]})
-    answer = _answer(view)
+    answer = _answer(view, say)
     if answer is not None:
         blocks.append(_section(f"{prefix}-answer", answer))
     else:
-        buttons = [_button("Not now", Action.SPIKE_NOT_NOW, str(view.id))]
+        buttons = [_button(say("spike.not_now"), Action.SPIKE_NOT_NOW, str(view.id))]
         if view.playbook:
-            buttons.insert(0, _button("Start crisis", Action.SPIKE_START, str(view.id), style="danger"))
+            buttons.insert(0, _button(say("spike.start_crisis"), Action.SPIKE_START, str(view.id), style="danger"))
         blocks.append({"type": "actions", "block_id": f"{prefix}-actions", "elements": buttons})
-    return truncate(escape_mrkdwn(f"Spike: {view.what}: {view.numbers}"), SECTION_LIMIT), blocks
+    return truncate(escape_mrkdwn(f"{say('spike.headline', what=what)}: {numbers}"), SECTION_LIMIT), blocks
 
 
-def _answer(view: SpikeAlertView) -> str | None:
+def _answer(view: SpikeAlertView, say: Words) -> str | None:
     """What people answered, in a line (None while nobody has)."""
     if view.decision is None or view.decided_by is None:
         return None
     who = mention(view.decided_by)
     if view.decision == SpikeDecision.NOT_NOW:
-        return f":zzz: Not now, said {who}."
+        return f":zzz: {say('spike.said_not_now', person=who)}"
     if view.crisis is None:
-        return f":hourglass_flowing_sand: {who} is starting a crisis on it."
-    return f":rotating_light: *{escape_mrkdwn(crisis_label(view.crisis))}* started by {who}."
+        return f":hourglass_flowing_sand: {say('spike.starting', person=who)}"
+    crisis = f"*{escape_mrkdwn(crisis_label(say, view.crisis))}*"
+    return f":rotating_light: {say('spike.started', crisis=crisis, person=who)}"
 
 
 def _section(block_id: str, text: str) -> dict:

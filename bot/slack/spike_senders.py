@@ -29,4 +29,5 @@ class SpikeSenders:
         view = await current_alert(self._ctx, alert_id)
         if view is None:
             return
-        await self._poster.upsert(job, alert_subject(alert_id), None, *render_spike(view), thread_ts=None)
+        message = render_spike(view, self._ctx.config.team.words)
+        await self._poster.upsert(job, alert_subject(alert_id), None, *message, thread_ts=None)

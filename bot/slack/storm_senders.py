@@ -28,5 +28,5 @@ class StormSenders:
         view = await current_storm(self._ctx, storm_id)
         if view is None:
             return
-        text, blocks = render_storm(view)
+        text, blocks = render_storm(view, self._ctx.config.team.words)
         await self._poster.upsert(job, storm_subject(storm_id), None, text, blocks, thread_ts=None)

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import Config
+from bot.core.catalogue import Words
 from bot.core.commands import Place
 from bot.core.intents import TEXT_COMMANDS, command_for, subject_number, text_query
 from bot.core.mentions import Actor, DomainError, chat_actor
 from bot.core.views import PersonRef
 from bot.slack.ids import PLATFORM, Action, Block, MoreOption, View
+
+
+def words(config: Config, user: dict[str, Any]) -> Words:
+    """What the person behind a Slack user reads privately: their webcare.toml `lang`, else the team's."""
+    return config.words_for(config.person_on(PLATFORM, str(user.get("id") or user.get("user_id") or "")))
 
 
 def actor(config: Config, user: dict[str, Any]) -> Actor:
@@ -45,7 +51,7 @@ def button_command(action: dict[str, Any], who: Actor) -> object | None:
     if action_id == Action.MORE:
         option, _, rest = str((action.get("selected_option") or {}).get("value", "")).partition(":")
         if option not in _MENU_INTENTS:
-            raise DomainError("Unknown menu option.")
+            raise DomainError("refusal.unknown_menu_option")
         mention, _, crisis = rest.partition(":")
         return command_for(_MENU_INTENTS[option], subject_number(mention), who, {"crisis_id": crisis})
     return None
@@ -55,7 +61,7 @@ def crisis_step(value: Any) -> tuple[int, str]:
     """The crisis id and step id a checklist button (or the Skip modal) carries as `<crisis id>:<step id>`."""
     crisis, _, step = str(value or "").partition(":")
     if not step:
-        raise DomainError("This button does not name a crisis step; the checklist may be from an older version.")
+        raise DomainError("refusal.no_crisis_step")
     return subject_number(crisis, "crisis"), step
 
 
@@ -92,7 +98,7 @@ def view_command(view: dict[str, Any], who: Actor) -> object:
     """The command a submitted modal stands for."""
     intent = _DIALOG_INTENTS.get(view.get("callback_id"))  # type: ignore[call-overload]
     if intent is None:
-        raise DomainError("This dialog is not one of ours.")
+        raise DomainError("refusal.not_our_dialog")
     if intent == "crisis_skip":
         crisis_id, step = crisis_step(view.get("private_metadata"))
         return command_for(intent, crisis_id, who, {**_inputs(view), "step": step})
@@ -105,18 +111,21 @@ ERROR_BLOCK = {View.ESCALATE: Block.DEPARTMENTS, View.ANSWER: Block.REPLY_TEXT, 
                View.REQUEST_CHANGES: Block.NOTE, View.CRISIS_SKIP: Block.REASON, View.STORM_ANSWER: Block.REPLY_TEXT,
                View.STORM_DISMISS: Block.REASON, View.STORM_CRISIS: Block.PLAYBOOK}
 
-HELP = ("*/webcare help* — this list\n*/webcare mine* — mentions you have claimed\n"
-        "*/webcare queue* — unclaimed mentions and the oldest one's age\n"
-        "*/webcare stats [today|week]* — volume, median first response, share within the SLA\n"
-        "*/webcare storm <number>* — the mentions of a storm group, the most urgent first\n"
-        "*/webcare playbooks* — the crisis playbooks, with severity, steps and version\n"
-        "*/webcare crisis start <playbook> [--drill] [note]* — start a crisis (or a drill): its own channel, "
-        "checklist and banner\n"
-        "*/webcare crisis status* — the checklist of the crisis\n"
-        "*/webcare crisis done <step> [note]* · *crisis skip <step> <reason>* — complete or skip a step\n"
-        "*/webcare crisis end [--force <reason>]* · *crisis report [<id>]* — end it; post the report\n"
-        "Typed in a crisis' channel, crisis commands act on that crisis; elsewhere add `--crisis <number>` "
-        "when several run.")
+# `/webcare help`: each line's commands (as typed, so in English) and what they do.
+_HELP = ((("help",), "command.help_help"), (("mine",), "command.help_mine"), (("queue",), "command.help_queue"),
+         (("stats [today|week]",), "command.help_stats"), (("storm <number>",), "command.help_storm"),
+         (("playbooks",), "command.help_playbooks"),
+         (("crisis start <playbook> [--drill] [note]",), "command.help_crisis_start"),
+         (("crisis status",), "command.help_crisis_status"),
+         (("crisis done <step> [note]", "crisis skip <step> <reason>"), "command.help_crisis_step"),
+         (("crisis end [--force <reason>]", "crisis report [<id>]"), "command.help_crisis_end"))
+
+
+def help_text(say: Words) -> str:
+    """What `/webcare help` answers: every command, one a line, in the reader's words."""
+    lines = [" · ".join(f"*{'/webcare ' if i == 0 else ''}{typed}*" for i, typed in enumerate(commands))
+             + f" — {say(key)}" for commands, key in _HELP]
+    return "\n".join([*lines, say("command.help_slack_place")])
 
 
 def slash_command(text: str, who: Actor, channel: str | None) -> object | None:
@@ -127,4 +136,4 @@ def slash_command(text: str, who: Actor, channel: str | None) -> object | None:
     except DomainError:
         if text.split()[:1] and text.split()[0].lower() == "crisis":
             raise  # the refusal says how to type that crisis command
-        raise DomainError(f"Unknown /webcare command. Try `/webcare help` ({TEXT_COMMANDS}).") from None
+        raise DomainError("command.unknown_slash", commands=TEXT_COMMANDS) from None

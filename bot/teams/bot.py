@@ -11,6 +11,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValu
 
 from bot.chat import answers as reports
 from bot.core import commands as c
+from bot.core.catalogue import Words
 from bot.core.crisis.views import ChecklistView
 from bot.core.intents import CRISIS_COMMANDS, TEXT_COMMANDS
 from bot.core.mentions import Actor, DomainError, NotFound
@@ -52,9 +53,6 @@ MARKDOWN = reports.Markup(bold=lambda text: f"**{text}**", escape=escape_markdow
 # A private invoke answer may be shown as plain text: nothing that only markdown would make readable.
 PLAIN = reports.Markup(bold=lambda text: text, escape=escape_markdown, link=lambda _url, label: escape_markdown(label))
 _STORM_CARD_COMMANDS = (c.ClaimStorm, c.AnswerStorm, c.DismissStorm, c.StartStormCrisis)
-HELP = (f"I post every mention here as a card. Type **@Webcare** followed by: {TEXT_COMMANDS}.\n\n"
-        f"Crises: {escape_markdown(CRISIS_COMMANDS)}. Typed in a crisis' thread, they act on that crisis.")
-APOLOGY = "Sorry, something went wrong on our side (incident {incident}). Nothing was changed twice; please try again."
 
 
 class TeamsBot(ActivityHandler):
@@ -84,81 +82,84 @@ class TeamsBot(ActivityHandler):
         """An `Action.Submit` fallback click, or a typed command (`@Webcare queue`, `@Webcare crisis …`)."""
         activity = turn_context.activity
         raw = activity.serialize()
-        who = translate.actor(self._config, raw.get("from") or {})
+        sender = raw.get("from") or {}
+        who, say = translate.actor(self._config, sender), translate.words(self._config, sender)
         try:
             if translate.is_card_action(raw) and (picked := translate.picked_reply(raw)) is not None:
                 form: AnswerForm = await self._bus.dispatch(c.PrepareAnswer(picked[0], who))
                 reply = form.reply(picked[1])  # an older client cannot show the card filled in: the text to copy
-                text = (f"**{escape_markdown(reply.label)}**, to copy into the Answer form:\n\n"
-                        f"{escape_markdown(reply.text)}")
+                text = f"**{escape_markdown(reply.label)}**{say('notice.copy_reply')}\n\n{escape_markdown(reply.text)}"
             elif translate.is_card_action(raw):
                 command = translate.card_command(raw, who)
                 shown = await self._bus.dispatch(command)
                 if not isinstance(command, c.ShowStorm):  # a storm's Members answers with the list; clicks update cards
                     return
-                text = reports.answer(shown, MARKDOWN)
+                text = reports.answer(shown, MARKDOWN, say)
             else:
                 query = translate.typed_query(raw, who)
-                text = HELP if query is None else reports.answer(await self._bus.dispatch(query), MARKDOWN)
+                text = help_text(say) if query is None else \
+                    reports.answer(await self._bus.dispatch(query), MARKDOWN, say)
         except DomainError as exc:  # it may quote what was typed: shown as written, nothing in it live
-            text = escape_markdown(exc.user_message)
+            text = escape_markdown(exc.said(say))
         await turn_context.send_activity(MessageFactory.text(text))
 
     async def on_adaptive_card_invoke(self, turn_context: TurnContext,
                                       invoke_value: AdaptiveCardInvokeValue) -> AdaptiveCardInvokeResponse:
         """Decide at once and answer with the refreshed card; a refusal is shown on top of it."""
         raw = turn_context.activity.serialize()
-        who = translate.actor(self._config, raw.get("from") or {})
+        sender = raw.get("from") or {}
+        who, say = translate.actor(self._config, sender), translate.words(self._config, sender)
         try:
             if (picked := translate.picked_reply(raw)) is not None:
-                return await self._fill(*picked, who)
+                return await self._fill(*picked, who, say)
             command = translate.card_command(raw, who)
             if isinstance(command, c.ShowStorm):  # a storm's Members: the list goes to whoever asked, the card stays
-                return _message(reports.answer(await self._bus.dispatch(command), PLAIN))
+                return _message(reports.answer(await self._bus.dispatch(command), PLAIN, say))
             notice, digest = None, translate.digest_of(raw)
             try:
                 await self._bus.dispatch(command)
             except DomainError as exc:
-                notice = exc.user_message
-            card = await self._refreshed(command, notice, digest)
+                notice = exc.said(say)
+            card = await self._refreshed(command, notice, digest, self._config.team.words)  # the card everyone sees
             if notice and isinstance(command, c.SubmitReply):  # refused (too long, say): the reply stays to fix
-                card = with_reply(card, command.text)
+                card = with_reply(card, command.text, say)
         except DomainError as exc:  # e.g. the mention or draft is gone: say so instead of a card
-            return _message(exc.user_message)
+            return _message(exc.said(say))
         except Exception:
             incident = uuid.uuid4().hex[:12]
             logger.exception("teams: card action failed, incident %s", incident)
-            return _message(APOLOGY.format(incident=incident))
+            return _message(say("notice.apology", incident=incident))
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
 
-    async def _fill(self, mention_id: int, key: str, who: Actor) -> AdaptiveCardInvokeResponse:
+    async def _fill(self, mention_id: int, key: str, who: Actor, say: Words) -> AdaptiveCardInvokeResponse:
         """A saved reply picked on the Answer form: the card comes back (to this person) with it filled in."""
         command = c.PrepareAnswer(mention_id, who)
         try:
             form: AnswerForm = await self._bus.dispatch(command)
             picked = form.reply(key)
         except DomainError as exc:
-            card = await self._refreshed(command, exc.user_message, None)
-        else:
-            card = with_reply(await self._refreshed(command, None, None), picked.text, picked=picked)
+            card = await self._refreshed(command, exc.said(say), None, say)
+        else:  # shown to this person alone: the card and its Answer form in their language
+            card = with_reply(await self._refreshed(command, None, None, say), picked.text, say, picked=picked)
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
 
-    async def _refreshed(self, command: object, notice: str | None, digest: str | None) -> dict[str, Any]:
+    async def _refreshed(self, command: object, notice: str | None, digest: str | None,
+                         say: Words) -> dict[str, Any]:
         """The clicked card as it is now: a digest line's click redraws the digest, not the mention's own card."""
         view = ((digest and await digest_view(self._bus.ctx, digest)) or await _storm_after(self._bus.ctx, command)
                 or await spike_after(self._bus.ctx, command) or await view_after(self._bus.ctx, command))
         if isinstance(view, DigestView):
-            card = render_digest(view)
+            card = render_digest(view, say)
         elif isinstance(view, StormView):
-            card = render_storm(view)
+            card = render_storm(view, say)
         elif isinstance(view, SpikeAlertView):
-            card = render_spike(view)
+            card = render_spike(view, say)
         elif isinstance(view, ChecklistView):
-            card = render_checklist(view)
+            card = render_checklist(view, say)
         elif isinstance(view, DraftView):
-            card = render_draft(view)
+            card = render_draft(view, say)
         else:
-            card = render_card(view, [self._config.department_view(key) for key in self._config.departments])
+            card = render_card(view, [self._config.department_view(key) for key in self._config.departments], say)
         if notice:
             warning = {"type": "TextBlock", "text": f"⚠ {escape_markdown(notice)}", "wrap": True, "color": "Attention",
                        "weight": "Bolder"}
@@ -172,8 +173,14 @@ async def _storm_after(ctx: Context, command: object) -> StormView | None:
         return None
     view = await current_storm(ctx, command.storm_id)
     if view is None:
-        raise NotFound(f"There is no storm #{command.storm_id}.")
+        raise NotFound("refusal.no_storm", storm=command.storm_id)
     return view
+
+
+def help_text(say: Words) -> str:
+    """What `@Webcare help` answers, in the reader's words."""
+    return (say("command.help_teams", bot="**@Webcare**", commands=TEXT_COMMANDS) + "\n\n"
+            + say("command.help_teams_crises", commands=escape_markdown(CRISIS_COMMANDS)))
 
 
 def _team_id(channel_data: dict[str, Any]) -> str | None:

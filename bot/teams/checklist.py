@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.chat.answers import gate_line
+from bot.core.catalogue import Words
 from bot.core.clock_words import moment
 from bot.core.crisis.views import ChecklistView, CrisisReminder, StepStatus, StepView
 from bot.core.views import CrisisTag, PersonRef
@@ -33,15 +34,15 @@ _NOTE_LIMIT = 1000
 _MARKS = {StepStatus.DONE: "✅", StepStatus.SKIPPED: "⏭️", StepStatus.NEXT: "▶️", StepStatus.WAITING: "⏳"}
 
 
-def _at(view: ChecklistView, at: datetime) -> str:
-    return moment(at, now=view.now, zone=view.zone, relative=False)  # the card stays: a date, not "tomorrow"
+def _at(view: ChecklistView, at: datetime, say: Words) -> str:
+    return moment(at, now=view.now, zone=view.zone, say=say, relative=False)  # the card stays: a date, not "tomorrow"
 
 
 def _name(person: PersonRef) -> str:
     return escape_markdown(clip(person.name, NAME_LIMIT))
 
 
-def render_checklist(view: ChecklistView) -> dict:
+def render_checklist(view: ChecklistView, say: Words) -> dict:
     """Render a crisis' checklist: steps with owners @mentioned, due times, status, and Mark done / Skip.
 
     It is the root post of the crisis' thread in the triage channel, so its top is the banner.
@@ -49,22 +50,23 @@ def render_checklist(view: ChecklistView) -> dict:
     which anyone may type, are TextRuns. A playbook too long for one Teams message shows the steps
     around the one to do next, as many as fit, and says how many more `crisis status` lists.
     """
-    return _checklist_card(view, _window(view))
+    return _checklist_card(view, _window(view, say), say)
 
 
-def steps_on_card(view: ChecklistView) -> int:
+def steps_on_card(view: ChecklistView, say: Words) -> int:
     """How many of the checklist's steps its Teams card shows (a long playbook's do not all fit)."""
-    return len(_window(view))
+    return len(_window(view, say))
 
 
-def _window(view: ChecklistView) -> range:
+def _window(view: ChecklistView, say: Words) -> range:
     """The steps the card shows: all that fit, from the one to do next on, then the ones before it."""
     shown = range(len(view.steps))
-    if size(_checklist_card(view, shown)) <= CARD_LIMIT:
+    if size(_checklist_card(view, shown, say)) <= CARD_LIMIT:
         return shown
     shown = range(_next_index(view), _next_index(view))
     for grow in (_later, _earlier):  # what comes next matters most, then what was done last
-        while (wider := grow(shown, len(view.steps))) != shown and size(_checklist_card(view, wider)) <= CARD_LIMIT:
+        while (wider := grow(shown, len(view.steps))) != shown and \
+                size(_checklist_card(view, wider, say)) <= CARD_LIMIT:
             shown = wider
     return shown
 
@@ -83,119 +85,125 @@ def _earlier(shown: range, _total: int) -> range:
     return range(max(0, shown.start - 1), shown.stop)
 
 
-def _checklist_card(view: ChecklistView, shown: range) -> dict:
+def _checklist_card(view: ChecklistView, shown: range, say: Words) -> dict:
     """The checklist card with the steps in `shown`, and a line for the steps before and after them."""
     mentions = Mentions()
     prefix = f"crisis-{view.id}"
     elapsed = int(view.elapsed.total_seconds() // 60)
     if view.running:
-        state = f"running for {elapsed} min"
+        state = say("crisis.running_for", minutes=elapsed)
     else:
         assert view.ended_at is not None
-        by = f" by {_name(view.ended_by)}" if view.ended_by else ""
-        state = f"ended at {_at(view, view.ended_at)}{by} after {elapsed} min"
-    leads = role_holders(view.leads, mentions)
+        when = _at(view, view.ended_at, say)
+        state = say("crisis.ended_by_after", time=when, person=_name(view.ended_by), minutes=elapsed) \
+            if view.ended_by else say("crisis.ended_after", time=when, minutes=elapsed)
+    leads = role_holders(say, view.leads, mentions)
     banner = [
-        rich_text(f"{prefix}-title", [run(crisis_label(view.tag), weight="bolder", size="large")]),
-        text_block(f"Severity {escape_markdown(view.severity)} · started {_at(view, view.started_at)} by "
-                   f"{_name(view.started_by)} · {state} · {linked_mentions(view.linked)}", id=f"{prefix}-state",
-                   spacing="none"),
+        rich_text(f"{prefix}-title", [run(crisis_label(say, view.tag), weight="bolder", size="large")]),
+        text_block(say("crisis.state_line", severity=escape_markdown(view.severity),
+                       time=_at(view, view.started_at, say), person=_name(view.started_by), state=state,
+                       linked=linked_mentions(say, view.linked)), id=f"{prefix}-state", spacing="none"),
     ]
     if view.drill:
-        banner.append(text_block("**DRILL** — training only: it never gates real replies.", id=f"{prefix}-drill"))
+        banner.append(text_block(f"**{say('crisis.drill')}** — {say('crisis.drill_note')}", id=f"{prefix}-drill"))
     body: list[dict] = [
         {"type": "Container", "style": "emphasis" if view.drill else "attention", "bleed": True, "items": banner},
-        text_block(f"Lead ({escape_markdown(view.lead_role)}): {leads}", id=f"{prefix}-leads"),
-        text_block(f"Replies: {escape_markdown(gate_line(view))}", id=f"{prefix}-gate", spacing="none"),
+        text_block(say("crisis.lead", role=escape_markdown(view.lead_role), people=leads), id=f"{prefix}-leads"),
+        text_block(say("crisis.replies", gate=escape_markdown(gate_line(view, say))), id=f"{prefix}-gate",
+                   spacing="none"),
     ]
     if view.note:
-        body.append(rich_text(f"{prefix}-note", [run("Note: ", weight="bolder"), run(clip(view.note, _NOTE_LIMIT))]))
+        body.append(rich_text(f"{prefix}-note", [run(f"{say('crisis.note_label')} ", weight="bolder"),
+                                                 run(clip(view.note, _NOTE_LIMIT))]))
     if view.forced_reason:
-        body.append(rich_text(f"{prefix}-forced", [run("Ended early: ", weight="bolder"),
+        body.append(rich_text(f"{prefix}-forced", [run(f"{say('crisis.ended_early_label')} ", weight="bolder"),
                                                     run(clip(view.forced_reason, _NOTE_LIMIT))]))
     if shown.start > 0:
-        body.append(_elsewhere(f"{prefix}-earlier", f"{shown.start} earlier step{'s' * (shown.start != 1)}"))
-    body += [_step(view, view.steps[i], mentions) for i in shown]
+        body.append(_elsewhere(f"{prefix}-earlier", say("crisis.earlier_steps", count=shown.start), say))
+    body += [_step(view, view.steps[i], mentions, say) for i in shown]
     if (after := len(view.steps) - shown.stop) > 0:
-        body.append(_elsewhere(f"{prefix}-later", f"… {after} more step{'s' * (after != 1)}"))
-    fallback = f"{crisis_label(view.tag)} — checklist ({'running' if view.running else 'ended'})"
+        body.append(_elsewhere(f"{prefix}-later", say("crisis.later_steps", count=after), say))
+    state_word = say("crisis.running") if view.running else say("crisis.ended")
+    fallback = say("crisis.checklist_fallback", crisis=crisis_label(say, view.tag), state=state_word)
     return adaptive_card(body, entities=mentions.entities, fallback_text=escape_markdown(fallback))
 
 
-def _elsewhere(block_id: str, what: str) -> dict:
+def _elsewhere(block_id: str, what: str, say: Words) -> dict:
     """The line standing in for steps a Teams message has no room for."""
-    return text_block(f"{what} — `@Webcare crisis status` lists every step.", id=block_id, isSubtle=True,
-                      separator=True)
+    return text_block(say("crisis.every_step", what=what, command="`@Webcare crisis status`"), id=block_id,
+                      isSubtle=True, separator=True)
 
 
-def _step(view: ChecklistView, step: StepView, mention: Mentions) -> dict:
+def _step(view: ChecklistView, step: StepView, mention: Mentions, say: Words) -> dict:
     prefix = f"crisis-{view.id}-step-{step.id}"
-    flags = (" · optional" if step.optional else "") + (" · unlocks replies" if step.unlocks_replies else "")
+    flags = (f" · {say('crisis.optional')}" if step.optional else "") + (
+        f" · {say('crisis.unlocks_replies')}" if step.unlocks_replies else "")
     headline = f"{_MARKS[step.status]} **{escape_markdown(step.title)}**{flags}"
-    owners = role_holders(step.owners, mention)
-    who = f"Owner: {escape_markdown(step.owner_role)} ({owners})"
+    owners = role_holders(say, step.owners, mention)
+    who = say("crisis.step_owner", role=escape_markdown(step.owner_role), people=owners)
     items = [text_block(headline, id=prefix), text_block(who, id=f"{prefix}-owner", spacing="none")]
     if step.by is not None and step.at is not None:
-        outcome = [run(f"{step_outcome(step, name)} at {_at(view, step.at)}")]
+        outcome = [run(say("crisis.outcome_at", outcome=step_outcome(say, step, name), time=_at(view, step.at, say)))]
         if step.note:
             outcome.append(run(f": {clip(step.note, _NOTE_LIMIT)}"))
         items.append(rich_text(f"{prefix}-outcome", outcome, spacing="none"))
     elif step.due_at is not None:
-        late = " — **overdue**" if step.overdue else ""
-        items.append(text_block(f"Due {_at(view, step.due_at)}{late}", id=f"{prefix}-due", spacing="none",
-                                color="attention" if step.overdue else "default"))
-    if actions := _step_actions(view, step):
+        late = f" — **{say('crisis.overdue')}**" if step.overdue else ""
+        items.append(text_block(say("crisis.due_at", time=_at(view, step.due_at, say)) + late, id=f"{prefix}-due",
+                                spacing="none", color="attention" if step.overdue else "default"))
+    if actions := _step_actions(view, step, say):
         items.append({"type": "ActionSet", "actions": actions})
     return {"type": "Container", "id": f"{prefix}-box", "separator": True, "items": items}
 
 
-def _step_actions(view: ChecklistView, step: StepView) -> list[dict]:
+def _step_actions(view: ChecklistView, step: StepView, say: Words) -> list[dict]:
     """Mark done on the step that can be done now; Skip (with a reason) on optional steps still open."""
     if not view.running or step.status in (StepStatus.DONE, StepStatus.SKIPPED):
         return []
     data: dict[str, int | str] = {"crisis_id": view.id, "step": step.id}
     actions = []
     if step.status is StepStatus.NEXT:
-        actions.append(execute("Mark done", Verb.CRISIS_DONE, data, style="positive"))
+        actions.append(execute(say("crisis.mark_done"), Verb.CRISIS_DONE, data, style="positive"))
     if step.optional:
-        reason = {"type": "Input.Text", "id": skip_reason(step.id), "label": "Why skip it?", "isMultiline": True,
-                  "maxLength": INPUT_LIMIT, "isRequired": True, "errorMessage": "Give a reason for skipping."}
-        actions.append(show_card("Skip", [reason], [execute("Skip", Verb.CRISIS_SKIP, data, style="destructive")]))
+        reason = {"type": "Input.Text", "id": skip_reason(step.id), "label": say("crisis.why_skip"),
+                  "isMultiline": True, "maxLength": INPUT_LIMIT, "isRequired": True,
+                  "errorMessage": say("crisis.give_reason")}
+        actions.append(show_card(say("crisis.skip"), [reason],
+                                 [execute(say("crisis.skip"), Verb.CRISIS_SKIP, data, style="destructive")]))
     return actions
 
 
-def render_reminder(reminder: CrisisReminder) -> dict:
+def render_reminder(reminder: CrisisReminder, say: Words) -> dict:
     """Render a reminder for the crisis' thread, @mentioning the step's owners (or, past twice its due, the leads)."""
     mentions = Mentions()
     step = reminder.step
-    who = role_holders(reminder.notify, mentions)
+    who = role_holders(say, reminder.notify, mentions)
     title = escape_markdown(step.title)
-    due = f" (due {moment(step.due_at, now=reminder.now, zone=reminder.zone, relative=False)})" \
-        if step.due_at is not None else ""
+    due = say("crisis.due_in_brackets", time=moment(step.due_at, now=reminder.now, zone=reminder.zone, say=say,
+                                                    relative=False)) if step.due_at is not None else ""
     if reminder.to_lead:
-        text = (f"⏰ {who}: “{title}” (owner: {escape_markdown(step.owner_role)}) is still not done, more than "
-                f"twice past its due time{due}. Chase its owner, or end the crisis with a reason.")
+        text = "⏰ " + say("crisis.chase_lead", who=who, step=title, owner=escape_markdown(step.owner_role), due=due)
     else:
-        text = f"⏰ {who}: “{title}” is overdue{due}. Mark it done on the checklist once it is."
-    body = [rich_text(f"crisis-{reminder.crisis.id}-reminder-label", [run(crisis_label(reminder.crisis),
+        text = "⏰ " + say("crisis.chase_owners", who=who, step=title, due=due)
+    body = [rich_text(f"crisis-{reminder.crisis.id}-reminder-label", [run(crisis_label(say, reminder.crisis),
                                                                           weight="bolder")]),
             text_block(text, id=f"crisis-{reminder.crisis.id}-reminder-{step.id}")]
-    return adaptive_card(body, entities=mentions.entities, fallback_text=f"Overdue: {title}")
+    return adaptive_card(body, entities=mentions.entities, fallback_text=say("crisis.overdue_fallback", step=title))
 
 
-def render_report(tag: CrisisTag, markdown: str) -> dict:
+def render_report(tag: CrisisTag, markdown: str, say: Words) -> dict:
     """Render the stored markdown report as written (a monospace TextRun), cut to fit with a pointer to the rest."""
-    headline = f"📄 Report of {escape_markdown(crisis_label(tag))}"
-    command = f"webcare crisis report {tag.id} --out FILE"
+    title = say("crisis.report_of", crisis=crisis_label(say, tag))
+    headline = f"📄 {escape_markdown(title)}"
+    command = f"`webcare crisis report {tag.id} --out FILE`"
 
     def build(text: str, was_cut: bool) -> dict:
         body = [text_block(headline, weight="bolder", id=f"crisis-{tag.id}-report-title"),
                 rich_text(f"crisis-{tag.id}-report", [run(text, fontType="Monospace")])]
         if was_cut:
-            body.append(text_block(f"The report is longer than a Teams message: `{command}` saves all of it.",
-                                   isSubtle=True))
+            body.append(text_block(say("crisis.report_too_long", command=command), isSubtle=True))
         else:
-            body.append(text_block(f"Stored with the crisis; `{command}` saves it as markdown.", isSubtle=True))
-        return adaptive_card(body, fallback_text=escape_markdown(f"Report of {crisis_label(tag)}"))
+            body.append(text_block(say("crisis.report_stored", command=command), isSubtle=True))
+        return adaptive_card(body, fallback_text=escape_markdown(title))
 
     return fit(build, markdown, chars=REPORT_LIMIT)

@@ -40,7 +40,7 @@ class CrisisSenders:
         view = await current_checklist(self._ctx, crisis_id)
         if view is None:
             return
-        card = render_checklist(view)
+        card = render_checklist(view, self._ctx.config.team.words)
         service_url, tenant, channel = await self._poster.target()
         subject = crisis_subject(crisis_id, CrisisPart.CHECKLIST)  # the thread's root: checklist, banner, room
         existing = await self._poster.recorded(tenant, subject)
@@ -69,9 +69,9 @@ class CrisisSenders:
         if thread is None:
             raise RetryLater("the crisis' thread is not posted yet", delay=1.0, count_attempt=False)
         if notice.reminder is not None:
-            card = render_reminder(notice.reminder)
+            card = render_reminder(notice.reminder, self._ctx.config.team.words)
         elif notice.report:
-            card = render_report(notice.crisis, notice.report)
+            card = render_report(notice.crisis, notice.report, self._ctx.config.team.words)
         else:  # the step was done (or the crisis ended) meanwhile, or there is no report: nothing to post
             return
         sent = await self._poster.post_in(service_url, tenant, thread.channel, card, subject=subject)

@@ -25,5 +25,5 @@ class DailySenders:
     async def post_summary(self, job: OutboxJob) -> None:
         """Post the summary the job carries as a new thread in the triage channel."""
         target = await self._poster.target()
-        card = render_daily(summary_view(self._ctx, job.payload))
+        card = render_daily(summary_view(self._ctx, job.payload), self._ctx.config.team.words)
         await self._poster.show(target, daily_subject(str(job.payload["day"])), card, priority=job.priority)

@@ -29,5 +29,5 @@ class DigestSenders:
         view = await digest_view(self._ctx, minute)
         if not view.total:
             return
-        card = render_digest(view)
+        card = render_digest(view, self._ctx.config.team.words)
         await self._poster.show(target, digest_subject(minute), card, priority=job.priority)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.wording import failure_notice
 from bot.metrics import Metrics
 from bot.outbox.jobs import JobKind, NoticeKind, card_subject, draft_subject, job_kind, notice_subject
 from bot.outbox.relay import RetryLater, Sender
@@ -54,7 +55,7 @@ class MentionSenders:
             return  # its storm's card shows it; a card posted before it joined is kept current below
         view = await current_card(self._ctx, mention_id)
         departments = [self._config.department_view(key) for key in self._config.departments]
-        card = render_card(view, departments)
+        card = render_card(view, departments, self._config.team.words)
         if existing is not None:
             await self._poster.update(service_url, tenant, existing.channel, existing.ts, card)
             return
@@ -69,7 +70,7 @@ class MentionSenders:
         draft = await current_draft(self._ctx, draft_id)
         if draft is None:
             return
-        await self._in_thread(job, draft_subject(draft_id), render_draft(draft), update=True)
+        await self._in_thread(job, draft_subject(draft_id), render_draft(draft, self._config.team.words), update=True)
 
     async def post_notice(self, job: OutboxJob) -> None:
         """Post a one-off notice: an escalation or SLA reminder pinging people in the card's thread, or a failure line
@@ -82,7 +83,8 @@ class MentionSenders:
             return
         if job.payload.get("kind") != NoticeKind.ESCALATION:
             raise ValueError(f"unknown notice kind {job.payload.get('kind')!r}")
-        card = render_escalation_notice(escalation_notice(self._config, job.mention_id or 0, job.payload))
+        notice = escalation_notice(self._config, job.mention_id or 0, job.payload)
+        card = render_escalation_notice(notice, self._config.team.words)
         await self._in_thread(job, notice_subject(job.key), card, update=False)
 
     async def _post_reminder(self, job: OutboxJob) -> None:
@@ -101,8 +103,9 @@ class MentionSenders:
 
     async def _post_failure(self, job: OutboxJob) -> None:
         """A new thread in the triage channel saying a job was given up on (a failed card has no thread to go in)."""
-        card = failure_card(str(job.payload.get("text") or "An outbound job was given up on"))
-        await self._in_channel(job, notice_subject(job.key), card)
+        facts = job.payload.get("facts")  # a notice queued before the words moved to the catalogue has its text
+        said = failure_notice(self._config.team.words, facts) if facts else str(job.payload.get("text") or "")
+        await self._in_channel(job, notice_subject(job.key), failure_card(said))
 
     async def _in_channel(self, job: OutboxJob, subject: str, card: dict[str, Any]) -> None:
         """Post the card as a new thread in the triage channel, once."""

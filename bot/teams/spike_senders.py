@@ -29,6 +29,6 @@ class SpikeSenders:
         view = await current_alert(self._ctx, alert_id)
         if view is None:
             return
-        card = render_spike(view)
+        card = render_spike(view, self._ctx.config.team.words)
         target = await self._poster.target()
         await self._poster.show(target, alert_subject(alert_id), card, priority=job.priority)

@@ -29,5 +29,5 @@ class StormSenders:
         view = await current_storm(self._ctx, storm_id)
         if view is None:
             return
-        card = render_storm(view)
+        card = render_storm(view, self._ctx.config.team.words)
         await self._poster.show(target, storm_subject(storm_id), card, priority=job.priority)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.catalogue import Words
 from bot.core.views import DepartmentView, DraftState, DraftView, EscalationNotice, PersonRef
 from bot.core.wording import Style, delivery_error, draft_headline, escalation_headline
 from bot.teams.cards import (
@@ -34,7 +35,7 @@ _DRAFT_ICONS = {
 }
 
 
-def render_draft(draft: DraftView) -> dict:
+def render_draft(draft: DraftView, say: Words) -> dict:
     """Render a reply draft for the card's thread, @mentioning its approvers while it waits.
 
     While it awaits approval it offers Approve (& send) and Request changes (a note); once
@@ -42,18 +43,20 @@ def render_draft(draft: DraftView) -> dict:
     """
     mentions = Mentions()
     style = _style(mentions)
-    headline = f"{_DRAFT_ICONS[draft.state]} {draft_headline(draft, style)}"
+    headline = f"{_DRAFT_ICONS[draft.state]} {draft_headline(say, draft, style)}"
     prefix = f"mention-{draft.mention_id}-draft-{draft.id}"
     details = []
     if draft.state is DraftState.CHANGES_REQUESTED and draft.note:
-        details.append(rich_text(f"{prefix}-note", [run("Note: ", weight="bolder"), run(style.text(draft.note))]))
+        note = [run(f"{say('draft.note')}: ", weight="bolder"), run(style.text(draft.note))]
+        details.append(rich_text(f"{prefix}-note", note))
     if draft.state is DraftState.FAILED:
-        error = style.text(delivery_error(draft))
-        details.append(rich_text(f"{prefix}-error", [run("Not delivered: ", weight="bolder"), run(error)]))
-    actions = _draft_actions(draft)
+        error = style.text(delivery_error(say, draft))
+        details.append(rich_text(f"{prefix}-error", [run(f"{say('draft.not_delivered')}: ", weight="bolder"),
+                                                     run(error)]))
+    actions = _draft_actions(draft, say)
 
     def build(text: str, was_cut: bool) -> dict:
-        shown = [run(text)] if text else [run("(empty)", italic=True, isSubtle=True)]
+        shown = [run(text)] if text else [run(say("draft.empty"), italic=True, isSubtle=True)]
         body = [text_block(headline, id=f"{prefix}-state"), *details,
                 rich_text(f"{prefix}-text", shown, separator=True)]
         return adaptive_card(body, actions, entities=mentions.entities, fallback_text=_plain(headline))
@@ -61,14 +64,14 @@ def render_draft(draft: DraftView) -> dict:
     return fit(build, draft.text, chars=DRAFT_LIMIT)
 
 
-def render_escalation_notice(notice: EscalationNotice) -> dict:
+def render_escalation_notice(notice: EscalationNotice, say: Words) -> dict:
     """Render the thread card that @mentions the heads of the departments escalated to.
 
     A card (not a plain message) so the note, which anyone may write, is a TextRun; the
     mentions in its TextBlock notify exactly like those of a message.
     """
     mentions = Mentions()
-    headline = f"🚨 {escalation_headline(notice, _style(mentions))}"
+    headline = f"🚨 {escalation_headline(say, notice, _style(mentions))}"
     prefix = f"mention-{notice.mention_id}-escalation"
 
     def build(note: str, was_cut: bool) -> dict:
@@ -85,17 +88,19 @@ def _plain(headline: str) -> str:
     return _AT.sub(r"@\1", headline)
 
 
-def _draft_actions(draft: DraftView) -> list[dict]:
+def _draft_actions(draft: DraftView, say: Words) -> list[dict]:
     data = {"draft_id": draft.id}
     if draft.state is DraftState.AWAITING_APPROVAL:
-        note = {"type": "Input.Text", "id": str(Input.NOTE), "label": "What should change?", "isMultiline": True,
-                "maxLength": INPUT_LIMIT, "isRequired": True, "errorMessage": "Say what should change."}
+        note = {"type": "Input.Text", "id": str(Input.NOTE), "label": say("draft.what_should_change"),
+                "isMultiline": True, "maxLength": INPUT_LIMIT, "isRequired": True,
+                "errorMessage": say("draft.say_what_should_change")}
+        approve = say("draft.approve") if draft.manual else say("draft.approve_send")
         return [
-            execute("Approve" if draft.manual else "Approve & send", Verb.APPROVE, data, style="positive"),
-            show_card("Request changes", [note], [execute("Send", Verb.REQUEST_CHANGES, data)]),
+            execute(approve, Verb.APPROVE, data, style="positive"),
+            show_card(say("draft.request_changes"), [note], [execute(say("draft.send"), Verb.REQUEST_CHANGES, data)]),
         ]
     if draft.state is DraftState.FAILED:
-        return [execute("Retry", Verb.RETRY, data, style="positive")]
+        return [execute(say("card.retry"), Verb.RETRY, data, style="positive")]
     return []
 
 

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import Config
+from bot.core.catalogue import Words
 from bot.core.commands import Place
 from bot.core.intents import command_for, subject_number, text_query
-from bot.core.mentions import Actor, DomainError, chat_actor
+from bot.core.mentions import Actor, DomainError, Phrase, chat_actor
 from bot.core.views import PersonRef
 from bot.teams.ids import DIGEST, PLATFORM, Input, Verb, skip_reason
 
@@ -21,6 +22,11 @@ _CRISIS_VERBS = frozenset({Verb.CRISIS_DONE, Verb.CRISIS_SKIP})
 _SPIKE_VERBS = frozenset({Verb.SPIKE_START, Verb.SPIKE_NOT_NOW})
 _STORM_VERBS = frozenset({Verb.CLAIM_STORM, Verb.ANSWER_STORM, Verb.DISMISS_STORM, Verb.STORM_MEMBERS,
                          Verb.STORM_CRISIS})
+
+
+def words(config: Config, sender: dict[str, Any]) -> Words:
+    """What the person behind a Teams user reads privately: their webcare.toml `lang`, else the team's."""
+    return config.words_for(config.person_on(PLATFORM, str(sender.get("id") or ""), also=sender.get("aadObjectId")))
 
 
 def actor(config: Config, sender: dict[str, Any]) -> Actor:
@@ -46,7 +52,7 @@ def card_command(activity: dict[str, Any], who: Actor) -> object:
     try:
         verb = Verb(verb)
     except ValueError:
-        raise DomainError("This button is not one of ours; the card may be from an older version.") from None
+        raise DomainError("refusal.not_our_button") from None
     intent = verb.value.removeprefix("webcare.")
     if verb in _DRAFT_VERBS:
         return command_for(intent, subject_number(data.get("draft_id"), "draft"), who, data)
@@ -68,7 +74,7 @@ def picked_reply(activity: dict[str, Any]) -> tuple[int, str] | None:
         return None
     key = data.get(Input.SAVED_REPLY)
     if not isinstance(key, str) or not key:
-        raise DomainError("Pick a saved reply first, then Fill in.")
+        raise DomainError("refusal.pick_saved_reply")
     return subject_number(data.get("mention_id")), key
 
 
@@ -83,7 +89,7 @@ def digest_of(activity: dict[str, Any]) -> str | None:
             return minute
     except ValueError:
         pass
-    raise DomainError("This button does not name a digest; the card may be from an older version.")
+    raise DomainError("refusal.no_subject", what=Phrase("refusal.a_digest"))
 
 
 def _clicked(activity: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

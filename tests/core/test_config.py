@@ -6,10 +6,13 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import ConfigError, load_config
+from bot.core.catalogue import words
 from bot.core.storms.priority import Level, PriorityRules, score
 from bot.core.storms.rules import StormRules
 from bot.settings import Settings
 from bot.slack.modals import escalate_modal
+
+EN = words("en")
 
 ROOT = Path(__file__).parents[2]
 
@@ -169,7 +172,7 @@ def test_invalid_config_names_file_key_and_problem(tmp_path, text, key, problem)
 def test_the_largest_team_the_config_accepts_fits_the_escalate_dialogs(tmp_path):
     config = load_config(write(tmp_path, departments_toml(100, key="k" * 61, name="N" * 72)))
     departments = [config.department_view(key) for key in config.departments]
-    modal = escalate_modal(1, departments)
+    modal = escalate_modal(1, departments, EN)
     [select] = [b["element"] for b in modal["blocks"] if b.get("element", {}).get("options")]
     assert len(select["options"]) == 100
     assert all(len(o["value"]) <= 150 and len(o["text"]["text"]) <= 75 for o in select["options"])

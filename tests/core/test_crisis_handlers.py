@@ -243,7 +243,7 @@ async def test_the_end_waits_for_required_steps_unless_the_lead_forces_it_with_a
         await crisis.end_crisis(c.EndCrisis(ANNA), ctx=ctx)
     ctx.clock.advance(minutes=42)
     ended = await crisis.end_crisis(c.EndCrisis(EVA, "false alarm: a test page"), ctx=ctx)
-    assert "ended early by Eva Hendriks: false alarm" in ended.message and not ended.checklist.running
+    assert "ended early by Eva Hendriks: false alarm" in str(ended.message) and not ended.checklist.running
     [stored] = await rows(ctx, Crisis)
     assert "**forced**: false alarm: a test page" in stored.report and "after 42 min" in stored.report
     assert [a for _, a in await actions(ctx, crisis_id)] == ["crisis_started", "end_refused", "end_refused",

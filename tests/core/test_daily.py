@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.daily import DailySummaryView, overdue_count, summary_day
+from bot.core.catalogue import words
+from bot.core.daily import DailySummaryView, daily_numbers, overdue_count, summary_day
 from bot.core.working_time import WorkingHours, parse_hours
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -47,8 +48,10 @@ def test_overdue_counts_working_time_and_only_mentions_without_a_first_response(
 def test_the_words_leave_out_what_there_is_none_of():
     view = DailySummaryView(day=date(2026, 12, 7), volume=42, median_first_response_minutes=17.6,
                             within_sla_share=0.88, sla_minutes=60, open=5, overdue=2)
-    assert view.numbers == ("Yesterday (Mon 7 Dec): 42 mentions · first response median 18 min · 88% within 60 min"
-                            " · now open 5, overdue 2")
+    assert daily_numbers(view, words("en")) == ("Yesterday (Mon 7 Dec): 42 mentions · first response median 18 min"
+                                                " · 88% within 60 min · now open 5, overdue 2")
     quiet = DailySummaryView(day=date(2026, 12, 6), volume=0, median_first_response_minutes=None,
                              within_sla_share=None, sla_minutes=60, open=0, overdue=0)
-    assert quiet.numbers == "Yesterday (Sun 6 Dec): 0 mentions · now open 0, overdue 0"
+    assert daily_numbers(quiet, words("en")) == "Yesterday (Sun 6 Dec): 0 mentions · now open 0, overdue 0"
+    assert daily_numbers(view, words("nl")) == ("Gisteren (ma 7 dec): 42 vermeldingen · mediaan eerste reactie 18 min"
+                                                " · 88% binnen 60 min · nu open 5, te laat 2")

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.core.replies import fill, length_problem, load_saved_replies, parse_saved_reply, reply_limit, saved_replies
+from bot.core.replies import fill, load_saved_replies, parse_saved_reply, reply_limit, saved_replies, too_long
 
 ROOT = Path(__file__).parents[2]
 GOOD = """---
@@ -79,21 +79,21 @@ def test_filling_in_keeps_customer_names_plain_words():
                                                 ("instagram", 2200), ("facebook", 3000), ("rss", 3000)])
 def test_each_network_has_its_reply_limit(network, limit):
     assert reply_limit(network) == limit
-    assert length_problem(network, "a" * limit) is None
-    assert length_problem(network, "a" * (limit + 32)) is not None
+    assert too_long(network, "a" * limit) is None
+    assert too_long(network, "a" * (limit + 32)) is not None
 
 
-def test_the_limit_message_names_the_network_and_both_numbers():
-    assert length_problem("x", "a" * 312) == "X allows 280 characters; this reply has 312."
-    assert length_problem("bluesky", "a" * 301) == "Bluesky allows 300 characters; this reply has 301."
-    assert length_problem("rss", "a" * 3001) == "A reply allows 3,000 characters; this reply has 3,001."
+def test_a_reply_too_long_gives_the_limit_and_its_length():
+    assert too_long("x", "a" * 312) == (280, 312)
+    assert too_long("bluesky", "a" * 301) == (300, 301)
+    assert too_long("rss", "a" * 3001) == (3000, 3001)
 
 
 def test_x_counts_links_as_23_and_emoji_twice():
     link = "https://example.com/" + "a" * 200
-    assert length_problem("x", "a" * 257 + link) is None  # 257 + 23 = 280
-    assert length_problem("x", "😀" * 141) == "X allows 280 characters; this reply has 282."
-    assert length_problem("mastodon", "😀" * 141) is None
+    assert too_long("x", "a" * 257 + link) is None  # 257 + 23 = 280
+    assert too_long("x", "😀" * 141) == (280, 282)
+    assert too_long("mastodon", "😀" * 141) is None
 
 
 def test_the_shipped_saved_replies_are_valid_in_both_languages():
@@ -101,7 +101,7 @@ def test_the_shipped_saved_replies_are_valid_in_both_languages():
     assert problems == []
     assert {r.lang for r in replies} == {"nl", "en"} and len(replies) >= 4
     for reply in replies:  # each fits X with a long name filled in
-        assert length_problem("x", fill(reply.text, name="N" * 60, handle="h" * 15, agent="Annemarie")) is None
+        assert too_long("x", fill(reply.text, name="N" * 60, handle="h" * 15, agent="Annemarie")) is None
 
 
 def test_saved_replies_are_read_again_when_a_file_changes(tmp_path):

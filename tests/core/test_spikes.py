@@ -2,9 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
+from bot.core.catalogue import words
 from bot.core.crisis.triggers import trigger_pattern
 from bot.core.storms.rules import StormRules
-from bot.core.storms.spikes import ALL, WEEK, Seen, SpikeAlertView, find_spikes
+from bot.core.storms.spikes import ALL, WEEK, Seen, SpikeAlertView, find_spikes, spike_numbers, spike_what
 
 NOW = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)
 RULES = StormRules(spike_window_minutes=10, spike_min_mentions=20, spike_ratio=4.0)
@@ -52,7 +53,11 @@ def test_a_topic_must_reach_the_ratio_of_its_usual_volume_for_the_time_of_week()
     [alert] = mentions.check().alerts
     assert (alert.count, alert.usual) == (40, 10.0)
     shown = SpikeAlertView(1, alert.topic, alert.count, alert.usual, alert.window_minutes, (), None)
-    assert shown.numbers == "40 mentions in 10 min, usually 10"
+    assert spike_numbers(shown, words("en")) == "40 mentions in 10 min, usually 10"
+    assert spike_what(shown, words("en")) == "all mentions"
+    halting = SpikeAlertView(2, "playbook:outage", 2001, 2.5, 10.0, (), "outage")
+    assert spike_numbers(halting, words("nl")) == "2001 vermeldingen in 10 min, normaal 2,5"
+    assert spike_what(halting, words("nl")) == "vermeldingen op de triggers van playbook “outage”"
 
 
 def test_weeks_without_data_count_as_zero_in_the_usual_volume():

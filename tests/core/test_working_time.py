@@ -5,13 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.clock_words import day_start, moment, stamp
+from bot.core.catalogue import words
+from bot.core.clock_words import day_start, figure, moment, span, stamp
 from bot.core.working_time import HoursError, WorkingHours, parse_hours
 
 AMS = ZoneInfo("Europe/Amsterdam")
 DUTCH_WEEK = {"mon-fri": "08:00-22:00", "sat-sun": "10:00-18:00"}
 HOURS = parse_hours(DUTCH_WEEK, AMS)
 ALWAYS = WorkingHours(zone=AMS)
+EN, NL = words("en"), words("nl")
 # 2026: the clocks go forward on Sunday 29 March (02:00 CET → 03:00 CEST) and back on Sunday 25 October
 # (03:00 CEST → 02:00 CET).
 
@@ -146,16 +148,28 @@ def test_a_naive_moment_is_refused():
 
 def test_times_are_said_in_the_team_zone_with_the_day_when_it_is_not_today():
     now = local(2026, 12, 7, 22, 0)  # Monday evening
-    assert moment(local(2026, 12, 7, 22, 10), now=now, zone=AMS) == "22:10"
-    assert moment(local(2026, 12, 8, 6, 17), now=now, zone=AMS) == "06:17 tomorrow"
-    assert moment(local(2026, 12, 8, 6, 17), now=now, zone=AMS, relative=False) == "06:17 on Tue 8 Dec"
-    assert moment(local(2026, 12, 6, 9, 0), now=now, zone=AMS) == "09:00 yesterday"
-    assert moment(local(2026, 12, 10, 9, 0), now=now, zone=AMS) == "09:00 on Thu 10 Dec"
-    assert moment(local(2027, 1, 2, 9, 0), now=now, zone=AMS) == "09:00 on Sat 2 Jan 2027"
-    assert moment(utc(2026, 12, 7, 23, 30), now=utc(2026, 12, 7, 12, 0), zone=UTC) == "23:30 UTC"
-    assert moment(utc(2026, 12, 7, 23, 30), now=now, zone=AMS) == "00:30 tomorrow"  # UTC's today is not ours
+    assert moment(local(2026, 12, 7, 22, 10), now=now, zone=AMS, say=EN) == "22:10"
+    assert moment(local(2026, 12, 8, 6, 17), now=now, zone=AMS, say=EN) == "06:17 tomorrow"
+    assert moment(local(2026, 12, 8, 6, 17), now=now, zone=AMS, say=EN, relative=False) == "06:17 on Tue 8 Dec"
+    assert moment(local(2026, 12, 6, 9, 0), now=now, zone=AMS, say=EN) == "09:00 yesterday"
+    assert moment(local(2026, 12, 10, 9, 0), now=now, zone=AMS, say=EN) == "09:00 on Thu 10 Dec"
+    assert moment(local(2027, 1, 2, 9, 0), now=now, zone=AMS, say=EN) == "09:00 on Sat 2 Jan 2027"
+    assert moment(utc(2026, 12, 7, 23, 30), now=utc(2026, 12, 7, 12, 0), zone=UTC, say=EN) == "23:30 UTC"
+    assert moment(utc(2026, 12, 7, 23, 30), now=now, zone=AMS, say=EN) == "00:30 tomorrow"  # UTC's today is not ours
     assert stamp(utc(2026, 3, 29, 1, 30), AMS) == "2026-03-29 03:30 CEST"
     assert stamp(utc(2026, 3, 29, 0, 30), AMS) == "2026-03-29 01:30 CET"
+
+
+def test_times_and_figures_are_said_in_dutch_for_a_dutch_team():
+    now = local(2026, 12, 7, 22, 0)  # Monday evening
+    assert moment(local(2026, 12, 8, 6, 17), now=now, zone=AMS, say=NL) == "06:17 morgen"
+    assert moment(local(2026, 12, 6, 9, 0), now=now, zone=AMS, say=NL) == "09:00 gisteren"
+    assert moment(local(2026, 12, 8, 6, 17), now=now, zone=AMS, say=NL, relative=False) == "06:17 op di 8 dec"
+    assert moment(local(2027, 3, 2, 9, 0), now=now, zone=AMS, say=NL) == "09:00 op di 2 mrt 2027"
+    assert span(timedelta(minutes=65), NL) == "1 u 05 min"
+    assert span(timedelta(minutes=120), EN) == "2 h"
+    assert (figure(12345, NL), figure(2.5, NL), figure(10.0, NL)) == ("12.345", "2,5", "10")
+    assert (figure(12345, EN), figure(2.5, EN)) == ("12,345", "2.5")
 
 
 def test_the_team_day_starts_at_its_own_midnight():

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import json
 
+from bot.core.catalogue import words
 from bot.slack.render import render_card as slack_card
 from bot.teams.render import render_card as teams_card
 from tests.views import sample_card
+
+EN = words("en")
 
 HOSTILE_KEYWORD = 'keyword "<!channel> <@U999> <http://evil.example|x> *loud*"'
 P1 = sample_card(priority_level="P1", priority_reasons=("250k followers", "verified", 'keyword "datalek"'))
 
 
 def slack_priority_line(view) -> str:
-    _, blocks = slack_card(view)
+    _, blocks = slack_card(view, EN)
     [line] = [b for b in blocks if b["block_id"] == f"mention-{view.mention_id}-priority"]
     return line["elements"][0]["text"]
 
 
 def teams_priority_runs(view) -> list[dict]:
-    card = teams_card(view, [])
+    card = teams_card(view, [], EN)
     [line] = [b for b in card["body"] if b.get("id") == f"mention-{view.mention_id}-priority"]
     return line["inlines"]
 
@@ -43,4 +46,4 @@ def test_a_keyword_from_webcare_toml_cannot_ping_or_link_on_either_platform():
     assert "&lt;!channel&gt;" in line
     runs = teams_priority_runs(view)
     assert all(r["type"] == "TextRun" for r in runs)  # plain text: Teams renders no markup or mention in a TextRun
-    assert "<at>" not in json.dumps(teams_card(view, []))
+    assert "<at>" not in json.dumps(teams_card(view, [], EN))

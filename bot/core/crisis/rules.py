@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from bot.core.crisis.playbooks import Playbook, Step, slugify
-from bot.core.mentions import Actor, DomainError, IllegalTransition, NotAllowed, NotFound
+from bot.core.mentions import Actor, DomainError, IllegalTransition, Joined, NotAllowed, NotFound, Phrase
 
 OWNER = "owner"
 LEAD = "lead"
@@ -19,8 +19,8 @@ LEAD = "lead"
 class UnknownStep(NotFound):
     """No step with this id in the crisis' playbook; carries the closest ids."""
 
-    def __init__(self, user_message: str, suggestions: tuple[str, ...]) -> None:
-        super().__init__(user_message)
+    def __init__(self, key: str, suggestions: tuple[str, ...], **fields: object) -> None:
+        super().__init__(key, **fields)
         self.suggestions = suggestions
 
 
@@ -89,8 +89,9 @@ def find_step(state: CrisisState, step_id: str) -> Step:
         return step
     ids = [s.id for s in playbook.steps]
     close = tuple(difflib.get_close_matches(slugify(step_id) or step_id, ids, n=3, cutoff=0.5))
-    hint = f"Did you mean: {', '.join(close)}?" if close else f"Its steps are: {', '.join(ids)}."
-    raise UnknownStep(f"There is no step {step_id!r} in “{playbook.title}”. {hint}", close)
+    hint = Phrase("refusal.did_you_mean", names=", ".join(close)) if close else \
+        Phrase("refusal.steps_are", steps=", ".join(ids))
+    raise UnknownStep("refusal.no_step", close, step=repr(step_id), playbook=playbook.title, hint=hint)
 
 
 def missing_steps(state: CrisisState) -> list[Step]:
@@ -102,12 +103,11 @@ def complete_step(state: CrisisState, actor: Actor, step_id: str, note: str | No
     """Mark a step done: only after every earlier required step, by a member of its owner role or the lead."""
     step = _open_step(state, step_id, "complete")
     if step.owner not in actor.roles and not is_lead(state, actor):
-        raise NotAllowed(f"Only {_role(step.owner)} or {_role(state.playbook.lead_role)} "
-                         f"can complete “{step.title}”.")
+        raise NotAllowed("refusal.step_not_yours", owner=step.owner, lead=state.playbook.lead_role, step=step.title)
     earlier = state.playbook.steps[:state.playbook.steps.index(step)]
     waiting = [s for s in earlier if not s.optional and s.id not in state.done]
     if waiting:
-        raise IllegalTransition(f"Cannot complete “{step.title}” yet — first: {_list(waiting)}.")
+        raise IllegalTransition("refusal.step_waits", step=step.title, waiting=_list(waiting))
     note = (note or "").strip() or None
     return replace(state, done={**state.done, step.id: StepDone(actor.key, now, note)})
 
@@ -116,13 +116,12 @@ def skip_step(state: CrisisState, actor: Actor, step_id: str, reason: str, now: 
     """Skip an optional step: the lead only, with a reason."""
     step = _open_step(state, step_id, "skip")
     if not is_lead(state, actor):
-        raise NotAllowed(f"Only {_role(state.playbook.lead_role)} can skip a step.")
+        raise NotAllowed("refusal.skip_lead_only", lead=state.playbook.lead_role)
     if not step.optional:
-        raise IllegalTransition(f"“{step.title}” is required and cannot be skipped; "
-                                f"end the crisis with a reason if it no longer applies.")
+        raise IllegalTransition("refusal.step_required", step=step.title)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(f"Give a reason for skipping “{step.title}”.")
+        raise DomainError("refusal.skip_reason", step=step.title)
     return replace(state, skipped={**state.skipped, step.id: StepSkipped(actor.key, now, reason)})
 
 
@@ -135,9 +134,9 @@ def may_reply(state: CrisisState) -> DomainError | None:
         return None
     gate = unlocking_step(state)
     if gate is not None and gate.id not in state.done:
-        return NotAllowed(f"Replies about this crisis wait for “{gate.title}” (owner: {gate.owner}).")
+        return NotAllowed("refusal.replies_wait", step=gate.title, owner=gate.owner)
     if state.playbook.reply_policy == "hold":
-        return NotAllowed("Replies are on hold for this crisis.")
+        return NotAllowed("refusal.replies_on_hold")
     return None
 
 
@@ -150,10 +149,9 @@ def needs_approval(state: CrisisState) -> bool:
 def approval_refusal(state: CrisisState, approver: Actor, author_key: str) -> NotAllowed | None:
     """Why this person may not approve the author's reply (four eyes, lead role only), or None."""
     if not is_lead(state, approver):
-        return NotAllowed(f"Only {_role(state.playbook.lead_role)} can approve replies about this crisis.")
+        return NotAllowed("refusal.crisis_approve_lead_only", lead=state.playbook.lead_role)
     if approver.key == author_key:
-        return NotAllowed(f"Four eyes: you wrote this reply, so another member of "
-                          f"{state.playbook.lead_role} must approve it.")
+        return NotAllowed("refusal.crisis_own_reply", lead=state.playbook.lead_role)
     return None
 
 
@@ -178,17 +176,16 @@ def overdue(state: CrisisState, now: datetime) -> list[Overdue]:
 def end(state: CrisisState, actor: Actor, now: datetime, force_reason: str | None = None) -> CrisisState:
     """End the crisis once every required step is done; before that only the lead may, with a reason."""
     if not state.running:
-        raise IllegalTransition("This crisis has already ended.")
+        raise IllegalTransition("refusal.crisis_ended")
     missing = missing_steps(state)
     if not missing:
         return replace(state, ended_at=now, ended_by=actor.key)
     open_steps = _list(missing)
     if not is_lead(state, actor):
-        raise NotAllowed(f"The crisis cannot end yet; still open: {open_steps}. "
-                         f"Only {_role(state.playbook.lead_role)} can end it early.")
+        raise NotAllowed("refusal.crisis_not_done", steps=open_steps, lead=state.playbook.lead_role)
     reason = (force_reason or "").strip()
     if not reason:
-        raise DomainError(f"Still open: {open_steps}. Give a reason to end the crisis anyway.")
+        raise DomainError("refusal.crisis_end_reason", steps=open_steps)
     return replace(state, ended_at=now, ended_by=actor.key, forced_reason=reason)
 
 
@@ -199,19 +196,15 @@ def templates_available(state: CrisisState) -> list[str]:
 
 def _open_step(state: CrisisState, step_id: str, verb: str) -> Step:
     if not state.running:
-        raise IllegalTransition(f"Cannot {verb} a step: this crisis has ended.")
+        raise IllegalTransition("refusal.skip_after_end" if verb == "skip" else "refusal.complete_after_end")
     step = find_step(state, step_id)
     if step.id in state.done:
         by = state.done[step.id].by
-        raise IllegalTransition(f"“{step.title}” is already done (by {by}).")
+        raise IllegalTransition("refusal.step_done_already", step=step.title, person=by)
     if step.id in state.skipped:
-        raise IllegalTransition(f"“{step.title}” was skipped: {state.skipped[step.id].reason}")
+        raise IllegalTransition("refusal.step_skipped_already", step=step.title, reason=state.skipped[step.id].reason)
     return step
 
 
-def _role(role: str) -> str:
-    return f"a member of {role}"
-
-
-def _list(steps: list[Step]) -> str:
-    return "; ".join(f"{s.title} (owner: {s.owner})" for s in steps)
+def _list(steps: list[Step]) -> Joined:
+    return Joined(tuple(Phrase("refusal.step_owned", step=s.title, owner=s.owner) for s in steps), "; ")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
+from bot.core.mentions import Phrase
 from bot.core.views import CrisisTag, PersonRef
 
 
@@ -129,7 +130,7 @@ class CrisisStarted:
 class CrisisChanged:
     """The answer to done / skip / end / link: what changed, in one sentence, and the crisis now."""
 
-    message: str
+    message: Phrase
     checklist: ChecklistView
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.core.catalogue import Words
+from bot.core.clock_words import figure
 from bot.core.storms.rules import StormRules
 from bot.core.views import CrisisTag, PersonRef
 
@@ -189,22 +191,18 @@ class SpikeAlertView:
     decided_by: PersonRef | None = None
     crisis: CrisisTag | None = None
 
-    @property
-    def what(self) -> str:
-        """The topic in words."""
-        kind, _, name = self.topic.partition(":")
-        if kind == "playbook":
-            return f"mentions matching the triggers of playbook “{name}”"
-        if kind == "storm":
-            return f"storm #{name}"
-        return "all mentions"
 
-    @property
-    def numbers(self) -> str:
-        """`42 mentions in 10 min, usually 3`."""
-        return f"{self.count} mentions in {_figure(self.window_minutes)} min, usually {_figure(self.usual)}"
+def spike_what(view: SpikeAlertView, say: Words) -> str:
+    """What spikes, in words: a playbook's triggers, a storm, or all mentions."""
+    kind, _, name = view.topic.partition(":")
+    if kind == "playbook":
+        return say("spike.playbook_topic", playbook=name)
+    if kind == "storm":
+        return say("spike.storm_topic", storm=name)
+    return say("spike.all_topic")
 
 
-def _figure(value: float) -> str:
-    """A number as people read it: 10, 2.5, 0.8."""
-    return f"{value:.1f}".removesuffix(".0")
+def spike_numbers(view: SpikeAlertView, say: Words) -> str:
+    """`42 mentions in 10 min, usually 3`."""
+    return say("spike.numbers", count=view.count, window=figure(view.window_minutes, say),
+               usual=figure(view.usual, say))

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.core.catalogue import words
 from bot.core.incoming import NETWORKS
 from bot.slack import render as slack_render
 from bot.teams import render as teams_render
@@ -21,6 +22,8 @@ from tests.edges.slack.test_slack_render import assert_within_block_kit_limits
 from tests.edges.teams.test_teams_render import assert_valid_card, nodes
 from tests.fakes.slack_api import SlackFake
 from tests.support import context_of, running_app, signed
+
+EN = words("en")
 
 ROUTE = "/ingest/v1/mentions"
 
@@ -109,7 +112,7 @@ async def cards(client: TestClient, mention_id: int) -> tuple[tuple[str, list[di
     async with ctx.db.uow() as uow:
         view = await card_view(uow, ctx.config, mention_id, ctx.clock())
     departments = [ctx.config.department_view(key) for key in ctx.config.departments]
-    return slack_render.render_card(view), teams_render.render_card(view, departments)
+    return slack_render.render_card(view, EN), teams_render.render_card(view, departments, EN)
 
 
 def links(slack_message: tuple[str, list[dict]], teams_card: dict) -> tuple[set[str], set[str]]:

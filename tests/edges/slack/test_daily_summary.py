@@ -153,3 +153,16 @@ async def test_a_day_missed_entirely_is_never_posted_on_a_later_day(app, slack, 
     assert summary["metadata"]["event_payload"]["subject"] == "daily:2026-12-09"
     assert summary["blocks"][0]["text"]["text"].endswith(
         "Yesterday (Tue 8 Dec): 0 mentions · now open 1, overdue 1")
+
+
+async def test_a_dutch_team_reads_its_summary_in_dutch(database_url, slack, receiver, clock):
+    dutch = dataclasses.replace(DUTCH_TEAM, team=dataclasses.replace(DUTCH_TEAM.team, lang="nl"))
+    async with running_app(database_url, slack.url, config=dutch, clock=clock, reply_webhook_url=receiver.url,
+                           reply_webhook_secret=REPLY_SECRET) as client:
+        await arrives(client, clock, 1, amsterdam(7, 10))
+        clock.now = amsterdam(8, 8, 0)
+        assert await check(client) == 1
+    [summary] = summaries(slack)
+    assert summary["blocks"][0]["text"]["text"] == (
+        ":sunrise: *Dagsamenvatting* voor <@U01ANNA>\nGisteren (ma 7 dec): 1 vermelding · niets beantwoord · "
+        "0% binnen 60 min · nu open 1, te laat 1")

@@ -1,10 +1,12 @@
 """Edge: crises through the real app over HTTP, signed Slack requests in, calls to the fake Slack Web API out."""
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.catalogue import words
 from bot.core.crisis.views import ChecklistView, ReplyGate, StepStatus, StepView
 from bot.core.views import CrisisTag, PersonRef
 from bot.slack.crisis_render import render_checklist, render_report
@@ -25,6 +27,8 @@ from tests.support import (
     slash,
     view_submission,
 )
+
+EN = words("en")
 
 SLACK_EPOCH = 1_732_200_000  # tests/fakes/slack_api.py numbers messages from here
 LIVE = ("<!channel>", "<!here>", "<!everyone>", "<@U999>", "<#C999>", "<http://evil")
@@ -451,7 +455,7 @@ def _big_checklist(steps: int) -> ChecklistView:
 
 @pytest.mark.parametrize("steps", [1, 4, 30, 120])
 def test_a_checklist_stays_within_block_kit_limits(steps):
-    _, blocks = render_checklist(_big_checklist(steps))
+    _, blocks = render_checklist(_big_checklist(steps), EN)
     assert len(blocks) <= 50
     for block in blocks:
         assert len(block.get("text", {}).get("text", "")) <= 3000
@@ -464,7 +468,18 @@ def test_a_checklist_stays_within_block_kit_limits(steps):
 
 
 def test_a_long_report_is_cut_with_a_note():
-    _, blocks = render_report(CrisisTag(3, "Outage", False), "# Report\n" + "- a line of the timeline\n" * 2000)
+    _, blocks = render_report(CrisisTag(3, "Outage", False), "# Report\n" + "- a line of the timeline\n" * 2000, EN)
     [markdown] = [b for b in blocks if b["type"] == "markdown"]
     assert len(markdown["text"]) <= 12_000
     assert markdown["text"].endswith("the full report is printed by `webcare crisis report 3`.")
+
+
+def test_a_dutch_team_reads_its_checklist_in_dutch():
+    view = _big_checklist(2)
+    _, blocks = render_checklist(dataclasses.replace(view, now=view.started_at - timedelta(days=1)), words("nl"))
+    shown = text_of(blocks)
+    assert "Antwoorden op gekoppelde vermeldingen mogen weer." in shown
+    assert "Eigenaar webcare: <@U01ANNA> · klaar om <!date^" in shown and "^{date_short_pretty} om {time}|" in shown
+    assert "09:10 UTC op za 1 mrt> (+10 min)" in shown
+    assert [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]] == [
+        "Afvinken", "Overslaan…"]

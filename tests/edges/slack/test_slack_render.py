@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.core.catalogue import words
 from bot.core.views import (
     CardView,
     DepartmentView,
@@ -24,6 +25,8 @@ from bot.slack.ids import Action, Block, View
 from bot.slack.modals import answer_modal, dismiss_modal, escalate_modal, request_changes_modal
 from bot.slack.render import render_card, render_draft, render_escalation_notice
 from tests.views import NOW, POST, sample_card, sample_draft
+
+EN = words("en")
 
 HOSTILE = (
     "<!channel> <!here> <!everyone> <@U999> <#C999> <http://evil.example|click> "
@@ -139,7 +142,7 @@ def test_customer_text_is_never_live_on_a_card(view: CardView) -> None:
         view, text=HOSTILE, author_name=HOSTILE, author_handle=HOSTILE, network=HOSTILE,
         claimed_by=view.claimed_by and replace(ANNA, name=HOSTILE, chat_ids=()),
     )
-    message = render_card(hostile)
+    message = render_card(hostile, EN)
     assert_inert(message)
     for token in live_tokens(message):
         assert token in TEAM_PINGS or token.startswith("<https://x.com/sannedv|@")
@@ -147,12 +150,12 @@ def test_customer_text_is_never_live_on_a_card(view: CardView) -> None:
 
 
 def test_customer_text_still_reads_the_same() -> None:
-    _, blocks = render_card(card(text=HOSTILE))
+    _, blocks = render_card(card(text=HOSTILE), EN)
     assert HOSTILE in [shown(t) for t in section_texts(blocks)]
 
 
 def test_card_fallback_text_names_the_post_without_anything_live() -> None:
-    text, _ = render_card(card(text=HOSTILE))
+    text, _ = render_card(card(text=HOSTILE), EN)
     assert text.startswith("X mention by @sannedv (new): ")
     assert "Tom &amp; Jerry" in text
     assert_inert((text, []))
@@ -160,7 +163,7 @@ def test_card_fallback_text_names_the_post_without_anything_live() -> None:
 
 def test_long_mention_is_cut_with_an_ellipsis_and_a_link_to_the_post() -> None:
     long_text = "Waited & waited. " * 600  # 10,200 characters, 12,000 once escaped
-    message = render_card(card(text=long_text, mention_id=43))
+    message = render_card(card(text=long_text, mention_id=43), EN)
     _, blocks = message
     text = next(b for b in blocks if b["block_id"] == "mention-43-text")["text"]["text"]
     assert text.endswith(f"… <{POST}|read more>")
@@ -169,12 +172,12 @@ def test_long_mention_is_cut_with_an_ellipsis_and_a_link_to_the_post() -> None:
 
 
 def test_long_emoji_mention_fits_slack_limits_counted_in_utf16() -> None:
-    message = render_card(card(text="😡" * 10_000))
+    message = render_card(card(text="😡" * 10_000), EN)
     assert_within_block_kit_limits(message)
 
 
 def test_card_shows_network_author_followers_and_age() -> None:
-    _, blocks = render_card(card(author_verified=True, author_followers=12_345))
+    _, blocks = render_card(card(author_verified=True, author_followers=12_345), EN)
     byline = blocks[0]["elements"][0]["text"]
     assert byline == (
         "*X* · Sanne de Vries · <https://x.com/sannedv|@sannedv> · verified"
@@ -186,7 +189,7 @@ def test_card_shows_network_author_followers_and_age() -> None:
 @pytest.mark.parametrize(("minutes", "age"), [(0, "just now"), (59, "59 min ago"), (190, "3 h ago"),
                                               (3 * 24 * 60, "3 d ago")])
 def test_card_age_is_said_the_way_a_person_would(minutes: int, age: str) -> None:
-    _, blocks = render_card(card(published_at=NOW - timedelta(minutes=minutes)))
+    _, blocks = render_card(card(published_at=NOW - timedelta(minutes=minutes)), EN)
     assert blocks[0]["elements"][0]["text"].endswith(f" · {age}")
 
 
@@ -205,18 +208,18 @@ def test_card_age_is_said_the_way_a_person_would(minutes: int, age: str) -> None
     ids=lambda v: v.state.value if isinstance(v, CardView) else "",
 )
 def test_status_line_tells_who_did_what(view: CardView, status: str) -> None:
-    _, blocks = render_card(view)
+    _, blocks = render_card(view, EN)
     assert section_texts(blocks)[1] == status
 
 
 def test_status_names_a_claimer_slack_does_not_know() -> None:
-    _, blocks = render_card(card(state=MentionState.CLAIMED, claimed_by=PersonRef("x", "Eve <!here>")))
+    _, blocks = render_card(card(state=MentionState.CLAIMED, claimed_by=PersonRef("x", "Eve <!here>")), EN)
     assert section_texts(blocks)[1] == ":raising_hand: *Claimed* by Eve &lt;!here&gt;"
 
 
 def test_status_tells_why_a_reply_was_not_delivered() -> None:
     failed = draft(state=DraftState.FAILED, decided_by=BRAM, error="HTTP 502 <b>Bad gateway</b>")
-    _, blocks = render_card(card(state=MentionState.AWAITING_APPROVAL, draft=failed))
+    _, blocks = render_card(card(state=MentionState.AWAITING_APPROVAL, draft=failed), EN)
     assert section_texts(blocks)[1].endswith(
         ":warning: reply not delivered: HTTP 502 &lt;b&gt;Bad gateway&lt;/b&gt;"
     )
@@ -237,7 +240,7 @@ def test_status_tells_why_a_reply_was_not_delivered() -> None:
     ids=lambda v: v.state.value if isinstance(v, CardView) else "",
 )
 def test_card_offers_the_actions_its_state_allows(view: CardView, buttons: list[str]) -> None:
-    _, blocks = render_card(view)
+    _, blocks = render_card(view, EN)
     labels = []
     for element in elements(blocks):
         if element["type"] == "overflow":
@@ -248,7 +251,7 @@ def test_card_offers_the_actions_its_state_allows(view: CardView, buttons: list[
 
 
 def test_card_buttons_carry_the_mention_id() -> None:
-    _, blocks = render_card(EVERY_CARD[0])
+    _, blocks = render_card(EVERY_CARD[0], EN)
     values = {e["action_id"]: e["value"] for e in elements(blocks)}
     actions = (Action.CLAIM, Action.ESCALATE, Action.ANSWER, Action.DISMISS, Action.OPEN_POST)
     assert values == dict.fromkeys(actions, "42")
@@ -256,23 +259,23 @@ def test_card_buttons_carry_the_mention_id() -> None:
 
 
 def test_more_menu_values_name_the_option_and_the_mention() -> None:
-    _, answered = render_card(EVERY_CARD[4])
+    _, answered = render_card(EVERY_CARD[4], EN)
     (menu,) = [e for e in elements(answered) if e["action_id"] == Action.MORE]
     assert [o["value"] for o in menu["options"]] == ["reopen:42", "close:42"]
-    _, claimed = render_card(EVERY_CARD[1])
+    _, claimed = render_card(EVERY_CARD[1], EN)
     (single,) = [e for e in elements(claimed) if e["action_id"] == Action.MORE]
     assert [o["value"] for o in single["options"]] == ["unclaim:42"]
 
 
 def test_post_link_that_is_not_a_web_address_is_not_offered() -> None:
-    message = render_card(card(url="javascript:alert(1)", text="x" * 4000, state=MentionState.CLOSED))
+    message = render_card(card(url="javascript:alert(1)", text="x" * 4000, state=MentionState.CLOSED), EN)
     assert "javascript" not in " ".join(strings(message))
     (menu,) = elements(message[1])
     assert [o["text"]["text"] for o in menu["options"]] == ["Reopen"]
 
 
 def test_draft_awaiting_approval_pings_the_approvers_and_offers_a_decision() -> None:
-    text, blocks = render_draft(draft(text=HOSTILE))
+    text, blocks = render_draft(draft(text=HOSTILE), EN)
     assert text == ":hourglass_flowing_sand: Draft by Anna de Vries awaiting <@U02BRAM>, <@U03CARL>:"
     assert_inert((text, blocks))
     assert HOSTILE in [shown(t) for t in section_texts(blocks)]
@@ -295,27 +298,27 @@ def test_draft_awaiting_approval_pings_the_approvers_and_offers_a_decision() -> 
     ids=["sending", "sent", "changes_requested"],
 )
 def test_decided_draft_says_what_happened_without_buttons(changes: dict, headline: str) -> None:
-    text, blocks = render_draft(draft(**changes))
+    text, blocks = render_draft(draft(**changes), EN)
     assert section_texts(blocks)[0] == headline == text
     assert elements(blocks) == []
 
 
 def test_failed_draft_says_why_and_offers_retry() -> None:
-    _, blocks = render_draft(draft(state=DraftState.FAILED, decided_by=BRAM, error="timeout"))
+    _, blocks = render_draft(draft(state=DraftState.FAILED, decided_by=BRAM, error="timeout"), EN)
     assert section_texts(blocks)[0].endswith("approved by <@U02BRAM>, not delivered: timeout")
     assert [(e["action_id"], e["value"]) for e in elements(blocks)] == [(Action.RETRY, "7")]
 
 
 def test_approver_sees_a_long_draft_in_full() -> None:
     reply = "Q&A <3 " * 430  # 3,010 characters, over 6,000 once escaped
-    message = render_draft(draft(text=reply))
+    message = render_draft(draft(text=reply), EN)
     assert "".join(shown(t) for t in section_texts(message[1])[1:]) == reply
     assert_within_block_kit_limits(message)
 
 
 def test_escalation_notice_pings_exactly_the_heads() -> None:
     notice = EscalationNotice(42, ANNA, (SALES, LEGAL), note=HOSTILE)
-    message = render_escalation_notice(notice)
+    message = render_escalation_notice(notice, EN)
     text, blocks = message
     assert live_tokens(message) == {"<@U02BRAM>", "<@U03CARL>"}
     assert text == (
@@ -328,7 +331,7 @@ def test_escalation_notice_pings_exactly_the_heads() -> None:
 
 
 def test_escalate_modal_lists_departments_for_the_mention() -> None:
-    modal = escalate_modal(42, [SALES, LEGAL])
+    modal = escalate_modal(42, [SALES, LEGAL], EN)
     assert (modal["callback_id"], modal["private_metadata"]) == (View.ESCALATE, "42")
     blocks = {b["block_id"]: b for b in modal["blocks"]}
     picker = blocks[Block.DEPARTMENTS]["element"]
@@ -339,7 +342,7 @@ def test_escalate_modal_lists_departments_for_the_mention() -> None:
 
 
 def test_escalate_modal_without_departments_says_so_and_cannot_be_submitted() -> None:
-    modal = escalate_modal(42, [])
+    modal = escalate_modal(42, [], EN)
     assert "submit" not in modal
     assert "No departments are configured" in modal["blocks"][0]["text"]["text"]
 
@@ -358,7 +361,7 @@ def test_escalate_modal_without_departments_says_so_and_cannot_be_submitted() ->
 def test_answer_modal_explains_what_happens_to_the_reply(
     needs_approval: bool, manual: bool, says: str, submit: str
 ) -> None:
-    modal = answer_modal(42, needs_approval=needs_approval, manual=manual, approvers=[BRAM, CARL], network="x",
+    modal = answer_modal(42, EN, needs_approval=needs_approval, manual=manual, approvers=[BRAM, CARL], network="x",
                          connector=None if manual else "webhook")
     assert (modal["callback_id"], modal["private_metadata"]) == (View.ANSWER, "42")
     assert says in modal["blocks"][0]["text"]["text"]
@@ -370,7 +373,7 @@ def test_answer_modal_explains_what_happens_to_the_reply(
 
 
 def test_dismiss_modal_offers_every_reason() -> None:
-    modal = dismiss_modal(42)
+    modal = dismiss_modal(42, EN)
     assert (modal["callback_id"], modal["private_metadata"]) == (View.DISMISS, "42")
     (reason,) = modal["blocks"]
     assert reason["block_id"] == Block.REASON
@@ -379,16 +382,16 @@ def test_dismiss_modal_offers_every_reason() -> None:
 
 
 def test_request_changes_modal_carries_the_draft_id() -> None:
-    modal = request_changes_modal(7)
+    modal = request_changes_modal(7, EN)
     assert (modal["callback_id"], modal["private_metadata"]) == (View.REQUEST_CHANGES, "7")
     assert modal["blocks"][0]["block_id"] == Block.NOTE
 
 
 def test_modal_titles_and_buttons_fit_slack() -> None:
-    modals = [escalate_modal(1, [SALES]), escalate_modal(1, []), dismiss_modal(1),
-              request_changes_modal(1)]
+    modals = [escalate_modal(1, [SALES], EN), escalate_modal(1, [], EN), dismiss_modal(1, EN),
+              request_changes_modal(1, EN)]
     both = (False, True)
-    modals += [answer_modal(1, needs_approval=a, manual=m, approvers=[]) for a in both for m in both]
+    modals += [answer_modal(1, EN, needs_approval=a, manual=m, approvers=[]) for a in both for m in both]
     for modal in modals:
         for key in ("title", "submit", "close"):
             assert len(modal.get(key, {"text": ""})["text"]) <= 24

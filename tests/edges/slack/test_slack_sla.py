@@ -169,4 +169,4 @@ async def test_a_dutch_team_is_reminded_in_dutch(database_url, slack, receiver, 
         [mention_id] = await arrive(client, 1)
         await check_at(client, clock, 15, start)
         [unclaimed] = reminders_in_thread(slack, mention_id)
-        assert "niemand heeft dit bericht al 15 min opgepakt" in unclaimed
+        assert "niemand heeft deze vermelding al 15 min opgepakt" in unclaimed

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.core.catalogue import words
 from bot.core.storms.views import StormMember, StormState, StormView
 from bot.core.views import CrisisTag, MentionState
 from bot.slack.ids import Block, View
@@ -24,6 +25,8 @@ from tests.edges.slack.test_slack_render import (
     shown,
 )
 from tests.views import NOW, POST, sample_card
+
+EN = words("en")
 
 
 def member(n: int, text: str = "Waar is mijn koffer?", **changes: object) -> StormMember:
@@ -52,7 +55,7 @@ def everything(blocks: list[dict]) -> str:
 
 
 def test_storm_card_shows_size_networks_authors_and_samples() -> None:
-    text, blocks = render_storm(storm())
+    text, blocks = render_storm(storm(), EN)
     assert blocks[0] == {"type": "header", "block_id": "storm-7-header",
                          "text": {"type": "plain_text", "text": "🌪 Storm #7 · 42 mentions · 12 in the last 10 min",
                                   "emoji": True}}
@@ -72,7 +75,7 @@ def test_hostile_customer_text_stays_inert_on_the_storm_card() -> None:
     hostile = member(1, HOSTILE, author_handle=HOSTILE, network=HOSTILE, url="javascript:alert(1)")
     message = render_storm(storm(samples=(hostile,), authors=(hostile,), own_cards=(hostile,),
                                  networks=((HOSTILE, 3),), state=StormState.ANSWERED, answer=HOSTILE,
-                                 claimed_by=replace(ANNA, name=HOSTILE, chat_ids=())))
+                                 claimed_by=replace(ANNA, name=HOSTILE, chat_ids=())), EN)
     assert_inert(message)
     assert live_tokens(message) == set()
     assert_within_block_kit_limits(message)
@@ -80,13 +83,13 @@ def test_hostile_customer_text_stays_inert_on_the_storm_card() -> None:
 
 
 def test_an_author_of_several_members_is_named_once() -> None:
-    _, blocks = render_storm(storm(authors=(member(3), member(4, author_handle="user3", author_followers=300))))
+    _, blocks = render_storm(storm(authors=(member(3), member(4, author_handle="user3", author_followers=300))), EN)
     assert "Biggest authors: @user3 (300 followers)\n" in everything(blocks) + "\n"
 
 
 def test_p1_members_are_listed_as_keeping_their_own_card() -> None:
     vip = member(9, author_handle="nos", priority_level="P1", own_card=True)
-    _, blocks = render_storm(storm(own_cards=(vip,)))
+    _, blocks = render_storm(storm(own_cards=(vip,)), EN)
     assert f"*P1, on their own card too:* <{POST}9|#9> @nos" in everything(blocks)
 
 
@@ -105,26 +108,26 @@ def test_p1_members_are_listed_as_keeping_their_own_card() -> None:
 ], ids=["claimed", "answered", "dismissed", "crisis", "no-playbooks"])
 def test_storm_card_says_where_it_stands_and_offers_what_it_allows(changes: dict, status: str,
                                                                      buttons: list[str]) -> None:
-    _, blocks = render_storm(storm(**changes))
+    _, blocks = render_storm(storm(**changes), EN)
     status_text = next(b["text"]["text"] for b in blocks if b["block_id"] == "storm-7-status")
     assert status_text.startswith(status)
     assert labels(blocks) == buttons
 
 
 def test_answered_storm_shows_the_reply_it_sent() -> None:
-    _, blocks = render_storm(storm(state=StormState.ANSWERED, claimed_by=ANNA, answer="Sorry, we are on it."))
+    _, blocks = render_storm(storm(state=StormState.ANSWERED, claimed_by=ANNA, answer="Sorry, we are on it."), EN)
     assert "_Reply:_ Sorry, we are on it." in section_texts(blocks)
 
 
 def test_linked_crisis_is_named_on_the_storm_card() -> None:
-    _, blocks = render_storm(storm(crisis=CrisisTag(3, "Service outage", False)))
+    _, blocks = render_storm(storm(crisis=CrisisTag(3, "Service outage", False)), EN)
     assert ":rotating_light: *Crisis #3: Service outage*: its members are linked to it" in everything(blocks)
 
 
 def test_a_member_card_says_it_is_part_of_a_storm() -> None:
-    _, blocks = render_card(sample_card(storm_id=7))
+    _, blocks = render_card(sample_card(storm_id=7), EN)
     assert ":tornado: Part of *storm #7*" in everything(blocks)
-    _, alone = render_card(sample_card())
+    _, alone = render_card(sample_card(), EN)
     assert "storm" not in everything(alone)
 
 
@@ -136,16 +139,25 @@ def test_a_long_member_list_is_cut_between_lines_into_sections() -> None:
 
 
 def test_storm_modals_carry_the_storm_and_ask_for_the_right_input() -> None:
-    answer = storm_answer_modal(7)
+    answer = storm_answer_modal(7, EN)
     assert (answer["callback_id"], answer["private_metadata"]) == (View.STORM_ANSWER, "7")
     assert [b.get("block_id") for b in answer["blocks"]][-1] == Block.REPLY_TEXT
-    dismiss = storm_dismiss_modal(7)
+    dismiss = storm_dismiss_modal(7, EN)
     assert (dismiss["callback_id"], dismiss["private_metadata"]) == (View.STORM_DISMISS, "7")
     reasons = dismiss["blocks"][-1]["element"]["options"]
     assert [o["value"] for o in reasons] == ["spam", "not_relevant", "handled_elsewhere"]
-    crisis = storm_crisis_modal(7, [("outage", "Service outage"), ("rumour", "Rumour")])
+    crisis = storm_crisis_modal(7, [("outage", "Service outage"), ("rumour", "Rumour")], EN)
     assert (crisis["callback_id"], crisis["private_metadata"]) == (View.STORM_CRISIS, "7")
     picker = next(b for b in crisis["blocks"] if b.get("block_id") == Block.PLAYBOOK)["element"]
     assert [(o["text"]["text"], o["value"]) for o in picker["options"]] == [
         ("Service outage (outage)", "outage"), ("Rumour", "rumour")]
-    assert "submit" not in storm_crisis_modal(7, [])  # nothing to start on: nothing to submit
+    assert "submit" not in storm_crisis_modal(7, [], EN)  # nothing to start on: nothing to submit
+
+
+def test_a_dutch_team_reads_its_storm_card_in_dutch() -> None:
+    text, blocks = render_storm(storm(), words("nl"))
+    shown_text = everything(blocks)
+    assert blocks[0]["text"]["text"] == "🌪 Storm #7 · 42 vermeldingen · 12 in de laatste 10 min"
+    assert "Grootste afzenders: @user3 (250.000 volgers)" in shown_text
+    assert "begonnen 14 min geleden" in shown_text
+    assert labels(blocks) == ["Oppakken", "Alles beantwoorden", "Negeren", "Crisis starten…", "Vermeldingen"]

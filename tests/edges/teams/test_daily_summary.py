@@ -70,3 +70,17 @@ async def test_posted_once_at_the_opening_with_yesterdays_figures_and_the_leads_
     assert await post_daily_summary(context_of(app)) == 0
     await settle(app)
     assert len(summaries(connector)) == 1
+
+
+async def test_a_dutch_team_reads_its_summary_in_dutch(database_url, kit, connector, receiver, clock):
+    dutch = dataclasses.replace(DUTCH_TEAM, team=dataclasses.replace(DUTCH_TEAM.team, lang="nl"))
+    async with running_app(database_url, None, clock=clock, config=dutch, reply_webhook_url=receiver.url,
+                           reply_webhook_secret=REPLY_SECRET, **teams_settings(kit, connector)) as client:
+        await arrives(client, clock, 1, amsterdam(7, 10))
+        clock.set(amsterdam(8, 8))
+        assert await post_daily_summary(context_of(client)) == 1
+        [summary] = await until(client, lambda: summaries(connector), what="the daily summary")
+        await settle(client)
+    text = card_text(summary)
+    assert "🌅 **Dagsamenvatting** voor <at>Anna de Vries</at>" in text
+    assert "Gisteren (ma 7 dec): 1 vermelding · niets beantwoord · 0% binnen 60 min · nu open 1, te laat 1" in text

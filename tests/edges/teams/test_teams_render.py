@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.catalogue import words
 from bot.core.crisis.views import ChecklistView, ReplyGate, StepStatus, StepView
 from bot.core.views import (
     CardView,
@@ -24,6 +25,8 @@ from bot.teams.checklist import render_checklist, render_report
 from bot.teams.ids import Input, Verb
 from bot.teams.render import escape_markdown, render_card, render_draft, render_escalation_notice
 from tests.views import POST, sample_card, sample_draft
+
+EN = words("en")
 
 HOSTILE = "Hi [click](http://evil.example) **bold** <at>Bram</at> @Bram <!channel>\n- listed\n# big"
 LIVE_BY_CUSTOMER = ("[click](", "http://evil", "**bold**", "<at>Bram</at>", "<!channel>", "\n- ", "\n# ")
@@ -123,14 +126,14 @@ EVERY_DRAFT = [draft(state=state, decided_by=BRAM, note="Less *sorry*", error="t
 def test_customer_text_is_never_live_on_a_card(view: CardView) -> None:
     hostile = replace(view, text=HOSTILE, author_name=HOSTILE, author_handle=HOSTILE, network=HOSTILE,
                       claimed_by=view.claimed_by and replace(ANNA, name=HOSTILE))
-    rendered = render_card(hostile, DEPARTMENTS)
+    rendered = render_card(hostile, DEPARTMENTS, EN)
     assert_inert(rendered)
     assert entities(rendered) == []
     assert_valid_card(rendered)
 
 
 def test_customer_text_is_one_text_run_that_reads_the_same() -> None:
-    rendered = render_card(card(text=HOSTILE), DEPARTMENTS)
+    rendered = render_card(card(text=HOSTILE), DEPARTMENTS, EN)
     text = block(rendered, "mention-42-text")
     assert text["type"] == "RichTextBlock"
     assert [r["type"] for r in text["inlines"]] == ["TextRun"]
@@ -139,7 +142,7 @@ def test_customer_text_is_one_text_run_that_reads_the_same() -> None:
 
 
 def test_card_shows_network_author_followers_and_age_as_text_runs() -> None:
-    rendered = render_card(card(author_verified=True, author_followers=12_345), DEPARTMENTS)
+    rendered = render_card(card(author_verified=True, author_followers=12_345), DEPARTMENTS, EN)
     byline = block(rendered, "mention-42-author")
     assert runs_text(byline) == "X · Sanne de Vries · @sannedv · verified · 12,345 followers · 12 min ago"
     handle = next(r for r in byline["inlines"] if r["text"] == "@sannedv")
@@ -162,7 +165,7 @@ def test_card_shows_network_author_followers_and_age_as_text_runs() -> None:
     ids=lambda v: v.state.value if isinstance(v, CardView) else "",
 )
 def test_status_line_tells_who_did_what_without_pinging_anyone(view: CardView, label: str, status: str) -> None:
-    rendered = render_card(view, DEPARTMENTS)
+    rendered = render_card(view, DEPARTMENTS, EN)
     status_block = block(rendered, "mention-42-status")
     assert runs_text(status_block) == status
     assert [r["text"] for r in status_block["inlines"] if r.get("weight") == "bolder"] == [label]
@@ -171,7 +174,7 @@ def test_status_line_tells_who_did_what_without_pinging_anyone(view: CardView, l
 
 def test_status_tells_why_a_reply_was_not_delivered() -> None:
     failed = draft(state=DraftState.FAILED, decided_by=BRAM, error="HTTP 502 <b>Bad gateway</b>")
-    rendered = render_card(card(state=MentionState.AWAITING_APPROVAL, draft=failed), DEPARTMENTS)
+    rendered = render_card(card(state=MentionState.AWAITING_APPROVAL, draft=failed), DEPARTMENTS, EN)
     assert runs_text(block(rendered, "mention-42-status")).endswith(
         "⚠️ reply not delivered: HTTP 502 <b>Bad gateway</b>")
 
@@ -191,14 +194,14 @@ def test_status_tells_why_a_reply_was_not_delivered() -> None:
     ids=lambda v: v.state.value if isinstance(v, CardView) else "",
 )
 def test_card_offers_the_actions_its_state_allows(view: CardView, titles: list[str]) -> None:
-    rendered = actions(render_card(view, DEPARTMENTS))
+    rendered = actions(render_card(view, DEPARTMENTS, EN))
     assert [a["title"] for a in rendered] == titles
     secondary = [a["title"] for a in rendered if a.get("mode") == "secondary"]
     assert secondary == [t for t in titles if t in ("Unclaim", "Reopen", "Close")]
 
 
 def test_card_actions_carry_their_verb_and_the_mention_id() -> None:
-    rendered = actions(render_card(EVERY_CARD[0], DEPARTMENTS))
+    rendered = actions(render_card(EVERY_CARD[0], DEPARTMENTS, EN))
     kinds = {a["title"]: a["type"] for a in rendered}
     assert kinds == {"Claim": "Action.Execute", "Escalate": "Action.ShowCard", "Answer": "Action.ShowCard",
                      "Dismiss": "Action.ShowCard", "Open post": "Action.OpenUrl"}
@@ -207,13 +210,13 @@ def test_card_actions_carry_their_verb_and_the_mention_id() -> None:
         (Verb.CLAIM, {"mention_id": 42}), (Verb.ESCALATE, {"mention_id": 42}),
         (Verb.ANSWER, {"mention_id": 42}), (Verb.DISMISS, {"mention_id": 42})]
     assert rendered[-1]["url"] == POST
-    secondary = nodes(actions(render_card(EVERY_CARD[4], DEPARTMENTS)))
+    secondary = nodes(actions(render_card(EVERY_CARD[4], DEPARTMENTS, EN)))
     assert [(e["verb"], e["data"]) for e in secondary if e.get("type") == "Action.Execute"] == [
         (Verb.REOPEN, {"mention_id": 42}), (Verb.CLOSE, {"mention_id": 42})]
 
 
-@pytest.mark.parametrize("rendered", [render_card(v, DEPARTMENTS) for v in EVERY_CARD]
-                         + [render_draft(d) for d in EVERY_DRAFT], ids=lambda c: c["body"][0]["id"])
+@pytest.mark.parametrize("rendered", [render_card(v, DEPARTMENTS, EN) for v in EVERY_CARD]
+                         + [render_draft(d, EN) for d in EVERY_DRAFT], ids=lambda c: c["body"][0]["id"])
 def test_every_execute_falls_back_to_a_submit_with_the_same_data_and_its_verb(rendered: dict) -> None:
     for node in nodes(rendered):
         assert node.get("type") != "Action.Submit" or node in [n.get("fallback") for n in nodes(rendered)]
@@ -229,7 +232,7 @@ def test_every_execute_falls_back_to_a_submit_with_the_same_data_and_its_verb(re
 
 
 def test_escalate_picks_departments_and_takes_a_note() -> None:
-    escalate = next(a for a in actions(render_card(EVERY_CARD[0], DEPARTMENTS)) if a["title"] == "Escalate")
+    escalate = next(a for a in actions(render_card(EVERY_CARD[0], DEPARTMENTS, EN)) if a["title"] == "Escalate")
     picker, _, note = escalate["card"]["body"]
     assert (picker["type"], picker["id"], picker["isMultiSelect"]) == ("Input.ChoiceSet", Input.DEPARTMENTS, True)
     assert picker["choices"] == [{"title": "Sales (Bram Jansen)", "value": "sales"},
@@ -241,7 +244,7 @@ def test_escalate_picks_departments_and_takes_a_note() -> None:
 
 
 def test_escalate_without_departments_says_so_and_cannot_be_submitted() -> None:
-    escalate = next(a for a in actions(render_card(EVERY_CARD[0], [])) if a["title"] == "Escalate")
+    escalate = next(a for a in actions(render_card(EVERY_CARD[0], [], EN)) if a["title"] == "Escalate")
     assert "actions" not in escalate["card"]
     assert "No departments are configured" in escalate["card"]["body"][0]["text"]
 
@@ -260,7 +263,7 @@ def test_escalate_without_departments_says_so_and_cannot_be_submitted() -> None:
     ids=["direct", "approval", "by-hand", "by-hand-approval"],
 )
 def test_answer_explains_what_happens_to_the_reply(view: CardView, says: str, submit: str) -> None:
-    answer = next(a for a in actions(render_card(view, DEPARTMENTS)) if a["title"] == "Answer")
+    answer = next(a for a in actions(render_card(view, DEPARTMENTS, EN)) if a["title"] == "Answer")
     explain, reply = answer["card"]["body"]
     assert says in explain["text"]
     assert (reply["type"], reply["id"], reply["isMultiline"], reply["maxLength"]) == (
@@ -271,7 +274,7 @@ def test_answer_explains_what_happens_to_the_reply(view: CardView, says: str, su
 
 
 def test_dismiss_offers_every_reason() -> None:
-    dismiss = next(a for a in actions(render_card(EVERY_CARD[0], DEPARTMENTS)) if a["title"] == "Dismiss")
+    dismiss = next(a for a in actions(render_card(EVERY_CARD[0], DEPARTMENTS, EN)) if a["title"] == "Dismiss")
     (reason,) = dismiss["card"]["body"]
     assert (reason["type"], reason["id"], reason["isRequired"]) == ("Input.ChoiceSet", Input.REASON, True)
     assert [c["value"] for c in reason["choices"]] == [r.value for r in DismissReason]
@@ -281,7 +284,7 @@ def test_dismiss_offers_every_reason() -> None:
 
 def test_post_link_that_is_not_a_web_address_is_not_offered() -> None:
     rendered = render_card(card(url="javascript:alert(1)", author_url="javascript:x", state=MentionState.CLOSED),
-                           DEPARTMENTS)
+                           DEPARTMENTS, EN)
     assert "javascript" not in json.dumps(rendered)
     assert [a["title"] for a in actions(rendered)] == ["Reopen"]
 
@@ -290,7 +293,7 @@ def test_post_link_that_is_not_a_web_address_is_not_offered() -> None:
                          ids=["ascii", "emoji", "one-word"])
 def test_long_mention_is_cut_to_fit_a_teams_message_and_keeps_the_link(text: str) -> None:
     rendered = render_card(card(text=text[:50_000], escalated_to=(SALES, LEGAL), state=MentionState.ESCALATED),
-                           DEPARTMENTS)
+                           DEPARTMENTS, EN)
     assert_valid_card(rendered)
     first, *more = block(rendered, "mention-42-text")["inlines"]
     assert first["text"].endswith("…")
@@ -301,12 +304,12 @@ def test_long_mention_is_cut_to_fit_a_teams_message_and_keeps_the_link(text: str
 
 
 def test_short_mention_is_shown_whole() -> None:
-    rendered = render_card(card(text="x" * 4000), DEPARTMENTS)
+    rendered = render_card(card(text="x" * 4000), DEPARTMENTS, EN)
     assert block(rendered, "mention-42-text")["inlines"] == [{"type": "TextRun", "text": "x" * 4000}]
 
 
 def test_draft_awaiting_approval_mentions_the_approvers_teams_knows_and_offers_a_decision() -> None:
-    rendered = render_draft(draft(text=HOSTILE))
+    rendered = render_draft(draft(text=HOSTILE), EN)
     headline = block(rendered, "mention-42-draft-7-state")
     assert headline["type"] == "TextBlock"
     assert headline["text"] == (
@@ -328,20 +331,20 @@ def test_draft_awaiting_approval_mentions_the_approvers_teams_knows_and_offers_a
 
 
 def test_customer_text_naming_an_approver_does_not_mention_them_twice() -> None:
-    rendered = render_draft(draft(text="<at>Bram Jansen</at>", approvers=(CARL,)))
+    rendered = render_draft(draft(text="<at>Bram Jansen</at>", approvers=(CARL,)), EN)
     assert [e["mentioned"]["id"] for e in entities(rendered)] == [CARL.chat_id("teams")]
     texts = [n["text"] for n in nodes(rendered["body"]) if n.get("type") in ("TextBlock", "TextRun")]
     assert not any("<at>Bram Jansen</at>" in t for t in texts)
 
 
 def test_person_with_a_malformed_teams_id_is_named_not_mentioned() -> None:
-    rendered = render_draft(draft(approvers=(replace(BRAM, chat_ids=(("teams", "29:x </at><at>Eve"),)),)))
+    rendered = render_draft(draft(approvers=(replace(BRAM, chat_ids=(("teams", "29:x </at><at>Eve"),)),)), EN)
     assert entities(rendered) == []
     assert block(rendered, "mention-42-draft-7-state")["text"].endswith("awaiting Bram Jansen:")
 
 
 def test_manual_draft_is_approved_not_sent() -> None:
-    rendered = render_draft(draft(manual=True))
+    rendered = render_draft(draft(manual=True), EN)
     assert "(to be posted by hand)" in rendered["body"][0]["text"]
     assert actions(rendered)[0]["title"] == "Approve"
 
@@ -360,20 +363,20 @@ def test_manual_draft_is_approved_not_sent() -> None:
     ids=["sending", "sent", "changes_requested", "by_hand"],
 )
 def test_decided_draft_says_what_happened_without_actions(changes: dict, headline: str) -> None:
-    rendered = render_draft(draft(**changes))
+    rendered = render_draft(draft(**changes), EN)
     assert rendered["body"][0]["text"] == headline
     assert actions(rendered) == []
     assert_inert({**rendered, "msteams": {}})
 
 
 def test_changes_requested_note_is_shown_as_text_runs() -> None:
-    rendered = render_draft(draft(state=DraftState.CHANGES_REQUESTED, decided_by=BRAM, note=HOSTILE))
+    rendered = render_draft(draft(state=DraftState.CHANGES_REQUESTED, decided_by=BRAM, note=HOSTILE), EN)
     assert shown(runs_text(block(rendered, "mention-42-draft-7-note"))) == f"Note: {HOSTILE}"
     assert_inert({**rendered, "msteams": {}})
 
 
 def test_failed_draft_says_why_and_offers_retry() -> None:
-    rendered = render_draft(draft(state=DraftState.FAILED, decided_by=BRAM, error="HTTP 502 [retry](http://evil)"))
+    rendered = render_draft(draft(state=DraftState.FAILED, decided_by=BRAM, error="HTTP 502 [retry](http://evil)"), EN)
     assert rendered["body"][0]["text"] == "⚠️ Reply by Anna de Vries, approved by <at>Bram Jansen</at>, not delivered"
     assert runs_text(block(rendered, "mention-42-draft-7-error")) == "Not delivered: HTTP 502 [retry](http://evil)"
     (retry,) = actions(rendered)
@@ -382,13 +385,13 @@ def test_failed_draft_says_why_and_offers_retry() -> None:
 
 def test_approver_sees_a_long_draft_in_full() -> None:
     reply = "Q&A <3 " * 430
-    rendered = render_draft(draft(text=reply))
+    rendered = render_draft(draft(text=reply), EN)
     assert runs_text(block(rendered, "mention-42-draft-7-text")) == reply
     assert_valid_card(rendered)
 
 
 def test_escalation_notice_mentions_exactly_the_heads_teams_knows() -> None:
-    rendered = render_escalation_notice(EscalationNotice(42, ANNA, (SALES, LEGAL), note=HOSTILE))
+    rendered = render_escalation_notice(EscalationNotice(42, ANNA, (SALES, LEGAL), note=HOSTILE), EN)
     assert rendered["body"][0]["text"] == (
         "🚨 Anna de Vries escalated to Sales (<at>Bram Jansen</at>), Legal (<at>Carl Visser</at>, Dora ∗Boss∗)")
     assert [e["mentioned"]["id"] for e in entities(rendered)] == [BRAM.chat_id("teams"), CARL.chat_id("teams")]
@@ -400,7 +403,7 @@ def test_escalation_notice_mentions_exactly_the_heads_teams_knows() -> None:
 
 def test_a_head_of_two_departments_gets_one_mention_entity() -> None:
     notice = EscalationNotice(42, ANNA, (SALES, DepartmentView("complaints", "Complaints", (BRAM,))), note=None)
-    rendered = render_escalation_notice(notice)
+    rendered = render_escalation_notice(notice, EN)
     assert rendered["body"][0]["text"].count("<at>Bram Jansen</at>") == 2
     assert len(entities(rendered)) == 1
     assert len(rendered["body"]) == 1
@@ -443,7 +446,7 @@ def _checklist(**changes: object) -> ChecklistView:
 
 
 def test_checklist_mentions_owners_by_teams_id_and_keeps_notes_inert() -> None:
-    rendered = render_checklist(_checklist())
+    rendered = render_checklist(_checklist(), EN)
     assert_inert(rendered)
     assert_valid_card(rendered)
     assert sorted(e["mentioned"]["id"] for e in entities(rendered)) == ["29:1anna", "29:2bram"]
@@ -459,14 +462,15 @@ def test_checklist_mentions_owners_by_teams_id_and_keeps_notes_inert() -> None:
 
 def test_an_ended_checklist_offers_nothing_and_says_why_it_ended_early() -> None:
     view = _checklist()
-    rendered = render_checklist(replace(view, ended_at=view.now, ended_by=ANNA, forced_reason="Restored <at>x</at>"))
+    rendered = render_checklist(replace(view, ended_at=view.now, ended_by=ANNA, forced_reason="Restored <at>x</at>"),
+                                EN)
     assert [n for n in nodes(rendered) if n.get("type") in ("Action.Execute", "Action.ShowCard")] == []
     assert shown(runs_text(block(rendered, "crisis-3-forced"))) == "Ended early: Restored <at>x</at>"
     assert "ended at 09:40 UTC by Anna de Vries after 40 min" in block(rendered, "crisis-3-state")["text"]
 
 
 def test_a_long_report_is_cut_to_fit_a_message_and_says_how_to_get_all_of_it() -> None:
-    rendered = render_report(CrisisTag(3, "Service outage", True), "| a | b |\n" * 5000)
+    rendered = render_report(CrisisTag(3, "Service outage", True), "| a | b |\n" * 5000, EN)
     assert_valid_card(rendered)
     assert "🧪 Drill #3" in shown(json.dumps(rendered, ensure_ascii=False))
     assert "webcare crisis report 3 --out FILE` saves all of it" in json.dumps(rendered, ensure_ascii=False)
@@ -474,7 +478,7 @@ def test_a_long_report_is_cut_to_fit_a_message_and_says_how_to_get_all_of_it() -
 
 def test_a_linked_card_shows_its_crisis_and_offers_unlink_and_the_holding_statements() -> None:
     linked = card(crisis=CrisisTag(3, "Service outage", False), templates=("We weten het.", "We know."))
-    rendered = render_card(linked, DEPARTMENTS)
+    rendered = render_card(linked, DEPARTMENTS, EN)
     assert runs_text(block(rendered, "mention-42-crisis")) == "🚨 Crisis #3: Service outage"
     assert [a["title"] for a in actions(rendered)][-1] == "Unlink from crisis"
     [reply] = [n for n in nodes(rendered) if n.get("id") == str(Input.REPLY_TEXT)]
@@ -482,7 +486,7 @@ def test_a_linked_card_shows_its_crisis_and_offers_unlink_and_the_holding_statem
     [second] = [n for n in nodes(rendered) if n.get("id") == "mention-42-template-2"]
     assert runs_text(second) == "We know."
     linkable = render_card(card(linkable=(CrisisTag(3, "Service outage", False), CrisisTag(4, "Outage", True))),
-                           DEPARTMENTS)
+                           DEPARTMENTS, EN)
     links = [a for a in actions(linkable) if a.get("verb") == Verb.LINK]
     assert [(a["title"], a["data"]["crisis_id"]) for a in links] == [("Link to crisis: Service outage", 3),
                                                                     ("Link to crisis: Outage (drill)", 4)]

@@ -155,6 +155,6 @@ async def test_a_dutch_team_is_reminded_in_dutch(app, connector, clock):
     assert await remind(app, clock, 16) == 1
     [reminder] = await until(app, lambda: reminders_in(thread_of(connector, mention_id), "sla-claim_reminder-"),
                              what="the reminder in the card's thread")
-    assert "<at>Anna de Vries</at>, <at>Carla Smit</at>: niemand heeft dit bericht al 15 min opgepakt. " \
+    assert "<at>Anna de Vries</at>, <at>Carla Smit</at>: niemand heeft deze vermelding al 15 min opgepakt. " \
            "Eerste reactie uiterlijk" in card_text(reminder)
     assert json.dumps(reminder).count("nobody") == 0

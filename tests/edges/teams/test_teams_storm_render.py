@@ -6,11 +6,14 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
+from bot.core.catalogue import words
 from bot.core.storms.views import StormMember, StormState, StormView
 from bot.core.views import CrisisTag, MentionState, PersonRef
 from bot.teams.cards import CARD_LIMIT, size
 from bot.teams.storm_render import render_storm
 from tests.edges.teams.wire import card_text, executes, mention_entities
+
+EN = words("en")
 
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
 HOSTILE = ("<at>Anna de Vries</at> [win a prize](javascript:alert(1)) **bold** https://evil.example/x "
@@ -37,14 +40,14 @@ def titles(card: dict) -> list[str]:
 
 
 def test_header_counts_networks_and_authors_are_shown() -> None:
-    shown = card_text(render_storm(storm()))
+    shown = card_text(render_storm(storm(), EN))
     assert "🌪 **Storm #7 · 42 mentions · 12 in the last 10 min**" in shown
     assert "X 30 · Mastodon 12 · started 25 min ago" in shown
     assert "Biggest authors: @<at>fan3</at> 30 followers" in shown  # as written (its tags split, see below)
 
 
 def test_hostile_customer_text_stays_inert() -> None:
-    card = render_storm(storm(own_cards=(sample(9, own_card=True, priority_level="P1"),)))
+    card = render_storm(storm(own_cards=(sample(9, own_card=True, priority_level="P1"),)), EN)
     assert mention_entities(card) == []
     blocks = [b for b in card["body"] if b["type"] == "TextBlock"]  # markdown: none carries customer text
     assert all("evil" not in b["text"] and "fan" not in b["text"] for b in blocks)
@@ -60,7 +63,7 @@ def test_an_enormous_storm_still_fits_one_teams_message() -> None:
                  claimed_by=PersonRef("anna", "Anna de Vries"), own_cards=tuple(
                      sample(n, own_card=True, priority_level="P1") for n in range(10, 60)),
                  networks=tuple((f"net{n}", n) for n in range(40)))
-    card = render_storm(view)
+    card = render_storm(view, EN)
     assert size(card) <= CARD_LIMIT
     shown = card_text(card)
     assert "Storm #7" in shown and "Answered by Anna de Vries" in shown and "and 40 more" in shown
@@ -68,7 +71,7 @@ def test_an_enormous_storm_still_fits_one_teams_message() -> None:
 
 
 def test_open_storm_offers_everything_and_each_action_carries_its_storm() -> None:
-    card = render_storm(storm())
+    card = render_storm(storm(), EN)
     assert titles(card) == ["Claim", "Answer all", "Dismiss", "Start crisis…", "Members"]
     assert all(a["data"] == {"storm_id": 7} for a in executes(card))
     [answer] = [a for a in card["actions"] if a["title"] == "Answer all"]
@@ -81,7 +84,7 @@ def test_open_storm_offers_everything_and_each_action_carries_its_storm() -> Non
 
 def test_claimed_storm_has_no_claim_and_a_linked_crisis_hides_start_crisis() -> None:
     card = render_storm(storm(state=StormState.CLAIMED, claimed_by=PersonRef("anna", "Anna de Vries"),
-                              crisis=CrisisTag(3, "Service outage", False)))
+                              crisis=CrisisTag(3, "Service outage", False)), EN)
     assert titles(card) == ["Answer all", "Dismiss", "Members"]
     shown = card_text(card)
     assert "Claimed by Anna de Vries" in shown and "Crisis #3: Service outage" in shown
@@ -90,8 +93,17 @@ def test_claimed_storm_has_no_claim_and_a_linked_crisis_hides_start_crisis() -> 
 
 def test_a_handled_storm_shows_who_did_what_and_the_counts() -> None:
     answered = render_storm(storm(state=StormState.ANSWERED, claimed_by=PersonRef("anna", "Anna de Vries"),
-                                  answer="We're on it.", answered=38, failed=1, waiting=3))
+                                  answer="We're on it.", answered=38, failed=1, waiting=3), EN)
     assert titles(answered) == ["Members"]
     assert "✅ Answered by Anna de Vries: “We're on it.” · answered 38 · failed 1 · waiting 3" in card_text(answered)
-    dismissed = render_storm(storm(state=StormState.DISMISSED, claimed_by=PersonRef("anna", "Anna de Vries")))
+    dismissed = render_storm(storm(state=StormState.DISMISSED, claimed_by=PersonRef("anna", "Anna de Vries")), EN)
     assert "🚫 Dismissed by Anna de Vries · answered 0 · failed 0 · waiting 0" in card_text(dismissed)
+
+
+def test_a_dutch_team_reads_its_storm_card_in_dutch() -> None:
+    card = render_storm(storm(state=StormState.DISMISSED, claimed_by=None, waiting=0), words("nl"))
+    shown = card_text(card)
+    assert "🌪 **Storm #7 · 42 vermeldingen · 12 in de laatste 10 min**" in shown
+    assert "begonnen 25 min geleden" in shown and "Grootste afzenders:" in shown
+    assert "Genegeerd" in shown
+    assert titles(render_storm(storm(), words("nl")))[:3] == ["Oppakken", "Alles beantwoorden", "Negeren"]
