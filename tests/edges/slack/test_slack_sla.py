@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import Team
+from bot.core.working_time import parse_hours
 from handlers.sla import remind_sla
 from tests.support import (
     REPLY_SECRET,
@@ -170,3 +172,19 @@ async def test_a_dutch_team_is_reminded_in_dutch(database_url, slack, receiver, 
         await check_at(client, clock, 15, start)
         [unclaimed] = reminders_in_thread(slack, mention_id)
         assert "niemand heeft deze vermelding al 15 min opgepakt" in unclaimed
+
+
+async def test_outside_working_hours_the_clock_stands_still_and_nobody_is_reminded(database_url, slack, clock):
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    hours = parse_hours({"mon-fri": "08:00-22:00"}, amsterdam)
+    team = dataclasses.replace(team_config(), team=Team(hours=hours))
+    evening = datetime(2026, 12, 7, 21, 50, tzinfo=amsterdam).astimezone(UTC)  # Monday, ten minutes before closing
+    async with running_app(database_url, slack.url, clock=clock, config=team) as client:
+        clock.now = evening
+        [mention_id] = await arrive(client, 1)
+        assert "60 min left · due 08:50 on Tue 8 Dec" in json.dumps(card_of(slack, mention_id)["blocks"])
+        assert await check_at(client, clock, 70, evening) == 0  # 23:00: ten working minutes so far
+        assert await check_at(client, clock, 60 * 10 + 14, evening) == 0  # 08:04 on Tuesday: 14 working minutes
+        assert await check_at(client, clock, 60 * 10 + 15, evening) == 1  # 08:05: 15
+        [unclaimed] = reminders_in_thread(slack, mention_id)
+        assert pinged(unclaimed) == {"U01ANNA", "U03CARLA"} and "First response due 08:50" in unclaimed

@@ -200,7 +200,7 @@ async def test_mention_without_connector_is_answered_by_hand(app, slack):
     assert "by hand" in text_of(slack.calls_to("views.open")[-1]["view"]).lower()
     await submit(app, "U03CARLA", "webcare.answer_modal", mention_id,
                  {"reply_text": {"type": "plain_text_input", "value": "Replied in the X app: DM sent."}})
-    assert "Answered* by <@U03CARLA> after 5 min" in text_of(card_of(slack, mention_id)["blocks"])
+    assert "Answered* by <@U03CARLA> after 0 min" in text_of(card_of(slack, mention_id)["blocks"])
 
 
 async def test_dismiss_with_a_reason(app, slack):

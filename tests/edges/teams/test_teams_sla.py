@@ -14,13 +14,16 @@ from bot.core.storms.rules import StormRules
 from handlers.sla import remind_sla
 from tests.edges.teams.wire import (
     CHANNEL,
+    card_post,
     card_text,
     cards_in,
+    invoke,
     mention_entities,
     one_mention,
     quiet,
     settle,
     teams_settings,
+    the_card,
     thread_of,
     until,
 )
@@ -158,3 +161,23 @@ async def test_a_dutch_team_is_reminded_in_dutch(app, connector, clock):
     assert "<at>Anna de Vries</at>, <at>Carla Smit</at>: niemand heeft deze vermelding al 15 min opgepakt. " \
            "Eerste reactie uiterlijk" in card_text(reminder)
     assert json.dumps(reminder).count("nobody") == 0
+
+
+async def test_the_claimant_alone_hears_at_warn_at_the_lead_alone_at_the_breach_and_the_card_says_so(
+        app, kit, connector, clock):
+    mention_id = await one_mention(app, connector)
+    await invoke(app, kit, connector, (CARLA, "Carla Smit"), "webcare.claim", {"mention_id": mention_id},
+                 card_post(connector, mention_id)["id"])
+    assert await remind(app, clock, 44) == 0  # claimed: no claim reminder
+    assert await remind(app, clock, 1) == 1
+    [warning] = await until(app, lambda: reminders_in(thread_of(connector, mention_id), "sla-warning-"),
+                            what="the claimant's reminder")
+    assert ids_of(warning) == [CARLA]
+    await until(app, lambda: "15 min left" in card_text(the_card(connector, mention_id)), what="the clock redrawn")
+
+    assert await remind(app, clock, 16) == 1
+    [breach] = await until(app, lambda: reminders_in(thread_of(connector, mention_id), "sla-breach-"),
+                           what="the leads' reminder")
+    assert ids_of(breach) == ["29:1anna"]  # the lead; not Carla again, not Bram the head
+    await until(app, lambda: "overdue 1 min" in card_text(the_card(connector, mention_id)), what="overdue on the card")
+    assert await remind(app, clock, 30) == 0
