@@ -54,7 +54,8 @@ from bench.load import (
 from bench.paced_slack import Posted, Updated
 from bench.report import figures, quantile, table
 from bench.storm_mix import RATE, SPECIAL_AT, STORM_SECONDS, Kind, Planned, storm
-from bot.core.storms.priority import priority_label
+from bot.core.catalogue import words
+from bot.core.storms.priority_words import priority_label
 
 PRIORITY_CAP = 240.0     # seconds after the storm's start
 NAIVE_CAP = 300.0
@@ -320,7 +321,7 @@ def _outbox(run: Run, database: Path | None) -> None:
                 (run.failed if failed_at else run.waiting).add(subject)
         for mention_id, level, reasons in conn.execute("SELECT id, priority_level, priority_reasons FROM mention"):
             if mention_id in special:
-                run.levels[mention_id] = priority_label(level, json.loads(reasons))
+                run.levels[mention_id] = priority_label(level, json.loads(reasons), words("en"))
 
 
 async def _run(mode: Mode, plan: list[Planned], workdir: Path) -> Run:

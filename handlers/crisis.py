@@ -344,7 +344,8 @@ async def end_crisis(cmd: EndCrisis, *, ctx: Context) -> CrisisChanged:
 async def _report(uow: UnitOfWork, ctx: Context, crisis: Crisis, now: datetime) -> str:
     state = await crisis_state(uow, crisis)
     return render_report(ctx.config, crisis, state, await uow.audit.for_crisis(crisis.id or 0),
-                         await uow.crises.linked(crisis.id or 0), await uow.crises.sent_replies(crisis.id or 0), now)
+                         await uow.crises.linked(crisis.id or 0), await uow.crises.sent_replies(crisis.id or 0), now,
+                         ctx.config.team.words)
 
 
 async def report_crisis(cmd: ReportCrisis, *, ctx: Context) -> CrisisReport:

@@ -37,7 +37,8 @@ class ReplyDelivery:
         connector = self._connectors.get(mention.reply_via or "")
         if connector is None:
             await record_delivery(draft_id, ctx=self._ctx,
-                                  error=f"The {mention.reply_via} reply connector is not configured on this server.")
+                                  error=self._ctx.config.team.words("draft.connector_missing",
+                                                                    connector=mention.reply_via))
             self._ctx.metrics.replies.labels(outcome="failed").inc()
             return
         request = ReplyRequest(
@@ -51,7 +52,8 @@ class ReplyDelivery:
             if exc.transient and job.attempts < REPLY_TRIES:
                 self._ctx.metrics.replies.labels(outcome="retry").inc()
                 raise RetryLater(exc.reason, delay=exc.retry_after or backoff(job.attempts)) from None
-            reason = f"{exc.reason} (gave up after {job.attempts} tries)" if exc.transient else exc.reason
+            reason = self._ctx.config.team.words("draft.gave_up", reason=exc.reason, tries=job.attempts) \
+                if exc.transient else exc.reason
             logger.warning("reply: draft %s not delivered by %s: %s", draft_id, connector.name, reason)
             self._ctx.metrics.replies.labels(outcome="failed").inc()
             await record_delivery(draft_id, ctx=self._ctx, error=reason)
@@ -63,4 +65,4 @@ class ReplyDelivery:
         """The relay gave the delivery up (an unexpected error, again and again): show it on the card, with Retry."""
         self._ctx.metrics.replies.labels(outcome="failed").inc()
         await record_delivery(int(job.payload["draft_id"]), ctx=self._ctx,
-                              error=f"The reply could not be sent ({reason}).")
+                              error=self._ctx.config.team.words("draft.not_sent", reason=reason))

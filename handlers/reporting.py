@@ -8,7 +8,6 @@ from bot.core.clock_words import day_start
 from bot.core.commands import ShowMine, ShowQueue, ShowStats
 from bot.core.figures import response_figures
 from bot.core.mentions import ACTIVE_STATES, DomainError
-from bot.core.storms.priority import priority_label
 from bot.core.views import MentionState, MineItem, QueueItem, QueueReport, StatsReport, UndeliveredItem
 from bot.storage.models import Mention
 from handlers.context import Context, person_ref
@@ -49,7 +48,7 @@ async def show_queue(cmd: ShowQueue, *, ctx: Context) -> QueueReport:
         oldest_age_minutes=_minutes(now - oldest) if oldest else None,
         by_level=tuple((level, levels[level][0]) for level in sorted(levels)),
         first=tuple(QueueItem(mention_id=m.id or 0, network=m.network, author=_author(m),
-                              priority=priority_label(m.priority_level, m.priority_reasons),
+                              priority_level=m.priority_level, priority_reasons=tuple(m.priority_reasons),
                               age_minutes=_minutes(now - m.published_at), url=m.url) for m in first),
         undelivered=tuple(UndeliveredItem(mention_id=m.id or 0, network=m.network, author=_author(m),
                                           claimed_by=person_ref(ctx.config, m.claimed_by, m.claimed_by_name)

@@ -131,8 +131,8 @@ async def start_crisis(cmd: StartSpikeCrisis, *, ctx: Context) -> SpikeAlertView
             raise _answered(ctx, await _alert(uow, cmd.alert_id))
         await uow.commit()
     try:
-        started = await crisis.start_crisis(StartCrisis(cmd.actor, alert.playbook,
-                                                        f"Started from spike alert #{cmd.alert_id}"), ctx=ctx)
+        note = ctx.config.team.words("spike.started_from", alert=cmd.alert_id)
+        started = await crisis.start_crisis(StartCrisis(cmd.actor, alert.playbook, note), ctx=ctx)
     except BaseException:  # no crisis: the alert can be answered again
         async with ctx.db.uow() as uow:
             await uow.spikes.decide(cmd.alert_id, None, None, None, None)

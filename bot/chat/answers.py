@@ -18,6 +18,7 @@ from bot.core.crisis.views import (
     ReplyGate,
     StepStatus,
 )
+from bot.core.storms.priority_words import priority_label
 from bot.core.storms.views import StormMembers
 from bot.core.views import MineItem, QueueReport, StatsReport
 from bot.core.wording import linked_mentions, mention_state_name, undelivered_heading
@@ -64,8 +65,9 @@ def queue(report: QueueReport, m: Markup, say: Words) -> str:
     for item in report.first:
         label = f"#{item.mention_id}"
         link = m.link(item.url, label) if item.url else label
+        priority = priority_label(item.priority_level, item.priority_reasons, say)
         lines.append(f"• {link} {m.escape(item.network)} {m.escape('@' + item.author)} — "
-                     + say("command.item_age", what=m.escape(item.priority), age=_age(item.age_minutes, say)))
+                     + say("command.item_age", what=m.escape(priority), age=_age(item.age_minutes, say)))
     return "\n".join([*lines, *_undelivered(report, m, say)])
 
 

@@ -130,7 +130,7 @@ class CardView:
     crisis_rule: str | None = None                # what its crisis says about replying now, in one sentence
     crisis_approval: bool = False                 # a crisis lead other than the author approves each reply
     priority_level: str = "P3"                    # P1 is the most urgent
-    priority_reasons: tuple[str, ...] = ()        # why: "250k followers", "verified", 'keyword "datalek"'
+    priority_reasons: tuple[str, ...] = ()        # why, as stored: "followers:250000", "verified", "keyword:datalek"
     storm_id: int | None = None                   # the storm group it joined: its storm card shows it too
     lang: str | None = None                       # the post's language, as the source gave it
     saved_replies: tuple[tuple[str, str], ...] = ()  # (key, label) of the saved replies its Answer form offers
@@ -172,7 +172,8 @@ class QueueItem:
     mention_id: int
     network: str
     author: str
-    priority: str                 # "P1 · 250k followers · verified"
+    priority_level: str           # "P1"
+    priority_reasons: tuple[str, ...]  # stored reason codes (bot.core.storms.priority.Reason)
     age_minutes: int
     url: str | None
 

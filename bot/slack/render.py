@@ -7,6 +7,7 @@ import re
 from bot.core.catalogue import Words
 from bot.core.sla_clock import ClockStage
 from bot.core.sla_words import clock_line
+from bot.core.storms.priority_words import reason_words
 from bot.core.views import (
     CardView,
     CrisisTag,
@@ -72,7 +73,7 @@ def render_card(view: CardView, say: Words) -> Message:
     text = truncate(escape_body(view.text), SECTION_LIMIT, url) or f"_{say('card.no_text')}_"
     blocks = [
         {"type": "context", "block_id": f"{prefix}-author", "elements": [_mrkdwn(_byline(view, say))]},
-        {"type": "context", "block_id": f"{prefix}-priority", "elements": [_mrkdwn(_priority(view))]},
+        {"type": "context", "block_id": f"{prefix}-priority", "elements": [_mrkdwn(_priority(view, say))]},
         *_crisis_tag(prefix, view.crisis, view.crisis_rule, say),
         *_storm_tag(prefix, view.storm_id, say),
         _section(f"{prefix}-text", text),
@@ -161,9 +162,10 @@ def _byline(view: CardView, say: Words) -> str:
     return " · ".join(parts)
 
 
-def _priority(view: CardView) -> str:
+def _priority(view: CardView, say: Words) -> str:
     """The level in bold, then why (the reasons name keywords from webcare.toml: escaped all the same)."""
-    return " · ".join((f"*{view.priority_level}*", *(escape_mrkdwn(reason) for reason in view.priority_reasons)))
+    reasons = (escape_mrkdwn(reason_words(reason, say)) for reason in view.priority_reasons)
+    return " · ".join((f"*{view.priority_level}*", *reasons))
 
 
 def _status(view: CardView, say: Words) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.catalogue import Words
 from bot.core.sla_clock import ClockStage
 from bot.core.sla_words import clock_line
+from bot.core.storms.priority_words import reason_words
 from bot.core.views import (
     CardView,
     CrisisTag,
@@ -75,7 +76,7 @@ def render_card(view: CardView, departments: list[DepartmentView], say: Words) -
             *_crisis_tag(view, say),
             *_storm_tag(view, say),
             rich_text(f"mention-{view.mention_id}-author", _byline(view, say)),
-            rich_text(f"mention-{view.mention_id}-priority", _priority(view), spacing="none"),
+            rich_text(f"mention-{view.mention_id}-priority", _priority(view, say), spacing="none"),
             rich_text(f"mention-{view.mention_id}-text", inlines, spacing="small"),
             rich_text(f"mention-{view.mention_id}-status", _status(view, say), separator=True),
             *_clock(view, say),
@@ -105,10 +106,11 @@ def _storm_tag(view: CardView, say: Words) -> list[dict]:
     return [rich_text(f"mention-{view.mention_id}-storm", [run(note, isSubtle=True)])]
 
 
-def _priority(view: CardView) -> list[dict]:
+def _priority(view: CardView, say: Words) -> list[dict]:
     """The level in bold (red for P1), then why."""
     level = run(view.priority_level, weight="bolder", **({"color": "attention"} if view.priority_level == "P1" else {}))
-    return [level, *(part for reason in view.priority_reasons for part in (run(_SEP, isSubtle=True), run(reason)))]
+    reasons = (reason_words(reason, say) for reason in view.priority_reasons)
+    return [level, *(part for reason in reasons for part in (run(_SEP, isSubtle=True), run(reason)))]
 
 
 def _byline(view: CardView, say: Words) -> list[dict]:

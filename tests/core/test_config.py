@@ -189,9 +189,9 @@ def test_the_example_scores_a_dutch_brands_mentions_and_keeps_the_designs_storm_
     config = load_config(ROOT / "webcare.example.toml")
     leak = score(config.priority, network="x", handle="@klant", followers=40, verified=False,
                  text="Mijn gegevens zijn gelekt, weer een datalek. Ik stap naar de Geschillencommissie.")
-    assert leak.level is Level.P1 and 'keyword "datalek"' in leak.reasons
+    assert leak.level is Level.P1 and "keyword:datalek" in leak.reasons
     assert score(config.priority, network="mastodon", handle="@nos@mastodon.nl", followers=None, verified=False,
-                 text="Vraag").reasons == ("VIP",)
+                 text="Vraag").reasons == ("vip",)
     assert config.storm == StormRules(group_min=3, group_window_minutes=30, digest_after_seconds=60,
                                       spike_window_minutes=10, spike_min_mentions=20, spike_ratio=4.0)
 

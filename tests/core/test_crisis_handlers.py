@@ -1,6 +1,7 @@
 """Core: crises against a real database (SQLite and PostgreSQL): steps, the reply gate, links, reminders, the end."""
 
 import asyncio
+import dataclasses
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -273,7 +274,7 @@ async def test_the_report_is_a_timeline_against_due_times(ctx):
     await crisis.end_crisis(c.EndCrisis(CARLA), ctx=ctx)
     report = (await crisis.report_crisis(c.ReportCrisis(ANNA, crisis_id=crisis_id), ctx=ctx)).markdown
     assert report.startswith(f"# Crisis report: Service outage (#{crisis_id})")
-    assert "app down since 08:50" in report and "after 1 h 00 min" in report
+    assert "app down since 08:50" in report and "after 1 h" in report
     assert "**Time to holding statement:** 45 min (due 30 min)" in report
     assert "| Confirm the outage | webcare | 10 min | done | Carla Smit | +5 min | confirmed \\| by IT |" in report
     assert "| Approve the holding statement | corporate-communications | 30 min | done (late) | Bram Jansen |" in report
@@ -293,6 +294,38 @@ async def test_a_chat_name_cannot_turn_into_a_link_or_emphasis_in_the_report(ctx
     report = (await crisis.report_crisis(c.ReportCrisis(ANNA, crisis_id=crisis_id), ctx=ctx)).markdown
     assert "[Win a prize](" not in report and "*now*" not in report
     assert "\\[Win a prize\\](http://evil.example) \\*now\\*: step refused" in report
+
+
+async def test_a_dutch_teams_report_reads_dutch_and_still_escapes_peoples_text(ctx):
+    dutch = dataclasses.replace(CONFIG, team=dataclasses.replace(CONFIG.team, lang="nl"))
+    ctx = dataclasses.replace(ctx, config=dutch)
+    crisis_id = await start(ctx, note="zie [hier](http://evil.example) *nu*")
+    mention_id = await new_mention(ctx)
+    ctx.clock.advance(minutes=5)
+    await done(ctx, CARLA, CONFIRM, note="bevestigd | door IT\n# kop")
+    ctx.clock.advance(minutes=70)
+    await crisis.end_crisis(c.EndCrisis(EVA, "loos `alarm` _echt_"), ctx=ctx)
+    report = (await crisis.report_crisis(c.ReportCrisis(ANNA, crisis_id=crisis_id), ctx=ctx)).markdown
+    assert report.startswith(f"# Crisisverslag: Service outage (#{crisis_id})")
+    assert "- **Playbook:** `outage` versie `" in report
+    assert "- **Gestart:** 2026-11-20 09:00 UTC door Anna de Vries — zie \\[hier\\](http://evil.example) \\*nu\\*" \
+        in report
+    assert ("- **Afgelopen:** 2026-11-20 10:15 UTC door Eva Hendriks, na 1 u 15 min — **vroeg beëindigd**: "
+            "loos \\`alarm\\` \\_echt\\_") in report
+    assert "- **Tijd tot eerste verklaring:** niet gehaald — “Approve the holding statement” is niet klaar" in report
+    assert "**gekoppelde vermeldingen:** 1; **verstuurde antwoorden:** 0" in report
+    for heading in ("## Stappen", "## Overgeslagen en vroeg beëindigd", "## Weigeringen",
+                    "## Gekoppelde vermeldingen in de tijd", "## Verstuurde antwoorden", "## Tijdlijn"):
+        assert f"\n{heading}\n" in report
+    assert "| Stap | Eigenaar | Termijn | Uitkomst | Door | Wanneer | Notitie |" in report
+    assert ("| Confirm the outage | webcare | 10 min | klaar | Carla Smit | +5 min | bevestigd \\| door IT # kop |"
+            in report)
+    assert "| **niet gedaan** | — | — | — |" in report
+    assert f"| +0 min | #{mention_id} | X | @sannedv |" in report
+    assert "- +1 u 15 min Eva Hendriks: beëindigde de crisis vroeg — loos \\`alarm\\`" in report
+    assert ": crisis gestart — outage@" in report and ": stap afgevinkt — confirm-the-outage: bevestigd" in report
+    assert "[hier](" not in report and "*nu*" not in report and "\n# kop" not in report
+    assert "Crisis report" not in report and "Steps" not in report and "Time to" not in report
 
 
 async def test_erasing_an_author_also_takes_their_handle_out_of_stored_crisis_reports(ctx):

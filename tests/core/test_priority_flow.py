@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import col, select
 
+from bot.chat import answers
 from bot.core import commands as c
+from bot.core.catalogue import words
 from bot.core.incoming import MentionIn
 from bot.core.mentions import Actor
 from bot.core.storms.priority import PriorityRules
@@ -26,6 +28,7 @@ RULES = PriorityRules(vip=frozenset({"x:nos"}), keywords={"datalek": 40, "rechte
 CONFIG = dataclasses.replace(team_config(), priority=RULES)
 ANNA = Actor(CONFIG.people["anna"].ref, CONFIG.people["anna"].roles)
 CARLA = Actor(CONFIG.people["carla"].ref, CONFIG.people["carla"].roles)
+PLAIN = answers.Markup(bold=str, link=lambda _url, label: label, escape=str)
 
 
 @pytest.fixture
@@ -63,14 +66,14 @@ async def test_each_mention_is_stored_with_its_level_and_reasons_and_its_cards_g
     vip = await new_mention(ctx, 4, handle="NOS", followers=5)
 
     assert [(m.priority_level, m.priority_reasons) for m in [await stored(ctx, i) for i in (ordinary, journalist)]] \
-        == [("P3", []), ("P1", ["250k followers", "verified"])]
+        == [("P3", []), ("P1", ["followers:250000", "verified"])]
     leaked = await stored(ctx, leak)
-    assert (leaked.priority, leaked.priority_level, leaked.priority_reasons) == (50, "P2", ['keyword "datalek"',
+    assert (leaked.priority, leaked.priority_level, leaked.priority_reasons) == (50, "P2", ["keyword:datalek",
                                                                                        "negative"])
-    assert (await stored(ctx, vip)).priority_reasons[0] == "VIP"
+    assert (await stored(ctx, vip)).priority_reasons[0] == "vip"
 
     card = await current_card(ctx, journalist)
-    assert (card.priority_level, card.priority_reasons) == ("P1", ("250k followers", "verified"))
+    assert (card.priority_level, card.priority_reasons) == ("P1", ("followers:250000", "verified"))
     plain = await current_card(ctx, ordinary)
     assert (plain.priority_level, plain.priority_reasons) == ("P3", ())
     jobs = await job_priorities(ctx)
@@ -95,7 +98,10 @@ async def test_the_queue_names_the_most_urgent_first_and_counts_by_level(ctx):
     queue = await reporting.show_queue(c.ShowQueue(CARLA), ctx=ctx)
     assert (queue.unclaimed, queue.oldest_age_minutes, queue.by_level) == (4, 25, (("P1", 2), ("P2", 1), ("P3", 1)))
     assert [item.mention_id for item in queue.first] == [vip, journalist, leak, old_ordinary]
-    assert queue.first[0].priority.startswith("P1 · VIP")
+    assert (queue.first[0].priority_level, queue.first[0].priority_reasons[0]) == ("P1", "vip")
+    shown = answers.queue(queue, PLAIN, words("en")).splitlines()
+    assert "P1 · VIP" in shown[3] and "P1 · 250k followers · verified" in shown[4], shown
+    assert "P1 · 250k volgers · geverifieerd" in answers.queue(queue, PLAIN, words("nl")).splitlines()[4]
 
 
 async def test_a_mention_that_joins_a_running_crisis_is_raised_and_says_why(ctx):
@@ -105,6 +111,6 @@ async def test_a_mention_that_joins_a_running_crisis_is_raised_and_says_why(ctx)
 
     assert (await stored(ctx, quiet)).priority_reasons == []
     raised = await stored(ctx, linked)
-    assert raised.crisis_id is not None and "crisis-linked" in raised.priority_reasons
+    assert raised.crisis_id is not None and "crisis" in raised.priority_reasons
     assert raised.priority > (await stored(ctx, quiet)).priority
-    assert (await current_card(ctx, linked)).priority_reasons[-1] == "crisis-linked"
+    assert (await current_card(ctx, linked)).priority_reasons[-1] == "crisis"

@@ -27,6 +27,18 @@ class Level(StrEnum):
     P3 = "P3"
 
 
+class Reason(StrEnum):
+    """Why a mention scored, as stored with it (`mention.priority_reasons`): a code, with `:<value>` for followers
+    (the count) and keywords (the keyword's name); the chat edges say them in the team's language."""
+
+    VIP = "vip"
+    FOLLOWERS = "followers"
+    VERIFIED = "verified"
+    KEYWORD = "keyword"
+    CRISIS = "crisis"
+    NEGATIVE = "negative"
+
+
 class _Keyword(NamedTuple):
     name: str  # as written in webcare.toml
     stems: tuple[str, ...]
@@ -79,35 +91,30 @@ class Priority:
     reasons: tuple[str, ...]
 
 
-def priority_label(level: str, reasons: Sequence[str]) -> str:
-    """A stored level and its reasons as a card shows them: `P1 · 250k followers · verified`."""
-    return " · ".join((str(level), *reasons))
-
-
 def score(rules: PriorityRules, *, network: str, handle: str | None, followers: int | None, verified: bool,
           text: str, crisis_linked: bool = False) -> Priority:
     """Score a mention by who wrote it, how far it reaches and what it says."""
     points, reasons = 0, []
     if handle and vip_key(network, handle) in rules.vip:
         points += VIP_SCORE
-        reasons.append("VIP")
+        reasons.append(Reason.VIP)
     passed = sum(1 for threshold in rules.reach if (followers or 0) >= threshold)
     if passed:
         points += passed * REACH_WEIGHT
-        reasons.append(f"{compact(followers or 0)} followers")
+        reasons.append(f"{Reason.FOLLOWERS}:{followers or 0}")
     if verified:
         points += VERIFIED_WEIGHT
-        reasons.append("verified")
+        reasons.append(Reason.VERIFIED)
     for name in rules.matched(text):
         if rules.keywords[name]:
             points += rules.keywords[name]
-            reasons.append(f'keyword "{name}"')
+            reasons.append(f"{Reason.KEYWORD}:{name}")
     if crisis_linked:
         points += CRISIS_WEIGHT
-        reasons.append("crisis-linked")
+        reasons.append(Reason.CRISIS)
     if negative(text):
         points += NEGATIVE_WEIGHT
-        reasons.append("negative")
+        reasons.append(Reason.NEGATIVE)
     points = min(points, MAX_SCORE)
     return Priority(score=points, level=rules.level(points), reasons=tuple(reasons))
 
