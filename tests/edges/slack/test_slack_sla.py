@@ -182,7 +182,7 @@ async def test_outside_working_hours_the_clock_stands_still_and_nobody_is_remind
     async with running_app(database_url, slack.url, clock=clock, config=team) as client:
         clock.now = evening
         [mention_id] = await arrive(client, 1)
-        assert "60 min left · due 08:50 on Tue 8 Dec" in json.dumps(card_of(slack, mention_id)["blocks"])
+        assert "1 h left · due 08:50 on Tue 8 Dec" in json.dumps(card_of(slack, mention_id)["blocks"])
         assert await check_at(client, clock, 70, evening) == 0  # 23:00: ten working minutes so far
         assert await check_at(client, clock, 60 * 10 + 14, evening) == 0  # 08:04 on Tuesday: 14 working minutes
         assert await check_at(client, clock, 60 * 10 + 15, evening) == 1  # 08:05: 15
