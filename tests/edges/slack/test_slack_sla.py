@@ -69,6 +69,10 @@ def card_of(slack, mention_id: int) -> dict:
                 if (m.get("metadata") or {}).get("event_payload", {}).get("subject") == f"card:{mention_id}")
 
 
+def card_shows(slack, mention_id: int) -> str:
+    return json.dumps(card_of(slack, mention_id)["blocks"], ensure_ascii=False)
+
+
 def reminders_in_thread(slack, mention_id: int) -> list[str]:
     card = card_of(slack, mention_id)
     return [m["blocks"][0]["text"]["text"] for m in slack.thread(TRIAGE_CHANNEL, card["ts"])
@@ -98,12 +102,12 @@ async def test_unclaimed_then_overdue_pings_the_webcare_people_then_the_leads_ea
 
     await check_at(app, clock, 45, start)  # warn_at: nobody holds it, so nobody is pinged; the card says it
     assert len(reminders_in_thread(slack, mention_id)) == 1
-    assert "15 min left" in json.dumps(card_of(slack, mention_id)["blocks"])
+    assert "15 min left" in card_shows(slack, mention_id)
 
     await check_at(app, clock, 61, start)
     breach = reminders_in_thread(slack, mention_id)[-1]
     assert pinged(breach) == {"U01ANNA"}  # the lead alone
-    assert "overdue" in breach and "overdue 1 min" in json.dumps(card_of(slack, mention_id)["blocks"])
+    assert "overdue" in breach and "overdue 1 min" in card_shows(slack, mention_id)
     assert await check_at(app, clock, 90, start) == 0
     assert len(reminders_in_thread(slack, mention_id)) == 2
 
@@ -145,7 +149,7 @@ async def test_a_delivered_reply_stops_the_clock(app, slack, clock, receiver):
                                    {"reply_text": {"type": "plain_text_input", "value": "Sorry, we're on it."}}))
     assert await check_at(app, clock, 120, start) == 0
     assert reminders_in_thread(slack, mention_id) == []
-    assert "left" not in json.dumps(card_of(slack, mention_id)["blocks"])
+    assert "left" not in card_shows(slack, mention_id)
 
 
 async def test_a_storms_reminders_are_gathered_in_one_channel_message_per_minute(app, slack, clock):
@@ -182,7 +186,7 @@ async def test_outside_working_hours_the_clock_stands_still_and_nobody_is_remind
     async with running_app(database_url, slack.url, clock=clock, config=team) as client:
         clock.now = evening
         [mention_id] = await arrive(client, 1)
-        assert "1 h left · due 08:50 on Tue 8 Dec" in json.dumps(card_of(slack, mention_id)["blocks"])
+        assert "1 h left · due 08:50 on Tue 8 Dec" in card_shows(slack, mention_id)
         assert await check_at(client, clock, 70, evening) == 0  # 23:00: ten working minutes so far
         assert await check_at(client, clock, 60 * 10 + 14, evening) == 0  # 08:04 on Tuesday: 14 working minutes
         assert await check_at(client, clock, 60 * 10 + 15, evening) == 1  # 08:05: 15
