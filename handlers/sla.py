@@ -16,6 +16,7 @@ from bot.core.sla import (
     SlaEvent,
     due_for_draft,
     due_for_mention,
+    one_per_storm,
 )
 from bot.core.sla_clock import SlaClock, SlaTargets, first_response_clock
 from bot.core.views import MentionState, network_label
@@ -60,7 +61,7 @@ async def remind_sla(ctx: Context) -> int:
             due += due_for_draft(draft, now, hours=hours, targets=goals, leads=leads)
         if not due:
             return 0
-        told = [d for d in due if set(d.to) & set(ctx.config.people)]
+        told = [d for d in one_per_storm(due) if set(d.to) & set(ctx.config.people)]
         if len(told) >= GATHER_FROM:
             if not await ctx.fanout.gathered_reminders(uow.outbox, _minute(now), [_item(d) for d in told], now):
                 return 0
@@ -75,8 +76,9 @@ async def remind_sla(ctx: Context) -> int:
 
 
 def _item(due: Due) -> dict[str, Any]:
-    return {"event": due.event.value, "mention_id": due.mention_id, "draft_id": due.draft_id, "to": list(due.to),
+    item = {"event": due.event.value, "mention_id": due.mention_id, "draft_id": due.draft_id, "to": list(due.to),
             "due_at": due.due_at.astimezone(UTC).isoformat()}
+    return item if due.storm_id is None else {**item, "storm_id": due.storm_id}
 
 
 def _notice_key(due: Due) -> str:
@@ -100,8 +102,10 @@ async def reminder_views(ctx: Context, items: list[dict[str, Any]]) -> list[Remi
         event = SlaEvent(item["event"])
         to = tuple(ctx.config.people[key].ref for key in item["to"] if key in ctx.config.people)
         deadline = ctx.config.team.hours.deadline(mention.received_at, goals.first_response_minutes)
+        summary = ctx.config.team.words("clock.storm", storm=item["storm_id"]) if item.get("storm_id") else \
+            _summary(mention)
         views.append(ReminderView(event, mention.id or 0, to, deadline, now, _minutes(ctx, event, mention, now, goals),
-                                  _summary(mention)))
+                                  summary))
     return views
 
 

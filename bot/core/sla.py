@@ -40,6 +40,7 @@ class OpenClock:
     state: str  # MentionState value
     claimed_by: str | None  # the person key holding it
     done: frozenset[SlaEvent]  # its reminders already sent
+    storm_id: int | None = None  # its storm, when the storm's card shows it instead of a card of its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Due:
     due_at: datetime  # the moment it became due
     draft_id: int = 0
     redraw: bool = False  # the card's clock changes at this moment (warn, breach): draw it again
+    storm_id: int | None = None  # the storm whose card shows the mention (it has no card of its own)
 
 
 def due_for_mention(clock: OpenClock, now: datetime, *, hours: WorkingHours, targets: SlaTargets,
@@ -70,18 +72,32 @@ def due_for_mention(clock: OpenClock, now: datetime, *, hours: WorkingHours, tar
     """The reminders of a mention without a first response that are due at `now` and were not sent: unclaimed →
     the webcare people; claimed at warn_at → the claimant; at breach → the leads (the card shows it either way)."""
     due: list[Due] = []
-    unclaimed = clock.claimed_by is None
+    storm = clock.storm_id
     claim_at = hours.deadline(clock.received_at, targets.claim_reminder_minutes)
-    if unclaimed and SlaEvent.CLAIM_REMINDER not in clock.done and now >= claim_at:
-        due.append(Due(SlaEvent.CLAIM_REMINDER, clock.mention_id, webcare, claim_at))
+    if clock.claimed_by is None and SlaEvent.CLAIM_REMINDER not in clock.done and now >= claim_at:
+        due.append(Due(SlaEvent.CLAIM_REMINDER, clock.mention_id, webcare, claim_at, storm_id=storm))
     warn_at = hours.deadline(clock.received_at, targets.warn_minutes)
     if SlaEvent.WARNING not in clock.done and now >= warn_at:
-        to = () if unclaimed or clock.claimed_by is None else (clock.claimed_by,)
-        due.append(Due(SlaEvent.WARNING, clock.mention_id, to, warn_at, redraw=True))
+        to = () if clock.claimed_by is None else (clock.claimed_by,)
+        due.append(Due(SlaEvent.WARNING, clock.mention_id, to, warn_at, redraw=True, storm_id=storm))
     breach_at = hours.deadline(clock.received_at, targets.first_response_minutes)
     if SlaEvent.BREACH not in clock.done and now >= breach_at:
-        due.append(Due(SlaEvent.BREACH, clock.mention_id, leads, breach_at, redraw=True))
+        due.append(Due(SlaEvent.BREACH, clock.mention_id, leads, breach_at, redraw=True, storm_id=storm))
     return due
+
+
+def one_per_storm(due: list[Due]) -> list[Due]:
+    """The reminders to send: a storm's members (shown on its card alone) are reminded of as one, by the first of
+    them that is due; every other mention on its own."""
+    seen: set[tuple[int, SlaEvent]] = set()
+    kept = []
+    for reminder in due:
+        if reminder.storm_id is not None:
+            if (reminder.storm_id, reminder.event) in seen:
+                continue
+            seen.add((reminder.storm_id, reminder.event))
+        kept.append(reminder)
+    return kept
 
 
 def due_for_draft(draft: WaitingDraft, now: datetime, *, hours: WorkingHours, targets: SlaTargets,

@@ -10,7 +10,7 @@ from bot.slack.escape import escape_mrkdwn
 from bot.slack.ids import PLATFORM
 from bot.slack.poster import SlackPoster
 from bot.slack.render import render_card, render_draft, render_escalation_notice
-from bot.slack.sla_render import render_reminder
+from bot.slack.sla_render import render_gathered, render_reminder
 from bot.storage.models import ChatMessage, OutboxJob
 from handlers.cards import current_card, current_draft, escalation_notice
 from handlers.context import Context
@@ -71,13 +71,15 @@ class MentionSenders:
                                   update=False)
 
     async def _post_reminder(self, job: OutboxJob) -> None:
-        """An SLA reminder in the card's thread (in the channel when the mention shows on a storm card only)."""
+        """An SLA reminder in the card's thread; in the channel, saying what it is about, when the mention has no
+        card of its own (its storm's card shows it)."""
         views = await reminder_views(self._ctx, [job.payload])
         if not views:
             return  # the mention was erased meanwhile
         card = await self._card_message(job.mention_id or 0)
         team = self._config.team
-        text, blocks = render_reminder(views[0], team.zone, team.words)
+        text, blocks = render_reminder(views[0], team.zone, team.words) if card else \
+            render_gathered(views, team.zone, team.words)
         await self._poster.upsert(job, notice_subject(job.key), job.mention_id, text, blocks,
                                   thread_ts=card.ts if card else None, update=False)
 

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.sla import OpenClock, SlaEvent, WaitingDraft
+from bot.core.storms.priority import Level
 from bot.core.views import DraftState
 from bot.storage.dialects import insert
 from bot.storage.models import Draft, Mention, SlaEventRow
@@ -31,7 +32,8 @@ class SlaEvents:
         yet (after the breach nothing more is due), with the reminders already sent, oldest first."""
         seen = aliased(SlaEventRow)
         breached = sa.exists().where(col(seen.mention_id) == col(Mention.id), seen.kind == SlaEvent.BREACH.value)
-        query = (sa.select(Mention.id, Mention.received_at, Mention.state, Mention.claimed_by, SlaEventRow.kind)
+        query = (sa.select(Mention.id, Mention.received_at, Mention.state, Mention.claimed_by, Mention.storm_id,
+                           Mention.priority_level, SlaEventRow.kind)
                  .outerjoin(SlaEventRow, sa.and_(col(SlaEventRow.mention_id) == col(Mention.id),
                                                  col(SlaEventRow.draft_id) == _NO_DRAFT))
                  .where(col(Mention.state).in_(states), col(Mention.first_response_at).is_(None),
@@ -39,12 +41,13 @@ class SlaEvents:
                  .order_by(col(Mention.received_at), col(Mention.id)))
         rows: dict[int, tuple[Any, ...]] = {}
         done: dict[int, set[SlaEvent]] = defaultdict(set)
-        for mention_id, received_at, state, claimed_by, kind in (await self.session.exec(query)).all():
-            rows[mention_id] = (received_at, state, claimed_by)
+        for mention_id, received_at, state, claimed_by, storm_id, level, kind in (await self.session.exec(query)).all():
+            shown_on = storm_id if level != Level.P1 else None  # a P1 member keeps its own card
+            rows[mention_id] = (received_at, state, claimed_by, shown_on)
             if kind is not None:
                 done[mention_id].add(SlaEvent(kind))
-        return [OpenClock(mention_id, received_at, state, claimed_by, frozenset(done[mention_id]))
-                for mention_id, (received_at, state, claimed_by) in rows.items()]
+        return [OpenClock(mention_id, received_at, state, claimed_by, frozenset(done[mention_id]), storm_id)
+                for mention_id, (received_at, state, claimed_by, storm_id) in rows.items()]
 
     async def waiting_drafts(self, created_by: datetime) -> list[WaitingDraft]:
         """The drafts waiting for a head's approval written by `created_by`, whose leads were not told yet."""

@@ -14,7 +14,7 @@ from bot.teams.escape import clip, escape_markdown
 from bot.teams.ids import PLATFORM
 from bot.teams.poster import TeamsPoster
 from bot.teams.render import render_card, render_draft, render_escalation_notice
-from bot.teams.sla_render import render_reminder
+from bot.teams.sla_render import render_gathered, render_reminder
 from handlers.cards import current_card, current_draft, escalation_notice
 from handlers.context import Context
 from handlers.digests import shown_elsewhere
@@ -88,7 +88,8 @@ class MentionSenders:
         await self._in_thread(job, notice_subject(job.key), card, update=False)
 
     async def _post_reminder(self, job: OutboxJob) -> None:
-        """An SLA reminder in the card's thread (in the channel when the mention shows on a storm card only)."""
+        """An SLA reminder in the card's thread; in the channel, saying what it is about, when the mention has no
+        card of its own (its storm's card shows it)."""
         views = await reminder_views(self._ctx, [job.payload])
         if not views:
             return  # the mention was erased meanwhile
@@ -97,7 +98,7 @@ class MentionSenders:
         _service_url, tenant, _channel = await self._poster.target()
         if await self._poster.recorded(tenant, card_subject(job.mention_id)) is None and \
                 await shown_elsewhere(self._ctx, job.mention_id or 0):
-            await self._in_channel(job, notice_subject(job.key), card)
+            await self._in_channel(job, notice_subject(job.key), render_gathered(views, team.zone, team.words))
             return
         await self._in_thread(job, notice_subject(job.key), card, update=False)
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Team
+from bot.core.storms.rules import StormRules
 from bot.core.working_time import parse_hours
 from handlers.sla import remind_sla
 from tests.support import (
@@ -192,3 +193,21 @@ async def test_outside_working_hours_the_clock_stands_still_and_nobody_is_remind
         assert await check_at(client, clock, 60 * 10 + 15, evening) == 1  # 08:05: 15
         [unclaimed] = reminders_in_thread(slack, mention_id)
         assert pinged(unclaimed) == {"U01ANNA", "U03CARLA"} and "First response due 08:50" in unclaimed
+
+
+async def test_a_storms_members_are_reminded_of_as_one_in_the_channel(database_url, slack, clock):
+    stormy = dataclasses.replace(team_config(), storm=StormRules(group_min=3))
+    text = "@AcmeWebcare my order #48213 still hasn't arrived, tracking stuck since Monday"
+    members = [mention_data(n, text=f"{text} #{n}", author={"id": str(n), "handle": f"fan{n}", "followers": 100 * n})
+               for n in (1, 2, 3)]
+    async with running_app(database_url, slack.url, clock=clock, config=stormy) as client:
+        start = clock.now
+        await ingest(client, {"type": "mention.batch", "timestamp": start.isoformat(), "data": {"items": members}})
+        await settle_slack(client)
+        assert await check_at(client, clock, 15, start) == 3  # each member's clock is recorded…
+        [reminder] = [m for m in slack.messages(TRIAGE_CHANNEL)
+                      if (m.get("metadata") or {}).get("event_payload", {}).get("subject", "").startswith("notice:")]
+        shown = json.dumps(reminder["blocks"], ensure_ascii=False)
+        assert "Storm #" in shown and "unclaimed for 15 min" in shown  # …and the storm is reminded of once
+        assert pinged(shown) == {"U01ANNA", "U03CARLA"}
+        assert "fan2" not in shown and "fan3" not in shown

@@ -146,10 +146,10 @@ async def test_a_reminder_for_a_mention_shown_only_on_a_storm_card_goes_in_the_c
                                  "to": ["anna"], "due_at": clock().isoformat()}, clock())
         await uow.commit()
 
-    [reminder] = await until(app, lambda: reminders_in(connector.posts(CHANNEL), "sla-claim_reminder-"),
+    [reminder] = await until(app, lambda: reminders_in(connector.posts(CHANNEL), "sla-gathered"),
                              what="the reminder in the channel")
-    assert "<at>Anna de Vries</at>: nobody has claimed this mention" in card_text(reminder)
-    assert ids_of(reminder) == ["29:1anna"]
+    assert "X @fan1: @AcmeWebcare my order #48213" in card_text(reminder)  # it says which mention it is about
+    assert "unclaimed for 15 min" in card_text(reminder) and ids_of(reminder) == ["29:1anna"]
 
 
 @pytest.mark.parametrize("lang", ["nl"])
