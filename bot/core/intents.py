@@ -17,8 +17,7 @@ ID_MAX = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL, so no bigg
 _ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: `int()` would also take "1_0", " 7", "٣" or "+7"
 TEXT_COMMANDS = "help | mine | queue | stats [today|week] | storm <number> | playbooks | crisis …"
 CRISIS_COMMANDS = ("crisis start <playbook> [--drill] [note] | crisis status | crisis done <step> [note] | "
-                   "crisis skip <step> <reason> | crisis end [--force <reason>] | crisis report [<id>]; "
-                   "add `--crisis <number>` when several crises run")
+                   "crisis skip <step> <reason> | crisis end [--force <reason>] | crisis report [<id>]")
 # What a button's id names, as a refusal says it (`subject_number`'s `what`).
 _SUBJECTS = {"mention": "refusal.a_mention", "draft": "refusal.a_draft", "crisis": "refusal.a_crisis",
              "spike alert": "refusal.a_spike_alert", "storm": "refusal.a_storm", "digest": "refusal.a_digest"}

@@ -50,11 +50,11 @@ async def test_a_dutch_team_is_refused_and_answered_in_dutch(app, slack):
     other = await one_mention(app, 2)
     await click(app, "U03CARLA", "webcare.claim", mention_id)
     await click(app, "U01ANNA", "webcare.claim", mention_id)
-    assert slack.ephemerals[-1]["text"] == "Al geclaimd door <@U03CARLA>."
+    assert slack.ephemerals[-1]["text"] == "Al opgepakt door <@U03CARLA>."
     await click(app, "U02BRAM", "webcare.claim", other)  # a head of department, not on the webcare team
     assert slack.ephemerals[-1]["text"].startswith("Als hoofd van Sales en Legal keur je concepten goed")
     queue = (await (await slash(app, "U03CARLA", "queue")).json())["text"]
-    assert queue.startswith("*1* niet-geclaimde mention; de oudste is 5 min oud.\n*Eerst aan de beurt:*"), queue
+    assert queue.startswith("*1* niet-opgepakte vermelding; de oudste is 5 min oud.\n*Eerst aan de beurt:*"), queue
     assert "deze lijst" in (await (await slash(app, "U03CARLA", "help")).json())["text"]
     unknown = (await (await slash(app, "U03CARLA", "dance")).json())["text"]
     assert unknown.startswith("Onbekend /webcare-commando. Probeer"), unknown
@@ -67,4 +67,4 @@ async def test_someone_who_reads_english_is_refused_and_answered_in_english(app,
     assert slack.ephemerals[-1]["text"] == "Only Carla Smit or a webcare lead can unclaim this mention."
     mine = (await (await slash(app, "U05EVA", "mine")).json())["text"]
     assert mine == "You have no open mentions."
-    assert (await (await slash(app, "U03CARLA", "mine")).json())["text"].startswith("*Je open mentions (1):*")
+    assert (await (await slash(app, "U03CARLA", "mine")).json())["text"].startswith("*Je open vermeldingen (1):*")

@@ -26,11 +26,11 @@ async def test_a_dutch_team_is_refused_and_answered_in_dutch(app, kit, connector
     refused = await invoke(app, kit, connector, BRAM, "webcare.claim", {"mention_id": mention_id},
                            card_post(connector, mention_id)["id"])
     assert "Als hoofd van Sales en Legal keur je concepten goed" in said(refused), said(refused)
-    assert "1 niet-geclaimde mention; de oudste is 5 min oud." in await ask(app, kit, connector, ZOE, "queue",
+    assert "1 niet-opgepakte vermelding; de oudste is 5 min oud." in await ask(app, kit, connector, ZOE, "queue",
                                                                             channel=True)
-    assert await ask(app, kit, connector, ZOE, "mine") == "Je hebt geen open mentions."
+    assert await ask(app, kit, connector, ZOE, "mine") == "Je hebt geen open vermeldingen."
     assert "Onbekend commando. Probeer:" in await ask(app, kit, connector, ZOE, "dance")
-    assert "Ik plaats elke mention hier als kaart." in await ask(app, kit, connector, BRAM, "help")
+    assert "Ik plaats elke vermelding hier als kaart." in await ask(app, kit, connector, BRAM, "help")
 
 
 async def test_someone_who_reads_english_is_answered_in_english(app, kit, connector):
