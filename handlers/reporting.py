@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.core.clock_words import day_start
 from bot.core.commands import ShowMine, ShowQueue, ShowStats
-from bot.core.figures import response_figures
+from bot.core.figures import median_working_minutes, response_figures
 from bot.core.mentions import ACTIVE_STATES, DomainError
 from bot.core.views import MentionState, MineItem, QueueItem, QueueReport, StatsReport, UndeliveredItem
 from bot.storage.models import Mention
@@ -63,11 +63,13 @@ async def show_stats(cmd: ShowStats, *, ctx: Context) -> StatsReport:
     start = day_start(ctx.clock(), ctx.config.team.zone, days_ago=PERIODS[cmd.period])
     async with ctx.db.uow() as uow:
         rows = await uow.mentions.since(start)
+        resolutions = await uow.sla.resolutions_since(start)
     sla = ctx.config.sla.first_response_minutes
     figures = response_figures(rows, sla_minutes=sla, hours=ctx.config.team.hours)
     return StatsReport(
         period=cmd.period, volume=figures.volume, answered=figures.answered, dismissed=figures.dismissed,
         median_first_response_minutes=figures.median_first_response_minutes,
-        within_sla_share=figures.within_sla_share, sla_minutes=sla)
+        within_sla_share=figures.within_sla_share, sla_minutes=sla,
+        median_resolution_minutes=median_working_minutes(resolutions, ctx.config.team.hours))
 
 

@@ -86,16 +86,20 @@ def _undelivered(report: QueueReport, m: Markup, say: Words) -> list[str]:
 
 
 def stats(report: StatsReport, m: Markup, say: Words) -> str:
-    """Volume, response time and SLA."""
-    minutes = report.median_first_response_minutes
-    median = say("command.not_available") if minutes is None else say("time.minutes", minutes=figure(minutes, say))
+    """Volume, response time and SLA, and the time to resolution."""
+    median = _median(report.median_first_response_minutes, say)
     share = say("command.not_available") if report.within_sla_share is None else f"{report.within_sla_share:.0%}"
     period = say("command.period_today") if report.period == "today" else say("command.period_week")
     return (m.bold(say("command.stats_heading", period=period)) + " "
             + say("command.stats_volume", volume=report.volume, answered=report.answered,
                   dismissed=report.dismissed) + "\n"
             + say("command.stats_median", median=median) + "\n"
-            + say("command.stats_within", minutes=report.sla_minutes, share=share))
+            + say("command.stats_within", minutes=report.sla_minutes, share=share) + "\n"
+            + say("command.stats_resolution", median=_median(report.median_resolution_minutes, say)))
+
+
+def _median(minutes: float | None, say: Words) -> str:
+    return say("command.not_available") if minutes is None else say("time.minutes", minutes=figure(minutes, say))
 
 
 def _when(view: ChecklistView, at: datetime, say: Words) -> str:

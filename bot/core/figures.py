@@ -22,6 +22,12 @@ class ResponseFigures:
     within_sla_share: float | None  # answered within the SLA in working time, of those needing an answer
 
 
+def median_working_minutes(spans: Iterable[tuple[datetime, datetime]], hours: WorkingHours) -> float | None:
+    """The median of these (start, end) spans in working minutes (the resolution clock); None when there are none."""
+    minutes = [hours.seconds_between(start, end) / 60 for start, end in spans]
+    return round(statistics.median(minutes), 1) if minutes else None
+
+
 def response_figures(rows: Iterable[tuple[datetime, datetime | None, str]], *, sla_minutes: int,
                      hours: WorkingHours) -> ResponseFigures:
     """The figures of these (arrival, first response, state) rows; the SLA clock runs in working hours only."""

@@ -211,3 +211,4 @@ class StatsReport:
     median_first_response_minutes: float | None
     within_sla_share: float | None
     sla_minutes: int
+    median_resolution_minutes: float | None = None  # arrival to answered, closed or dismissed, in working time

@@ -87,6 +87,15 @@ class SlaEvents:
                                                                SlaEventRow.draft_id == _NO_DRAFT)
         return {SlaEvent(kind): at for kind, at in (await self.session.exec(query)).all()}
 
+    async def resolutions_since(self, start: datetime) -> list[tuple[datetime, datetime]]:
+        """(arrival, resolution) of every mention that arrived since `start` and was answered, closed or dismissed."""
+        query = (sa.select(Mention.received_at, SlaEventRow.at)
+                 .join(SlaEventRow, sa.and_(col(SlaEventRow.mention_id) == col(Mention.id),
+                                            col(SlaEventRow.draft_id) == _NO_DRAFT,
+                                            SlaEventRow.kind == SlaEvent.RESOLVED.value))
+                 .where(col(Mention.received_at) >= start))
+        return [(arrived, resolved) for arrived, resolved in (await self.session.exec(query)).all()]
+
     async def mentions(self, mention_ids: Sequence[int]) -> list[Mention]:
         """The stored mentions of these ids that still exist (the ones reminders are about)."""
         return list((await self.session.exec(select(Mention).where(col(Mention.id).in_(mention_ids)))).all())

@@ -85,6 +85,7 @@ async def test_stats_count_what_arrived_since_midnight_in_the_team_time_zone(app
     assert "2 mentions, 1 answered" in stats
     assert "Median time to first response: 550 min" in stats  # real time since it arrived, night included
     assert "Answered within 60 min: 50%" in stats  # the SLA clock only runs in working hours; one is open
+    assert "Median time to resolution (answered, closed or dismissed; working time): 20 min" in stats
 
 
 async def test_crisis_times_are_in_the_team_time_zone_with_a_date_when_not_today(app, slack, clock):
