@@ -10,7 +10,15 @@ from bot.core.commands import Approve, PrepareAnswer, RequestChanges, RetryDeliv
 from bot.core.crisis import rules
 from bot.core.crisis.rules import CrisisState
 from bot.core.mentions import SYSTEM, Actor, DomainError, NotFound
-from bot.core.replies import MAX_REPLY_CHARS, REPLY_LIMITS, ReplyOption, fill, reply_length, reply_limit
+from bot.core.replies import (
+    MAX_REPLY_CHARS,
+    REPLY_LIMITS,
+    ReplyOption,
+    addressee,
+    fill,
+    reply_length,
+    reply_limit,
+)
 from bot.core.views import CrisisTag, DraftState, PersonRef, network_label
 from bot.replies.base import DeliveryReceipt
 from bot.storage.database import UnitOfWork
@@ -118,7 +126,11 @@ async def submit_reply(cmd: SubmitReply, *, ctx: Context) -> None:
     async with ctx.db.uow() as uow:
         mention = await get_mention(uow, cmd.mention_id)
         gate = await _gate(uow, mention)
-    if (length := reply_length(mention.network, text)) > (limit := reply_limit(mention.network)):
+    length = reply_length(mention.network, text, to=mention.author_handle)
+    if length > (limit := reply_limit(mention.network)):
+        if length != reply_length(mention.network, text):  # Mastodon: the @author in front counts too
+            raise DomainError("refusal.too_long_with_addressee", network=network_label(mention.network),
+                              limit=limit, length=length, user=addressee(mention.author_handle))
         if mention.network in REPLY_LIMITS:
             raise DomainError("refusal.too_long_for", network=network_label(mention.network), limit=limit,
                               length=length)

@@ -32,6 +32,8 @@ _FENCE = "---"
 _X_URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _X_URL_WEIGHT = 23  # X counts every link as 23 characters, however long
 _X_LIGHT = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))  # count 1; anything else 2
+_LINK_AS_23 = "x" * _X_URL_WEIGHT  # Mastodon too counts every link as 23 characters
+_REMOTE_MENTION = re.compile(r"(?<![\w@.])@(\w+)@[\w.-]*\w")  # Mastodon counts @user@server as @user
 # What a network could turn into a link, a mention or a tag when a customer's name is filled into a reply.
 _LINKISH = re.compile(r"\S*[\w-]\.[a-z]{2,}\S*|\S*://\S*", re.IGNORECASE)
 _LIVE_CHARS = re.compile(r"[@#$<>\[\]()*_`|\\/]")
@@ -64,12 +66,24 @@ def reply_limit(network: str) -> int:
     return REPLY_LIMITS.get(network, MAX_REPLY_CHARS)
 
 
-def reply_length(network: str, text: str) -> int:
-    """The length of `text` as `network` counts it: X counts links as 23 and most non-Latin characters twice."""
+def reply_length(network: str, text: str, *, to: str | None = None) -> int:
+    """The length of `text` as `network` counts it: X counts links as 23 and most non-Latin characters twice;
+    Mastodon counts links as 23, a remote @user@server as @user, and the `@user ` the bot puts in front of a
+    reply that does not name its author (`to`, the author's handle)."""
+    if network == "mastodon":
+        counted = _REMOTE_MENTION.sub(r"@\1", _X_URL.sub(_LINK_AS_23, text))
+        user = addressee(to)
+        named = user and re.search(rf"(?<![\w@.])@{re.escape(user)}(?![\w-])", text, re.IGNORECASE)
+        return len(counted) + (len(user) + 2 if user and not named else 0)
     if network != "x":
         return len(text)
     weights = sum(1 if any(lo <= ord(ch) <= hi for lo, hi in _X_LIGHT) else 2 for ch in _X_URL.sub("", text))
     return weights + len(_X_URL.findall(text)) * _X_URL_WEIGHT
+
+
+def addressee(handle: str | None) -> str:
+    """The user name a Mastodon reply is addressed to (`@klant@mastodon.nl` → `klant`); "" when none."""
+    return re.sub(r"\W", "", (handle or "").lstrip("@").split("@")[0])
 
 
 def too_long(network: str, text: str) -> tuple[int, int] | None:

@@ -6,7 +6,15 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.core.replies import fill, load_saved_replies, parse_saved_reply, reply_limit, saved_replies, too_long
+from bot.core.replies import (
+    fill,
+    load_saved_replies,
+    parse_saved_reply,
+    reply_length,
+    reply_limit,
+    saved_replies,
+    too_long,
+)
 
 ROOT = Path(__file__).parents[2]
 GOOD = """---
@@ -87,6 +95,15 @@ def test_a_reply_too_long_gives_the_limit_and_its_length():
     assert too_long("x", "a" * 312) == (280, 312)
     assert too_long("bluesky", "a" * 301) == (300, 301)
     assert too_long("rss", "a" * 3001) == (3000, 3001)
+
+
+def test_mastodon_counts_links_as_23_remote_mentions_as_the_user_and_the_author_put_in_front():
+    link = "https://example.com/" + "a" * 200
+    assert reply_length("mastodon", "a" * 10 + link) == 33
+    assert reply_length("mastodon", "@klant@mastodon.nl thanks") == len("@klant thanks")
+    assert reply_length("mastodon", "a" * 495, to="@klant@mastodon.nl") == 502  # "@klant " goes in front
+    assert reply_length("mastodon", "@Klant " + "a" * 488, to="@klant@mastodon.nl") == 495  # already named
+    assert reply_length("x", "a" * 10, to="@klant") == 10  # only Mastodon replies are addressed
 
 
 def test_x_counts_links_as_23_and_emoji_twice():

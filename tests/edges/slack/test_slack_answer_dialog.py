@@ -98,6 +98,17 @@ async def test_a_reply_too_long_for_x_is_refused_in_the_dialog_and_nothing_is_se
     assert [r["data"]["text"] for r in receiver.received] == ["a" * 312]
 
 
+async def test_a_mastodon_reply_counts_the_author_put_in_front_of_it(app, slack, receiver):
+    toot = await one_mention(app, 1, reply_via="webhook", network="mastodon",
+                             author={"id": "7", "handle": "@klant@mastodon.nl", "followers": 12})
+    body = await submit(app, toot, "a" * 495)  # the network gets "@klant " + 495 = 502 characters
+    assert json.loads(body) == {"response_action": "errors", "errors": {"reply_text": (
+        "Mastodon allows 500 characters; this reply has 502, counting the @klant in front of it.")}}
+    assert receiver.received == []
+    assert await submit(app, toot, "@klant " + "a" * 493) == ""  # names the author: nothing goes in front
+    assert len(receiver.received) == 1
+
+
 async def test_a_saved_reply_fills_the_dialog_and_goes_out_as_edited(app, slack, receiver):
     mention_id = await one_mention(app, reply_via="webhook")
     view = await open_answer(app, slack, mention_id)
