@@ -17,8 +17,9 @@ from bot.core import commands as c
 from bot.core.access import Access
 from bot.core.crisis.views import CrisisStarted
 from bot.core.mentions import LEAD_ROLE, OPEN_STATES, SYSTEM, Actor, AlreadyClaimed, DomainError, NotFound, Phrase
+from bot.core.replies import reply_length, reply_limit
 from bot.core.storms.views import RECENT_MINUTES, StormMember, StormMembers, StormState, StormView
-from bot.core.views import CrisisTag, DismissReason, MentionState
+from bot.core.views import CrisisTag, DismissReason, MentionState, network_label
 from bot.outbox.jobs import JobKind, job_key, job_kind
 from bot.storage.database import UnitOfWork
 from bot.storage.models import Mention, OutboxJob, Storm
@@ -154,6 +155,12 @@ async def answer_storm(cmd: c.AnswerStorm, *, ctx: Context) -> None:
         raise DomainError("refusal.reply_empty")
     if len(text) > answering.MAX_REPLY_CHARS:
         raise DomainError("refusal.reply_too_long", length=len(text), limit=answering.MAX_REPLY_CHARS)
+    async with ctx.db.uow() as uow:
+        networks = await uow.storms.networks_to_handle(cmd.storm_id, _TO_HANDLE, cmd.actor.key)
+    for network in networks:  # one text for all: it must fit the strictest network among them
+        if (length := reply_length(network, text)) > (limit := reply_limit(network)):
+            raise DomainError("refusal.storm_too_long_for", network=network_label(network), limit=limit,
+                              length=length)
 
     def decide(storm: Storm) -> dict[str, Any]:
         return {**_holder_check(storm, cmd.actor, Phrase("refusal.do_answer")), "state": StormState.ANSWERED.value,

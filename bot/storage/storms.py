@@ -87,6 +87,13 @@ class Storms:
                                       sa.or_(col(Mention.claimed_by).is_(None), Mention.claimed_by == holder))
         return list((await self.session.exec(query.order_by(col(Mention.id)).limit(limit))).all())
 
+    async def networks_to_handle(self, storm_id: int, states: Sequence[str], holder: str) -> list[str]:
+        """The networks of the members `to_handle` would give: where one Answer all text must fit."""
+        query = sa.select(Mention.network).distinct().where(
+            Mention.storm_id == storm_id, col(Mention.state).in_(states), Mention.priority_level != "P1",
+            sa.or_(col(Mention.claimed_by).is_(None), Mention.claimed_by == holder))
+        return sorted(str(network) for network in (await self.session.exec(query)).scalars().all())
+
     async def crises_of(self, storm_id: int) -> list[int]:
         """The crises its members are linked to, the most linked first."""
         count = sa.func.count().label("n")

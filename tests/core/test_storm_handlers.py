@@ -112,6 +112,18 @@ async def test_answer_all_answers_each_open_member_below_p1_that_nobody_else_hol
         await storms.dismiss_storm(c.DismissStorm(storm_id, ANNA, DismissReason.SPAM), ctx=ctx)
 
 
+async def test_answer_all_refuses_a_text_too_long_for_a_network_its_members_are_on_and_changes_nothing(ctx):
+    storm_id, ids = await storm_of(ctx, 3)  # on X: 280 characters
+    with pytest.raises(DomainError, match="on X, which allows 280 characters; this reply has 300"):
+        await storms.answer_storm(c.AnswerStorm(storm_id, ANNA, "a" * 300), ctx=ctx)
+    await run_jobs(ctx)
+    assert [m.state for m in await mentions(ctx, ids)] == ["new"] * 3
+    assert (await storms.current_storm(ctx, storm_id)).state is StormState.OPEN
+    await storms.answer_storm(c.AnswerStorm(storm_id, ANNA, "a" * 280), ctx=ctx)  # fits
+    await run_jobs(ctx)
+    assert [m.state for m in await mentions(ctx, ids)] == ["answered"] * 3
+
+
 async def test_a_delivery_that_fails_shows_on_the_storm_card(ctx):
     storm_id, ids = await storm_of(ctx, 3, reply_via="mastodon")  # its connector cannot deliver: none runs here
     await storms.answer_storm(c.AnswerStorm(storm_id, ANNA, "Sorry!"), ctx=ctx)
