@@ -203,11 +203,19 @@ async def approve(cmd: Approve, *, ctx: Context) -> None:
     approvers = await _approvers(ctx, draft, cmd.actor)
 
     async def send(uow: UnitOfWork, mention: Mention, decided: domain.Transition) -> None:
+        """Deliver it through the mention's connector; without one here, its author posts it by hand (as the
+        Answer dialog said), so it is answered by hand now."""
         now = ctx.clock()
-        if not await uow.drafts.move(draft, [DraftState.AWAITING_APPROVAL], state=DraftState.SENDING.value,
-                                     decided_by=cmd.actor.key, decided_by_name=cmd.actor.ref.name):
+        by_hand = connector_for(ctx, mention.reply_via) is None
+        state = DraftState.BY_HAND if by_hand else DraftState.SENDING
+        if not await uow.drafts.move(draft, [DraftState.AWAITING_APPROVAL], state=state.value,
+                                     decided_by=cmd.actor.key, decided_by_name=cmd.actor.ref.name,
+                                     **({"sent_at": now} if by_hand else {})):
             raise DomainError("refusal.draft_not_waiting")
-        await ctx.fanout.deliver_reply(uow.outbox, mention.id or 0, cmd.draft_id, now)
+        if by_hand:
+            await uow.mentions.set_first_response(mention.id or 0, now)
+        else:
+            await ctx.fanout.deliver_reply(uow.outbox, mention.id or 0, cmd.draft_id, now)
         await ctx.fanout.draft_changed(uow.outbox, mention.id or 0, cmd.draft_id, now)
 
     await transition(ctx, draft.mention_id, cmd.actor,

@@ -51,7 +51,8 @@ async def ctx(database_url, tmp_path):
     playbooks = tmp_path / "playbooks"
     shutil.copytree(TEAM_PLAYBOOKS, playbooks)
     db = Database(database_url)
-    yield Context(db=db, config=CONFIG, fanout=Fanout(("slack",)), clock=Clock(), playbooks_dir=playbooks)
+    yield Context(db=db, config=CONFIG, fanout=Fanout(("slack",)), clock=Clock(), playbooks_dir=playbooks,
+                  connectors=frozenset({"webhook"}))  # mentions given reply_via="webhook" are answered through it
     await db.dispose()
 
 
@@ -65,8 +66,8 @@ async def start(ctx, playbook="outage", **kw) -> int:
     return started.checklist.id
 
 
-async def new_mention(ctx, n=1, text="De app werkt niet sinds vanochtend") -> int:
-    data = mention_data(n, published_at="2026-11-20T08:55:00Z", text=text)
+async def new_mention(ctx, n=1, text="De app werkt niet sinds vanochtend", **overrides) -> int:
+    data = mention_data(n, published_at="2026-11-20T08:55:00Z", text=text, **overrides)
     [result] = await ingest([MentionIn.model_validate_json(json.dumps(data))], ctx=ctx)
     return result.id
 
@@ -134,7 +135,7 @@ async def test_only_the_lead_skips_and_only_optional_steps_with_a_reason(ctx):
 
 async def test_a_reply_waits_for_the_holding_statement_then_needs_a_second_lead(ctx):
     crisis_id = await start(ctx)
-    mention_id = await new_mention(ctx)
+    mention_id = await new_mention(ctx, reply_via="webhook")
     [linked] = await rows(ctx, Mention)
     assert linked.crisis_id == crisis_id  # "werkt niet" is a trigger
     with pytest.raises(NotAllowed, match="wait for “Approve the holding statement” \\(owner: corporate-communications"):
@@ -257,7 +258,7 @@ async def test_the_end_waits_for_required_steps_unless_the_lead_forces_it_with_a
 
 async def test_the_report_is_a_timeline_against_due_times(ctx):
     crisis_id = await start(ctx, note="app down since 08:50")
-    mention_id = await new_mention(ctx)
+    mention_id = await new_mention(ctx, reply_via="webhook")
     ctx.clock.advance(minutes=5)
     await done(ctx, CARLA, CONFIRM, note="confirmed | by IT")
     ctx.clock.advance(minutes=40)

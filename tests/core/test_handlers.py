@@ -115,7 +115,7 @@ async def test_refused_transition_changes_nothing(ctx):
 
 
 async def test_escalation_pings_heads_and_reply_waits_for_a_head(ctx):
-    mention_id = await new_mention(ctx)
+    mention_id = await new_mention(ctx, reply_via="webhook")
     await escalation.escalate(c.Escalate(mention_id, CARLA, ("legal",), "  mentions a lawyer "), ctx=ctx)
     [notice] = await rows(ctx, OutboxJob, OutboxJob.kind == "slack.notice")
     assert notice.payload == {"kind": "escalation", "actor": "carla", "actor_name": "Carla Smit",

@@ -165,6 +165,25 @@ async def test_reply_on_escalated_mention_needs_a_heads_approval_then_goes_out(a
     assert "Answered* by <@U03CARLA> after" in text_of(card_of(slack, mention_id)["blocks"])
 
 
+async def test_an_approved_reply_without_a_connector_is_answered_by_hand_not_failed(app, slack, receiver):
+    mention_id = await one_mention(app)  # no connector for it on this server: replies are posted by hand
+    await submit(app, "U03CARLA", "webcare.escalate_modal", mention_id, {
+        "departments": {"type": "multi_static_select", "selected_options": [{"value": "sales"}]}})
+    await submit(app, "U03CARLA", "webcare.answer_modal", mention_id,
+                 {"reply_text": {"type": "plain_text_input", "value": "Sorry Sanne, a courier is on its way."}})
+    draft_id = next(e["value"] for b in thread_of(slack, mention_id)[-1]["blocks"] if b["type"] == "actions"
+                    for e in b["elements"] if e["action_id"] == "webcare.approve")
+    await click(app, "U02BRAM", "webcare.approve", draft_id)
+    await settle(app)
+
+    draft = text_of(thread_of(slack, mention_id)[-1]["blocks"])
+    assert "Answered by hand by Carla Smit, approved by <@U02BRAM>" in draft
+    assert "not delivered" not in draft and "Retry" not in draft
+    assert "Answered* by <@U03CARLA>" in text_of(card_of(slack, mention_id)["blocks"])
+    assert receiver.received == []
+    assert not [m for m in slack.messages(TRIAGE_CHANNEL) if ":warning:" in m.get("text", "")]  # no failure line
+
+
 async def test_failed_delivery_shows_the_reason_and_retry_sends_the_same_draft(app, slack, receiver):
     mention_id = await one_mention(app, reply_via="webhook")
     receiver.status = 409
