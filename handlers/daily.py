@@ -6,9 +6,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.core.clock_words import day_start
-from bot.core.daily import LEAD_ROLE, DailySummaryView, overdue_count, summary_day
+from bot.core.daily import DailySummaryView, overdue_count, summary_day
 from bot.core.figures import response_figures
-from bot.core.mentions import ACTIVE_STATES
+from bot.core.mentions import ACTIVE_STATES, LEAD_ROLE
 from handlers.context import Context
 
 

@@ -11,8 +11,6 @@ from bot.core.clock_words import day_start, day_words
 from bot.core.views import PersonRef
 from bot.core.working_time import WorkingHours
 
-LEAD_ROLE = "webcare-lead"  # who the summary is for: they are @mentioned in it
-
 
 def summary_day(now: datetime, hours: WorkingHours) -> date | None:
     """The team's date whose summary is due at `now`: today, from the day's opening (midnight around the clock)
